@@ -1,0 +1,34 @@
+"""DrumGen-X: turn any pile of audio into playable, human-feeling drum loops.
+
+The facade users import; each name loads its stage only when first used, so
+``import drumgenx`` (and ``drumgenx --help``) stays instant::
+
+    import drumgenx
+    run = drumgenx.build_skeleton(out_dir="output", bpm=120, pools_json="output/pools_1.json")
+    drumgenx.render("output/event_grid_1.json", "output/grid_1.json", out_dir="output")
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+__version__ = "0.1.0"
+
+# public name -> (module, attribute)
+_FACADE = {
+    "build_skeleton": ("drumgenx.skeleton.run", "run_skeleton"),
+    "SkeletonParams": ("drumgenx.skeleton.patterns", "SkeletonParams"),
+    "render": ("drumgenx.render.run", "render_file"),
+    "export_midi": ("drumgenx.render.run", "export_midi_file"),
+    "DrumgenxError": ("drumgenx.core.errors", "DrumgenxError"),
+}
+
+__all__ = ["__version__", *_FACADE]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _FACADE:
+        raise AttributeError(f"module 'drumgenx' has no attribute {name!r}")
+    module, attribute = _FACADE[name]
+    return getattr(import_module(module), attribute)

@@ -1,0 +1,5 @@
+import sys
+
+from drumgenx.cli import main
+
+sys.exit(main())

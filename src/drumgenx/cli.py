@@ -1,0 +1,319 @@
+"""The ``drumgenx`` command: one subcommand per stage, plus the editor and the kit.
+
+Only argparse is imported at start-up; each handler imports its stage when it runs, so
+``drumgenx --help`` answers at once. A `DrumgenxError` becomes one line on stderr and exit
+status 2; Ctrl-C exits 130 (outputs are written atomically, so nothing half-written stays).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from drumgenx.core.roles import ROLES  # no heavy imports behind it
+
+EXIT_USER_ERROR = 2
+EXIT_INTERRUPTED = 130
+
+
+def notice(message: str) -> None:
+    print(f"drumgenx: notice: {message}", file=sys.stderr)
+
+
+def guarded(handler: Callable[[argparse.Namespace], None], args: argparse.Namespace) -> int:
+    """Run a handler, turning user errors and Ctrl-C into one line and an exit status."""
+    from drumgenx.core.errors import DrumgenxError
+
+    try:
+        handler(args)
+    except DrumgenxError as exc:
+        print(f"drumgenx: error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("drumgenx: interrupted; no partial output was left behind", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return 0
+
+
+# --- stage 3: skeleton ---------------------------------------------------------------------
+
+
+def add_skeleton_arguments(parser: argparse.ArgumentParser, *, extended: bool) -> None:
+    """The seed's stage-3 flags and defaults; ``extended`` adds the render options."""
+    parser.add_argument(
+        "--pools_json",
+        default="random",
+        help='pools_N.json from stage 2, or "random" to deal the files under --sample_root '
+        "to roles at random (seeded) (default: random)",
+    )
+    parser.add_argument("--out_dir", required=True, help="output folder (created if needed)")
+    parser.add_argument("--bpm", type=float, required=True, help="tempo in beats per minute")
+    parser.add_argument("--bars", type=int, default=4, help="pattern length (default: 4)")
+    parser.add_argument("--seed", type=int, default=42, help="random seed (default: 42)")
+    parser.add_argument(
+        "--motion_mode",
+        choices=("A", "B"),
+        default="B",
+        help="A: the same eighth-note hats every bar; B: weighted 16th hats redrawn per bar "
+        "(default: B)",
+    )
+    parser.add_argument(
+        "--motion_keep", type=int, default=6, help="MOTION hits per bar, 4..8 (default: 6)"
+    )
+    parser.add_argument(
+        "--fill_prob",
+        type=float,
+        default=0.25,
+        help="chance of a fill closing each 4-bar phrase (default: 0.25)",
+    )
+    parser.add_argument(
+        "--texture",
+        type=int,
+        choices=(0, 1),
+        default=1,
+        help="1: a TEXTURE bed from bar 0 for 16 steps (default: 1)",
+    )
+    parser.add_argument(
+        "--sample_root",
+        default="examples/input_samples",
+        help="where sample files are looked up (default: examples/input_samples)",
+    )
+    parser.add_argument(
+        "--render_sr", type=int, default=44100, help="render sample rate (default: 44100)"
+    )
+    if extended:
+        add_render_options(parser)
+        parser.add_argument("--no_render", action="store_true", help="write JSON only")
+
+
+def add_render_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--swing",
+        type=float,
+        default=0.0,
+        help="delay of off-beat 16ths in steps, 0..0.75; 0.33 ~ MPC 66%% (default: 0)",
+    )
+    parser.add_argument(
+        "--loop",
+        action="store_true",
+        help="render exactly one loop, wrapping tails to the start (seamless loop)",
+    )
+    parser.add_argument(
+        "--skip_missing",
+        action="store_true",
+        help="render without missing or unreadable samples (with a notice) instead of failing",
+    )
+
+
+def run_skeleton_command(args: argparse.Namespace) -> None:
+    from drumgenx.skeleton.patterns import SkeletonParams
+    from drumgenx.skeleton.run import run_skeleton
+
+    params = SkeletonParams(
+        bars=args.bars,
+        seed=args.seed,
+        motion_mode=args.motion_mode,
+        motion_keep=args.motion_keep,
+        fill_prob=args.fill_prob,
+        texture=bool(args.texture),
+    )
+    run = run_skeleton(
+        out_dir=args.out_dir,
+        bpm=args.bpm,
+        pools_json=args.pools_json,
+        params=params,
+        sample_root=args.sample_root,
+        render=not getattr(args, "no_render", False),
+        render_sr=args.render_sr,
+        swing=getattr(args, "swing", 0.0),
+        loop=getattr(args, "loop", False),
+        skip_missing=getattr(args, "skip_missing", False),
+    )
+    for line in run.notices:
+        notice(line)
+    print(f"[DONE] grid & skeleton, version {run.version}")
+    for family, path in run.paths.items():
+        print(f" - {family}: {path}")
+
+
+# --- editor --------------------------------------------------------------------------------
+
+
+def _selection(args: argparse.Namespace):  # -> edit.operations.Selection
+    from drumgenx.edit.operations import Selection, parse_index_list
+
+    return Selection(
+        bars=parse_index_list(args.bar, name="bar") if args.bar else None,
+        steps=parse_index_list(args.step, name="step", upper=16) if args.step else None,
+        roles=frozenset(args.role) if args.role else None,
+    )
+
+
+def _edit(args: argparse.Namespace) -> None:
+    from drumgenx.edit import operations
+    from drumgenx.edit.run import edit_file
+    from drumgenx.render.run import export_midi_file, render_file
+
+    if args.edit_command == "set":
+
+        def operation(events):
+            return operations.set_hit(
+                events,
+                bar=args.bar,
+                step=args.step,
+                role=args.role,
+                sample_id=args.sample,
+                vel=args.velocity,
+                micro_offset_ms=args.offset_ms,
+            )
+    elif args.edit_command == "remove":
+
+        def operation(events):
+            return operations.remove_hits(events, _selection(args))
+    elif args.edit_command == "velocity":
+
+        def operation(events):
+            return operations.change_velocity(
+                events, _selection(args), value=args.set, scale=args.scale
+            )
+    elif args.edit_command == "render":
+        out = render_file(
+            args.events,
+            args.grid,
+            pools_json=args.pools_json,
+            sample_root=args.sample_root,
+            out_dir=args.out_dir,
+            sr=args.render_sr,
+            swing=args.swing,
+            loop=args.loop,
+            skip_missing=args.skip_missing,
+        )
+        for line in out.notices:
+            notice(line)
+        print(f"[DONE] rendered {out.path}")
+        return
+    else:  # export-midi
+        out = export_midi_file(
+            args.events, args.grid, out_dir=args.out_dir, swing=args.swing, note_overrides=args.note
+        )
+        for line in out.notices:
+            notice(line)
+        print(f"[DONE] wrote {out.path}")
+        return
+    path = edit_file(args.events, operation, out_dir=args.out_dir)
+    print(f"[DONE] wrote {path} (the original {args.events} is unchanged)")
+
+
+def add_edit_parsers(parser: argparse.ArgumentParser) -> None:
+    """The editor's subcommands; shared by ``drumgenx edit`` and ``stage1_drumgenx/editor.py``."""
+    sub = parser.add_subparsers(dest="edit_command", required=True, metavar="COMMAND")
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.add_argument("--events", required=True, help="event grid JSON to start from")
+        p.add_argument("--out_dir", help="where to write (default: beside --events)")
+        return p
+
+    def selection_flags(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--bar", help="bars, e.g. 0 or 0,2 or 0-3 (default: all)")
+        p.add_argument("--step", help="steps 0..15, e.g. 4,12 or 0-7 (default: all)")
+        p.add_argument("--role", action="append", choices=ROLES, help="repeatable (default: all)")
+
+    p = command("set", "add a hit, or replace the hit of that role on that step")
+    p.add_argument("--bar", type=int, required=True, help="bar, from 0")
+    p.add_argument("--step", type=int, required=True, help="step 0..15")
+    p.add_argument("--role", required=True, choices=ROLES)
+    p.add_argument("--sample", help="sample_id (default: the one the role uses most)")
+    p.add_argument("--velocity", type=float, help="0..1 (default: the skeleton's accent)")
+    p.add_argument("--offset_ms", type=float, default=0.0, help="micro-timing (default: 0)")
+
+    p = command("remove", "remove the selected hits")
+    selection_flags(p)
+
+    p = command("velocity", "set or scale the velocity of the selected hits")
+    selection_flags(p)
+    how = p.add_mutually_exclusive_group(required=True)
+    how.add_argument("--set", type=float, help="new velocity 0..1")
+    how.add_argument("--scale", type=float, help="multiply velocities (result capped at 1)")
+
+    p = command("render", "render an event grid to a 24-bit WAV")
+    p.add_argument("--grid", required=True, help="grid_N.json the events were made on")
+    p.add_argument("--pools_json", help="pools_N.json naming the sample files")
+    p.add_argument("--sample_root", help="folder to look for samples in (by file name or id)")
+    p.add_argument("--render_sr", type=int, default=44100, help="sample rate (default: 44100)")
+    add_render_options(p)
+
+    p = command("export-midi", "write a General MIDI drum file (channel 10)")
+    p.add_argument("--grid", required=True, help="grid_N.json the events were made on")
+    p.add_argument("--swing", type=float, default=0.0, help="as for render (default: 0)")
+    p.add_argument(
+        "--note",
+        action="append",
+        metavar="ROLE=KEY",
+        help="override a role's MIDI key, e.g. FILL=47 (default: CORE=36 ACCENT=38 "
+        "MOTION=42 FILL=45 TEXTURE=52)",
+    )
+
+
+# --- bundled kit ---------------------------------------------------------------------------
+
+
+def _kit(args: argparse.Namespace) -> None:
+    from drumgenx.kit.run import write_kit_and_pools
+
+    result = write_kit_and_pools(kit_dir=args.kit_dir, out_dir=args.out_dir)
+    for path in result.created:
+        print(f" - synthesized {path}")
+    print(f"[DONE] kit in {args.kit_dir}; pools: {result.pools_path}")
+
+
+# --- entry point ---------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from drumgenx import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="drumgenx",
+        description="Turn any pile of audio into playable, human-feeling drum loops.",
+    )
+    parser.add_argument("--version", action="version", version=f"drumgenx {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser(
+        "skeleton",
+        help="stage 3: beat grid, rule-based skeleton, WAV render",
+        description="Stage 3: write grid_N.json, event_grid_N.json, skeleton_meta_N.json "
+        "and render_N.wav (same N) under --out_dir.",
+    )
+    add_skeleton_arguments(p, extended=True)
+    p.set_defaults(handler=run_skeleton_command)
+
+    p = sub.add_parser(
+        "edit",
+        help="edit an event grid (set, remove, velocity), render it, export MIDI",
+        description="Every edit writes event_grid_edit_N.json; the original is never touched.",
+    )
+    add_edit_parsers(p)
+    p.set_defaults(handler=_edit)
+
+    p = sub.add_parser(
+        "kit",
+        help="synthesize the bundled one-shot kit and write pools_N.json for it",
+        description="Synthesize any missing voice of the bundled kit into --kit_dir "
+        "(existing files are kept) and write pools_N.json for it in --out_dir.",
+    )
+    p.add_argument("--kit_dir", default="examples/input_samples", help="(default: %(default)s)")
+    p.add_argument("--out_dir", required=True, help="where pools_N.json goes")
+    p.set_defaults(handler=_kit)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return guarded(args.handler, args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""What every stage shares: records, file formats, versioned output, audio I/O, errors."""

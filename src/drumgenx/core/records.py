@@ -1,0 +1,129 @@
+"""Dataclasses for the records that travel between stages as JSON.
+
+Each record converts to and from the plain JSON structure of its file format; the formats
+themselves are pinned by the schemas in ``core/schemas`` and checked by `core.formats`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from drumgenx.core.roles import ROLES, pool_key
+
+EVENT_SOURCES: tuple[str, ...] = ("skeleton", "groovae", "edit")
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A beat grid: where every bar and 16th-note step falls, in seconds.
+
+    ``t_step`` lists the start of every step of the pattern (``num_bars * steps_per_bar``
+    values); ``bar_start`` the start of every bar.
+    """
+
+    bpm: float
+    meter: str
+    steps_per_bar: int
+    num_bars: int
+    tbeat: float
+    tbar: float
+    tstep: float
+    bar_start: list[float]
+    t_step: list[float]
+
+    @property
+    def duration(self) -> float:
+        """Length of the pattern in seconds."""
+        return self.num_bars * self.tbar
+
+    @property
+    def num_steps(self) -> int:
+        return self.num_bars * self.steps_per_bar
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Grid:
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True)
+class Event:
+    """One drum hit on the grid.
+
+    ``vel`` is 0..1; ``micro_offset_ms`` moves the hit off its step (positive = late);
+    ``source`` says who made it (``skeleton``, ``groovae`` or ``edit``).
+    """
+
+    bar: int
+    step: int
+    role: str
+    sample_id: str
+    vel: float
+    dur_steps: float
+    micro_offset_ms: float = 0.0
+    source: str = "skeleton"
+
+    @property
+    def position(self) -> tuple[int, int]:
+        return (self.bar, self.step)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Event:
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
+
+
+def events_to_json(events: list[Event]) -> list[dict[str, Any]]:
+    return [e.to_json() for e in events]
+
+
+def events_from_json(data: list[dict[str, Any]]) -> list[Event]:
+    return [Event.from_json(d) for d in data]
+
+
+@dataclass(frozen=True)
+class PoolItem:
+    """A sample in a role pool; ``confidence`` (0..1) is how sure stage 2 is of the role."""
+
+    sample_id: str
+    filepath: str
+    confidence: float
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Pools:
+    """Samples grouped by role, each pool sorted by confidence (highest first)."""
+
+    by_role: dict[str, list[PoolItem]] = field(default_factory=dict)
+
+    def pool(self, role: str) -> list[PoolItem]:
+        return self.by_role.get(role, [])
+
+    def find(self, sample_id: str) -> PoolItem | None:
+        """The first pool item with this sample id, in any role."""
+        for role in ROLES:
+            for item in self.pool(role):
+                if item.sample_id == sample_id:
+                    return item
+        return None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            pool_key(role): [item.to_json() for item in self.pool(role)] for role in ROLES
+        }
+        out["counts"] = {role: len(self.pool(role)) for role in ROLES}
+        return out
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Pools:
+        return cls(
+            by_role={role: [PoolItem(**item) for item in data[pool_key(role)]] for role in ROLES}
+        )

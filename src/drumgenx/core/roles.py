@@ -1,0 +1,15 @@
+"""The five drum roles and their fixed orders."""
+
+from __future__ import annotations
+
+# Output order of pools and tables: the seed's order.
+ROLES: tuple[str, ...] = ("CORE", "ACCENT", "MOTION", "FILL", "TEXTURE")
+
+# Who survives when more than `max_voices` hits start on one step (seed, stage 3):
+# CORE > ACCENT > FILL > MOTION > TEXTURE. Lower number = kept first.
+ROLE_PRIORITY: dict[str, int] = {"CORE": 0, "ACCENT": 1, "FILL": 2, "MOTION": 3, "TEXTURE": 4}
+
+
+def pool_key(role: str) -> str:
+    """Key of a role's list in ``pools_N.json`` (``"CORE"`` -> ``"CORE_POOL"``)."""
+    return f"{role}_POOL"

@@ -1,0 +1,1 @@
+"""Procedurally synthesized one-shot drum kit bundled with DrumGen-X."""

@@ -1,0 +1,1 @@
+"""Events to sound and to MIDI: the mixer and the MIDI exporter share one timing model."""

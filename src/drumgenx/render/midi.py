@@ -1,0 +1,162 @@
+"""Event grids to and from Standard MIDI Files (General MIDI drums, channel 10).
+
+Hits keep their micro-timing and swing: a note's tick is its exact onset (`render.timing`),
+never re-quantized. Reading a file back (`midi_to_events`) snaps each note to the nearest
+step (after removing swing) and keeps the rest as ``micro_offset_ms``; this is exact to one
+tick as long as offsets stay within half a step, as skeleton and GrooVAE offsets do.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Mapping
+
+from drumgenx.core.errors import DrumgenxError
+from drumgenx.core.records import Event, Grid
+from drumgenx.core.roles import ROLES
+from drumgenx.render.timing import check_swing, onset_steps, swing_delay
+
+# General MIDI percussion keys (GM 1 spec, key map for channel 10). TEXTURE has no GM
+# instrument; the Chinese cymbal is the longest-sustaining cymbal, a stand-in for a bed.
+GM_DRUM_NOTES: dict[str, int] = {"CORE": 36, "ACCENT": 38, "MOTION": 42, "FILL": 45, "TEXTURE": 52}
+DRUM_CHANNEL = 9  # channel 10 counted from 1
+TICKS_PER_BEAT = 480  # common DAW resolution: one tick is ~1 ms at 120 bpm
+STEPS_PER_BEAT = 4
+
+
+def velocity_to_midi(vel: float) -> int:
+    """0..1 -> MIDI 1..127 (1 rather than 0: a note-on with velocity 0 is a note-off)."""
+    return max(1, min(127, round(1 + vel * 126)))
+
+
+def midi_to_velocity(velocity: int) -> float:
+    return (velocity - 1) / 126
+
+
+def parse_note_overrides(specs: list[str] | None) -> dict[str, int]:
+    """``["FILL=47", "MOTION=44"]`` -> the GM map with those roles changed."""
+    notes = dict(GM_DRUM_NOTES)
+    for spec in specs or []:
+        role, _, number = spec.partition("=")
+        role = role.strip().upper()
+        if role not in ROLES or not number.strip().isdigit() or not 0 <= int(number) <= 127:
+            raise DrumgenxError(
+                f"--note expects ROLE=0..127 with ROLE in {'/'.join(ROLES)}: {spec!r}"
+            )
+        notes[role] = int(number)
+    if len(set(notes.values())) != len(notes):
+        raise DrumgenxError(f"--note: two roles share one MIDI note: {notes}")
+    return notes
+
+
+def events_to_midi(
+    events: list[Event],
+    grid: Grid,
+    *,
+    swing: float = 0.0,
+    notes: Mapping[str, int] = GM_DRUM_NOTES,
+) -> tuple[bytes, list[str]]:
+    """Encode events as a type-1 Standard MIDI File with tempo and 4/4 meter.
+
+    Returns
+    -------
+    data
+        The ``.mid`` file's bytes.
+    notices
+        Lines for anything that could not be kept exactly (a hit pulled before time 0).
+    """
+    import mido
+
+    check_swing(swing)
+    ticks_per_step = TICKS_PER_BEAT / STEPS_PER_BEAT
+    notices = []
+    onsets = []
+    for event in events:
+        tick = round(onset_steps(event, grid, swing=swing) * ticks_per_step)
+        if tick < 0:
+            notices.append(f"hit at bar {event.bar} step {event.step} starts before 0: moved to 0")
+            tick = 0
+        onsets.append((tick, notes[event.role], velocity_to_midi(event.vel), event.dur_steps))
+    onsets.sort()
+
+    messages = []  # (tick, order, message): note-offs sort before note-ons at one tick
+    for i, (tick, note, velocity, dur_steps) in enumerate(onsets):
+        end = tick + max(1, round(dur_steps * ticks_per_step))
+        # A drum note ends before the next hit of the same note, or that hit's note-on is cut.
+        later = [t for t, n, _, _ in onsets[i + 1 :] if n == note and t > tick]
+        end = min([end, *later[:1]])
+        messages.append(
+            (tick, 1, mido.Message("note_on", channel=DRUM_CHANNEL, note=note, velocity=velocity))
+        )
+        messages.append(
+            (end, 0, mido.Message("note_off", channel=DRUM_CHANNEL, note=note, velocity=0))
+        )
+    messages.sort(key=lambda m: (m[0], m[1]))
+
+    conductor = mido.MidiTrack(
+        [
+            mido.MetaMessage("track_name", name="drumgenx", time=0),
+            mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(grid.bpm), time=0),
+            mido.MetaMessage("time_signature", numerator=4, denominator=4, time=0),
+        ]
+    )
+    drums = mido.MidiTrack([mido.MetaMessage("track_name", name="drums", time=0)])
+    previous = 0
+    for tick, _, message in messages:
+        drums.append(message.copy(time=tick - previous))
+        previous = tick
+    song = mido.MidiFile(type=1, ticks_per_beat=TICKS_PER_BEAT, tracks=[conductor, drums])
+    buffer = io.BytesIO()
+    song.save(file=buffer)
+    return buffer.getvalue(), notices
+
+
+def midi_to_events(
+    data: bytes,
+    *,
+    swing: float = 0.0,
+    notes: Mapping[str, int] = GM_DRUM_NOTES,
+    steps_per_bar: int = 16,
+) -> tuple[list[Event], float]:
+    """Decode drum notes of a MIDI file back to events; returns ``(events, bpm)``.
+
+    Notes whose key is not in ``notes`` are ignored. ``sample_id`` is ``midi:<key>``.
+    """
+    import mido
+
+    song = mido.MidiFile(file=io.BytesIO(data))
+    role_of = {note: role for role, note in notes.items()}
+    tempo, hits = 500000, []
+    for track in song.tracks:
+        tick = 0
+        for message in track:
+            tick += message.time
+            if message.type == "set_tempo":
+                tempo = message.tempo
+            elif message.type == "note_on" and message.velocity > 0 and message.note in role_of:
+                hits.append((tick, message.note, message.velocity))
+    bpm = mido.tempo2bpm(tempo)
+    tstep_ms = 60000.0 / bpm / STEPS_PER_BEAT
+    events = []
+    for tick, note, velocity in sorted(hits):
+        steps = tick * STEPS_PER_BEAT / song.ticks_per_beat
+        near = math.floor(steps)
+        index = min(
+            (k for k in (near - 1, near, near + 1) if k >= 0),
+            key=lambda k: abs(steps - k - swing_delay(k, swing)),
+        )
+        offset = (steps - index - swing_delay(index, swing)) * tstep_ms
+        events.append(
+            Event(
+                bar=index // steps_per_bar,
+                step=index % steps_per_bar,
+                role=role_of[note],
+                sample_id=f"midi:{note}",
+                vel=midi_to_velocity(velocity),
+                dur_steps=1,
+                micro_offset_ms=offset,
+                source="edit",
+            )
+        )
+    return events, bpm

@@ -1,0 +1,1 @@
+"""Stage 3: the beat grid and the rule-based skeleton pattern."""

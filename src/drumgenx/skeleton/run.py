@@ -1,0 +1,129 @@
+"""Stage 3 with disk I/O: pools in; grid, events, meta and a rendered WAV out."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from drumgenx import __version__
+from drumgenx.core.audio import find_audio_files
+from drumgenx.core.errors import DrumgenxError
+from drumgenx.core.formats import dump_json, load_pools
+from drumgenx.core.records import PoolItem, Pools, events_to_json
+from drumgenx.core.roles import ROLES
+from drumgenx.core.versioning import write_versioned
+from drumgenx.render.run import render_wav_bytes
+from drumgenx.render.timing import check_swing
+from drumgenx.skeleton.grid import build_grid
+from drumgenx.skeleton.patterns import SkeletonParams, build_skeleton, params_to_json
+
+RANDOM_POOLS = "random"
+RANDOM_CONFIDENCE = 0.2  # a random role is right by chance 1 time in 5
+
+
+@dataclass
+class SkeletonRun:
+    """What one stage-3 run wrote: ``paths`` maps family (grid, event_grid, ...) to file."""
+
+    version: int
+    paths: dict[str, Path]
+    notices: list[str] = field(default_factory=list)
+
+
+def random_pools(sample_root: str | Path, *, seed: int) -> Pools:
+    """Pools drawn at random from the audio files under ``sample_root`` (``--pools_json random``).
+
+    The files are shuffled with the seed and dealt round-robin to CORE, ACCENT, MOTION, FILL,
+    TEXTURE; with fewer than five files, roles share files. Roles are arbitrary, so every
+    confidence is 0.2 (chance): a quick way to hear a folder, not a role assignment.
+    ``sample_id`` is the path under ``sample_root`` without extension.
+    """
+    root = Path(sample_root)
+    if not root.is_dir():
+        raise DrumgenxError(
+            f"--sample_root {root}: no such folder (run from the project checkout, "
+            "or create the bundled kit with `drumgenx kit`)"
+        )
+    files = find_audio_files(root)
+    if not files:
+        raise DrumgenxError(f"--sample_root {root}: no audio files found")
+    random.Random(f"drumgenx:{seed}:random_pools").shuffle(files)
+    by_role: dict[str, list[PoolItem]] = {role: [] for role in ROLES}
+    for i in range(max(len(files), len(ROLES))):
+        path = files[i % len(files)]
+        sample_id = path.relative_to(root).with_suffix("").as_posix()
+        by_role[ROLES[i % len(ROLES)]].append(PoolItem(sample_id, str(path), RANDOM_CONFIDENCE))
+    return Pools(by_role)
+
+
+def run_skeleton(
+    *,
+    out_dir: str | Path,
+    bpm: float,
+    pools_json: str | Path = RANDOM_POOLS,
+    params: SkeletonParams | None = None,
+    sample_root: str | Path | None = "examples/input_samples",
+    render: bool = True,
+    render_sr: int = 44100,
+    swing: float = 0.0,
+    loop: bool = False,
+    skip_missing: bool = False,
+) -> SkeletonRun:
+    """Build grid and skeleton, render them, and write everything under one new N.
+
+    Nothing is written unless every step succeeds (a missing sample stops the run before
+    any file appears). ``params`` defaults to `SkeletonParams()` (the seed's defaults).
+    """
+    params = params or SkeletonParams()
+    params.validate()
+    check_swing(swing)
+    if render_sr < 8000 or render_sr > 192000:
+        raise DrumgenxError(f"--render_sr must be 8000..192000, got {render_sr}")
+    if str(pools_json) == RANDOM_POOLS:
+        pools, pools_dir = random_pools(sample_root or ".", seed=params.seed), None
+        pools_source = f"random:{sample_root}"
+    else:
+        pools, pools_dir = load_pools(pools_json), Path(pools_json).parent
+        pools_source = str(pools_json)
+    grid = build_grid(bpm=bpm, num_bars=params.bars)
+    skeleton = build_skeleton(pools, params)
+    notices = list(skeleton.notices)
+    files = {
+        "grid": (".json", dump_json(grid.to_json())),
+        "event_grid": (".json", dump_json(events_to_json(skeleton.events))),
+    }
+    if render:
+        wav, render_notices = render_wav_bytes(
+            skeleton.events,
+            grid,
+            pools=pools,
+            pools_dir=pools_dir,
+            sample_root=Path(sample_root) if sample_root else None,
+            sr=render_sr,
+            swing=swing,
+            loop=loop,
+            skip_missing=skip_missing,
+        )
+        notices += render_notices
+        files["render"] = (".wav", wav)
+    meta = {
+        "drumgenx_version": __version__,
+        "seed": params.seed,
+        "params": {
+            "bpm": float(bpm),
+            **params_to_json(params),
+            "sample_root": None if sample_root is None else str(sample_root),
+            "render": render,
+            "render_sr": render_sr,
+            "swing": swing,
+            "loop": loop,
+        },
+        "pools_source": pools_source,
+        "chosen": {r: [i.to_json() for i in items] for r, items in skeleton.chosen.items()},
+        "polyphony_dropped": skeleton.polyphony_dropped,
+        "notices": notices,
+    }
+    files["skeleton_meta"] = (".json", dump_json(meta))
+    version, paths = write_versioned(out_dir, files)
+    return SkeletonRun(version, paths, notices)
