@@ -150,35 +150,57 @@ def _selection(args: argparse.Namespace):  # -> edit.operations.Selection
     )
 
 
-def _edit(args: argparse.Namespace) -> None:
-    from drumgenx.edit import operations
+def _report(out) -> None:  # out: render.run.Output
+    for line in out.notices:
+        notice(line)
+    print(f"[DONE] wrote {out.path}")
+
+
+def _write_edit(args: argparse.Namespace, operation) -> None:
     from drumgenx.edit.run import edit_file
-    from drumgenx.render.run import export_midi_file, render_file
 
-    if args.edit_command == "set":
+    path = edit_file(args.events, operation, out_dir=args.out_dir)
+    print(f"[DONE] wrote {path} (the original {args.events} is unchanged)")
 
-        def operation(events):
-            return operations.set_hit(
-                events,
-                bar=args.bar,
-                step=args.step,
-                role=args.role,
-                sample_id=args.sample,
-                vel=args.velocity,
-                micro_offset_ms=args.offset_ms,
-            )
-    elif args.edit_command == "remove":
 
-        def operation(events):
-            return operations.remove_hits(events, _selection(args))
-    elif args.edit_command == "velocity":
+def _edit_set(args: argparse.Namespace) -> None:
+    from drumgenx.edit.operations import set_hit
 
-        def operation(events):
-            return operations.change_velocity(
-                events, _selection(args), value=args.set, scale=args.scale
-            )
-    elif args.edit_command == "render":
-        out = render_file(
+    _write_edit(
+        args,
+        lambda events: set_hit(
+            events,
+            bar=args.bar,
+            step=args.step,
+            role=args.role,
+            sample_id=args.sample,
+            vel=args.velocity,
+            micro_offset_ms=args.offset_ms,
+        ),
+    )
+
+
+def _edit_remove(args: argparse.Namespace) -> None:
+    from drumgenx.edit.operations import remove_hits
+
+    selection = _selection(args)
+    _write_edit(args, lambda events: remove_hits(events, selection))
+
+
+def _edit_velocity(args: argparse.Namespace) -> None:
+    from drumgenx.edit.operations import change_velocity
+
+    selection = _selection(args)
+    _write_edit(
+        args, lambda events: change_velocity(events, selection, value=args.set, scale=args.scale)
+    )
+
+
+def _edit_render(args: argparse.Namespace) -> None:
+    from drumgenx.render.run import render_file
+
+    _report(
+        render_file(
             args.events,
             args.grid,
             pools_json=args.pools_json,
@@ -189,28 +211,26 @@ def _edit(args: argparse.Namespace) -> None:
             loop=args.loop,
             skip_missing=args.skip_missing,
         )
-        for line in out.notices:
-            notice(line)
-        print(f"[DONE] rendered {out.path}")
-        return
-    else:  # export-midi
-        out = export_midi_file(
+    )
+
+
+def _edit_export_midi(args: argparse.Namespace) -> None:
+    from drumgenx.render.run import export_midi_file
+
+    _report(
+        export_midi_file(
             args.events, args.grid, out_dir=args.out_dir, swing=args.swing, note_overrides=args.note
         )
-        for line in out.notices:
-            notice(line)
-        print(f"[DONE] wrote {out.path}")
-        return
-    path = edit_file(args.events, operation, out_dir=args.out_dir)
-    print(f"[DONE] wrote {path} (the original {args.events} is unchanged)")
+    )
 
 
 def add_edit_parsers(parser: argparse.ArgumentParser) -> None:
     """The editor's subcommands; shared by ``drumgenx edit`` and ``stage1_drumgenx/editor.py``."""
     sub = parser.add_subparsers(dest="edit_command", required=True, metavar="COMMAND")
 
-    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+    def command(name: str, help_text: str, handler) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(handler=handler)
         p.add_argument("--events", required=True, help="event grid JSON to start from")
         p.add_argument("--out_dir", help="where to write (default: beside --events)")
         return p
@@ -218,33 +238,39 @@ def add_edit_parsers(parser: argparse.ArgumentParser) -> None:
     def selection_flags(p: argparse.ArgumentParser) -> None:
         p.add_argument("--bar", help="bars, e.g. 0 or 0,2 or 0-3 (default: all)")
         p.add_argument("--step", help="steps 0..15, e.g. 4,12 or 0-7 (default: all)")
-        p.add_argument("--role", action="append", choices=ROLES, help="repeatable (default: all)")
+        p.add_argument(
+            "--role",
+            action="append",
+            type=str.upper,
+            choices=ROLES,
+            help="repeatable (default: all)",
+        )
 
-    p = command("set", "add a hit, or replace the hit of that role on that step")
+    p = command("set", "add a hit, or replace the hit of that role on that step", _edit_set)
     p.add_argument("--bar", type=int, required=True, help="bar, from 0")
     p.add_argument("--step", type=int, required=True, help="step 0..15")
-    p.add_argument("--role", required=True, choices=ROLES)
+    p.add_argument("--role", required=True, type=str.upper, choices=ROLES)
     p.add_argument("--sample", help="sample_id (default: the one the role uses most)")
     p.add_argument("--velocity", type=float, help="0..1 (default: the skeleton's accent)")
     p.add_argument("--offset_ms", type=float, default=0.0, help="micro-timing (default: 0)")
 
-    p = command("remove", "remove the selected hits")
+    p = command("remove", "remove the selected hits", _edit_remove)
     selection_flags(p)
 
-    p = command("velocity", "set or scale the velocity of the selected hits")
+    p = command("velocity", "set or scale the velocity of the selected hits", _edit_velocity)
     selection_flags(p)
     how = p.add_mutually_exclusive_group(required=True)
     how.add_argument("--set", type=float, help="new velocity 0..1")
     how.add_argument("--scale", type=float, help="multiply velocities (result capped at 1)")
 
-    p = command("render", "render an event grid to a 24-bit WAV")
+    p = command("render", "render an event grid to a 24-bit WAV", _edit_render)
     p.add_argument("--grid", required=True, help="grid_N.json the events were made on")
     p.add_argument("--pools_json", help="pools_N.json naming the sample files")
     p.add_argument("--sample_root", help="folder to look for samples in (by file name or id)")
     p.add_argument("--render_sr", type=int, default=44100, help="sample rate (default: 44100)")
     add_render_options(p)
 
-    p = command("export-midi", "write a General MIDI drum file (channel 10)")
+    p = command("export-midi", "write a General MIDI drum file (channel 10)", _edit_export_midi)
     p.add_argument("--grid", required=True, help="grid_N.json the events were made on")
     p.add_argument("--swing", type=float, default=0.0, help="as for render (default: 0)")
     p.add_argument(
@@ -296,7 +322,6 @@ def build_parser() -> argparse.ArgumentParser:
         description="Every edit writes event_grid_edit_N.json; the original is never touched.",
     )
     add_edit_parsers(p)
-    p.set_defaults(handler=_edit)
 
     p = sub.add_parser(
         "kit",

@@ -94,7 +94,7 @@ def read_json(path: str | Path, fmt: str) -> Any:
     except json.JSONDecodeError as exc:
         what = "empty" if not text.strip() else "not valid JSON (truncated?)"
         raise FormatError(
-            f"{path}: {what}: {exc.msg} at line {exc.lineno} column {exc.colno}"
+            f"{path}: {what}: {exc.msg} (line {exc.lineno}, column {exc.colno})"
         ) from None
     problem = schema_problem(data, fmt)
     if problem is not None:

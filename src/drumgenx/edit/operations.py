@@ -14,6 +14,8 @@ from drumgenx.core.records import Event
 from drumgenx.core.roles import ROLE_PRIORITY, ROLES
 from drumgenx.skeleton.patterns import DUR_STEPS, velocity
 
+MAX_OFFSET_MS = 1000.0  # the event grid schema's limit on micro_offset_ms
+
 
 def parse_index_list(text: str, *, name: str, upper: int | None = None) -> frozenset[int]:
     """``"0,2,4-7"`` -> {0, 2, 4, 5, 6, 7}; every value must be ``0 <= v < upper``."""
@@ -91,6 +93,8 @@ def set_hit(
         raise DrumgenxError(f"no step {step} in bar {bar}: bars count from 0, steps are 0..15")
     if vel is not None and not 0.0 <= vel <= 1.0:
         raise DrumgenxError(f"--velocity must be 0..1, got {vel:g}")
+    if not -MAX_OFFSET_MS <= micro_offset_ms <= MAX_OFFSET_MS:
+        raise DrumgenxError(f"--offset_ms must be -1000..1000, got {micro_offset_ms:g}")
     if sample_id is None:
         used = Counter(e.sample_id for e in events if e.role == role)
         if not used:
@@ -135,7 +139,7 @@ def change_velocity(
         raise DrumgenxError("velocity: give exactly one of --set and --scale")
     if value is not None and not 0.0 <= value <= 1.0:
         raise DrumgenxError(f"--set must be 0..1, got {value:g}")
-    if scale is not None and scale < 0:
+    if scale is not None and not scale >= 0:  # also refuses NaN
         raise DrumgenxError(f"--scale must be >= 0, got {scale:g}")
     chosen = set(_select(events, selection))
     out = []

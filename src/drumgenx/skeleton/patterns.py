@@ -46,7 +46,8 @@ def velocity(role: str, step: int) -> float:
 
     CORE: the downbeat 1.0, beat 3 0.9, beats 2 and 4 0.85. ACCENT: 0.95. MOTION: on the
     beat 0.75, off-beat eighths 0.6, 16ths ghosted at 0.4. FILL: a crescendo 0.7, 0.8, 0.9,
-    1.0 over steps 12-15. TEXTURE: 0.5, a bed under the kit.
+    1.0 over steps 12-15 (0.7 on any earlier step, where an edit may put one). TEXTURE: 0.5,
+    a bed under the kit.
     """
     if role == "CORE":
         return {0: 1.0, 8: 0.9}.get(step, 0.85)
@@ -55,7 +56,7 @@ def velocity(role: str, step: int) -> float:
     if role == "MOTION":
         return {"beat": 0.75, "offbeat_8th": 0.6, "sixteenth": 0.4}[step_class(step)]
     if role == "FILL":
-        return round(0.7 + 0.1 * (step - FILL_STEPS[0]), 2)
+        return round(0.7 + 0.1 * min(max(step - FILL_STEPS[0], 0), 3), 2)
     return 0.5
 
 
