@@ -1,0 +1,64 @@
+"""YAML onto dataclasses: partial overrides, unknown keys and wrong types named."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from drumgenx.core.config import config_to_yaml, load_config
+from drumgenx.core.errors import DrumgenxError
+
+
+@dataclass(frozen=True)
+class Inner:
+    threshold: float = 0.5
+    bands: tuple[float, ...] = (100.0, 1000.0)
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class Outer:
+    inner: Inner = field(default_factory=Inner)
+    count: int = 3
+
+
+def _load(tmp_path: Path, text: str) -> Outer:
+    path = tmp_path / "c.yaml"
+    path.write_text(text)
+    return load_config(path, Outer)
+
+
+def test_defaults_and_partial_override(tmp_path: Path) -> None:
+    assert load_config(None, Outer) == Outer()
+    config = _load(tmp_path, "inner:\n  threshold: 1\n  bands: [50, 60, 70]\n")
+    assert config == Outer(inner=Inner(threshold=1.0, bands=(50.0, 60.0, 70.0)))
+    assert isinstance(config.inner.threshold, float)
+    assert _load(tmp_path, "") == Outer()
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("inner:\n  treshold: 1\n", "c.yaml.inner: unknown key(s) ['treshold']"),
+        ("count: 2.5\n", "c.yaml.count: expected int"),
+        ("count: true\n", "c.yaml.count: expected int"),
+        ("inner: 3\n", "c.yaml.inner: expected a mapping"),
+        ("inner:\n  bands: 3\n", "c.yaml.inner.bands: expected a list"),
+        ("inner:\n  name: 3\n", "c.yaml.inner.name: expected str"),
+        ("- 1\n- 2\n", "expected a mapping of settings"),
+        ("a: [1\n", "not valid YAML"),
+    ],
+)
+def test_errors_name_file_and_key(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(DrumgenxError, match=None) as info:
+        _load(tmp_path, text)
+    assert message in str(info.value) and "\n" not in str(info.value)
+
+
+def test_yaml_dump_loads_back(tmp_path: Path) -> None:
+    config = Outer(inner=Inner(threshold=0.25, name="x"), count=9)
+    path = tmp_path / "dump.yaml"
+    path.write_text(config_to_yaml(config))
+    assert load_config(path, Outer) == config
