@@ -36,6 +36,104 @@ def guarded(handler: Callable[[argparse.Namespace], None], args: argparse.Namesp
     return 0
 
 
+# --- stage 1: preprocess ------------------------------------------------------------------
+
+
+def add_preprocess_arguments(
+    parser: argparse.ArgumentParser, *, dataset_root: str | None, output_root: str
+) -> None:
+    """Stage-1 flags; the runner passes its DATASET_ROOT / OUTPUT_ROOT settings as defaults."""
+    parser.add_argument(
+        "--dataset_root",
+        default=dataset_root,
+        required=dataset_root is None,
+        help="folder of audio, searched recursively"
+        + (f" (default: {dataset_root})" if dataset_root else ""),
+    )
+    parser.add_argument(
+        "--output_root",
+        default=output_root,
+        help=f"one-shot library folder (default: {output_root})",
+    )
+    parser.add_argument(
+        "--separator",
+        choices=("auto", "demucs", "hpss", "none"),
+        help="drum-stem separation: auto tries Demucs and falls back to HPSS (default: auto)",
+    )
+    parser.add_argument("--demucs_model", help="Demucs model name (default: htdemucs)")
+    parser.add_argument("--demucs_repo", help="folder of local Demucs weights (offline use)")
+    parser.add_argument("--workers", type=int, default=1, help="files in parallel (default: 1)")
+    parser.add_argument(
+        "--force", action="store_true", help="re-process files an earlier run already processed"
+    )
+    parser.add_argument("--config", help="YAML overriding any setting (see --print_config)")
+    parser.add_argument(
+        "--print_config", action="store_true", help="print every setting as YAML and exit"
+    )
+
+
+def _progress_printer(label: str):
+    """A one-line progress display on a terminal, a line per 10 % in a log."""
+    tty = sys.stderr.isatty()
+    last = [-1]
+
+    def show(done: int, total: int, item: str) -> None:
+        if tty:
+            end = "\n" if done == total else ""
+            print(f"\r{label}: {done}/{total} files  {item[-50:]:<50}", end=end, file=sys.stderr)
+        elif total and (done * 10 // total) != last[0]:
+            last[0] = done * 10 // total
+            print(f"{label}: {done}/{total} files", file=sys.stderr)
+
+    return show
+
+
+def run_preprocess_command(args: argparse.Namespace) -> None:
+    import dataclasses
+
+    from drumgenx.core.config import config_to_yaml, load_config
+    from drumgenx.preprocess.config import PreprocessConfig
+    from drumgenx.preprocess.run import run_preprocess
+
+    config = load_config(args.config, PreprocessConfig)
+    overrides = {
+        "method": args.separator,
+        "demucs_model": args.demucs_model,
+        "demucs_repo": args.demucs_repo,
+    }
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    if overrides:
+        separation = dataclasses.replace(config.separation, **overrides)
+        config = dataclasses.replace(config, separation=separation)
+    if args.print_config:
+        print(config_to_yaml(config), end="")
+        return
+    summary = run_preprocess(
+        dataset_root=args.dataset_root,
+        output_root=args.output_root,
+        config=config,
+        workers=args.workers,
+        force=args.force,
+        progress=_progress_printer("preprocess"),
+        notify=notice,
+    )
+    for report in summary.reports:
+        if report.status == "skipped":
+            notice(f"skipped {report.source}: {report.reason}")
+    skipped = ", ".join(f"{n} {why}" for why, n in summary.skipped.items()) or "none"
+    print(f"[DONE] preprocess in {summary.seconds:.1f} s")
+    print(
+        f" - files read: {summary.files_read}; skipped: {skipped}; "
+        f"already processed: {summary.already_processed}"
+    )
+    print(
+        f" - hits found: {summary.hits_found}; duplicates removed: "
+        f"{summary.duplicates_removed}; samples written: {len(summary.samples)}"
+    )
+    if summary.manifest:
+        print(f" - manifest: {summary.manifest}")
+
+
 # --- stage 3: skeleton ---------------------------------------------------------------------
 
 
@@ -306,6 +404,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"drumgenx {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser(
+        "preprocess",
+        help="stage 1: audio folder -> de-duplicated one-shots (dummy_NNNNN.wav)",
+        description="Stage 1: separate drums, detect hits, slice, de-duplicate; write "
+        "dummy_NNNNN.wav and manifest_N.json under --output_root.",
+    )
+    add_preprocess_arguments(p, dataset_root=None, output_root="dummy_dataset")
+    p.set_defaults(handler=run_preprocess_command)
 
     p = sub.add_parser(
         "skeleton",

@@ -23,6 +23,7 @@ FORMATS: dict[str, str] = {
     "event_grid": "event_grid.schema.json",
     "pools": "pools.schema.json",
     "skeleton_meta": "skeleton_meta.schema.json",
+    "manifest": "manifest.schema.json",
 }
 
 

@@ -113,7 +113,7 @@ def write_new_files(contents: Mapping[str | Path, bytes]) -> list[Path]:
             except OSError as exc:
                 raise DrumgenxError(f"cannot write {target}: {exc.strerror}") from None
         for target, temp in temps.items():
-            _link_exclusive(temp, target)
+            link_exclusive(temp, target)
             created.append(target)
     except BaseException:
         for path in created:
@@ -125,7 +125,8 @@ def write_new_files(contents: Mapping[str | Path, bytes]) -> list[Path]:
     return created
 
 
-def _link_exclusive(temp: Path, target: Path) -> None:
+def link_exclusive(temp: Path, target: Path) -> None:
+    """Give the complete file ``temp`` the name ``target`` too; never replaces ``target``."""
     try:
         os.link(temp, target)
     except FileExistsError:

@@ -1,0 +1,1 @@
+"""Stage 1: audio folder in, a de-duplicated library of one-shot WAVs out."""

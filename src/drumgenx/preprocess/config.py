@@ -1,0 +1,31 @@
+"""Every stage-1 setting in one place; each default is documented where it is defined.
+
+Print the whole config with ``drumgenx preprocess --print_config``; a YAML file passed with
+``--config`` overrides only the keys it names, e.g.::
+
+    onsets:
+      delta: 0.08
+    slicing:
+      max_length_s: 1.5
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from drumgenx.preprocess.dedup import DedupParams
+from drumgenx.preprocess.onsets import OnsetParams
+from drumgenx.preprocess.separation import SeparationParams
+from drumgenx.preprocess.slicing import SliceParams
+
+
+@dataclass(frozen=True)
+class PreprocessConfig:
+    """Stage-1 settings: one block per step of the pipeline."""
+
+    separation: SeparationParams = field(default_factory=SeparationParams)
+    onsets: OnsetParams = field(default_factory=OnsetParams)
+    slicing: SliceParams = field(default_factory=SliceParams)
+    dedup: DedupParams = field(default_factory=DedupParams)
+    output_peak_dbfs: float = -1.0  # written one-shots peak here: headroom as in the renderer
+    silence_dbfs: float = -60.0  # a file whose peak stays below this is reported as silent

@@ -1,0 +1,502 @@
+"""Stage 1 with disk I/O: an audio folder in; ``dummy_NNNNN.wav`` one-shots and a manifest out.
+
+The work on one source file is the pure function `process_file` (one file in; its slices,
+fingerprints and report out), so a process pool maps it now and a distributed engine can
+map it later unchanged. Around it, `run_preprocess`:
+
+1. finds files recursively (the output folder excluded) and hashes them; files whose
+   content an earlier run processed are skipped unless ``force``;
+2. maps `process_file` over the files (``workers`` processes), staging each file's
+   normalised slices as hidden temporary WAVs so memory stays bounded;
+3. de-duplicates all new slices against each other and against the library's earlier
+   fingerprints (`dedup.find_duplicates`);
+4. links the kept slices to ``dummy_NNNNN.wav`` after the highest existing number (never
+   replacing a file), then writes ``manifest_N.json`` and ``fingerprints_N.npz``.
+
+A Ctrl-C or error removes what the run had linked, so the library is as before.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import re
+import shutil
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from drumgenx import __version__
+from drumgenx.core.audio import AUDIO_EXTENSIONS, AudioReadError, encode_wav, read_audio
+from drumgenx.core.errors import DrumgenxError, OutputExistsError
+from drumgenx.core.formats import dump_json, read_json
+from drumgenx.core.versioning import link_exclusive, write_versioned
+from drumgenx.preprocess.config import PreprocessConfig
+from drumgenx.preprocess.dedup import find_duplicates, mfcc_fingerprint
+from drumgenx.preprocess.onsets import detect_onsets
+from drumgenx.preprocess.separation import DrumSeparator, make_separator
+from drumgenx.preprocess.slicing import Slice, peak_normalize, slice_hits
+
+SAMPLE_PATTERN = re.compile(r"^dummy_(\d{5,})\.wav$")
+Progress = Callable[[int, int, str], None]  # (files done, files in all, current file)
+
+
+@dataclass
+class FileReport:
+    """One source file's line in the run report."""
+
+    source: str
+    sha256: str | None
+    status: str  # processed | skipped | already_processed
+    reason: str | None = None
+    duration_s: float = 0.0
+    hits: int = 0
+    separator: str | None = None  # which separator made the stem the slices come from
+
+
+@dataclass
+class FileResult:
+    """What `process_file` returns: the report, the slices and their fingerprints."""
+
+    report: FileReport
+    sr: int = 0
+    slices: list[Slice] = field(default_factory=list)
+    fingerprints: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
+
+
+@dataclass
+class StagedSlice:
+    """A slice written to the staging folder, waiting for de-duplication."""
+
+    staged: Path
+    source: str
+    source_sha256: str
+    start_s: float
+    end_s: float
+    onset_strength: float
+
+
+@dataclass
+class PreprocessSummary:
+    """The run's result: where things went and the counts the user sees."""
+
+    manifest: Path | None
+    samples: list[Path]
+    files_read: int
+    skipped: dict[str, int]
+    already_processed: int
+    hits_found: int
+    duplicates_removed: int
+    seconds: float
+    reports: list[FileReport]
+
+
+def file_sha256(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def process_file(
+    path: str | Path,
+    *,
+    config: PreprocessConfig,
+    separator: DrumSeparator,
+    sha256: str | None = None,
+) -> FileResult:
+    """Separate, detect, slice and fingerprint one file. Reads the file; writes nothing.
+
+    A file that cannot be decoded, holds no audio, or is silent comes back with status
+    ``skipped`` and the reason; the caller goes on with the next file.
+    """
+    source = str(path)
+    try:
+        y, sr = read_audio(path)
+    except AudioReadError as exc:
+        reason = str(exc).removeprefix(f"{path}: ")
+        return FileResult(FileReport(source, sha256, "skipped", reason))
+    report = FileReport(source, sha256, "processed", duration_s=len(y) / sr)
+    peak = float(np.max(np.abs(y)))
+    if not np.isfinite(peak):
+        report.status, report.reason = "skipped", "holds non-finite samples"
+        return FileResult(report)
+    if peak <= 10 ** (config.silence_dbfs / 20):
+        report.status, report.reason = (
+            "skipped",
+            f"silent (peak below {config.silence_dbfs:g} dBFS)",
+        )
+        return FileResult(report)
+    drums, sr = separator(y, sr)
+    report.separator = separator.name
+    onsets = detect_onsets(drums.mean(axis=1), sr=sr, params=config.onsets)
+    report.hits = len(onsets.times)
+    slices = slice_hits(
+        drums, sr=sr, starts=onsets.starts, strengths=onsets.strengths, params=config.slicing
+    )
+    fingerprints = [
+        mfcc_fingerprint(s.audio.mean(axis=1), sr=sr, params=config.dedup) for s in slices
+    ]
+    return FileResult(
+        report,
+        sr=sr,
+        slices=slices,
+        fingerprints=np.stack(fingerprints) if fingerprints else np.zeros((0, 0), np.float32),
+    )
+
+
+# --- worker processes -----------------------------------------------------------------------
+
+_worker: dict[str, object] = {}
+
+
+def _init_worker(config: PreprocessConfig, staging: Path, threads: int | None = None) -> None:
+    """Build the separator once per process (loading Demucs is the slow part).
+
+    Its notices (e.g. the Demucs fallback) are kept and handed back with the next result,
+    so the main process shows each one once, however many workers said it.
+    """
+    if threads is not None:
+        # Before torch is imported: N workers x all cores of threads each would oversubscribe.
+        for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+            os.environ[name] = str(threads)
+    _worker["config"] = config
+    _worker["staging"] = staging
+    notices: list[str] = []
+    _worker["notices"] = notices
+    _worker["separator"] = make_separator(config.separation, notify=notices.append)
+
+
+def _print_notice(message: str) -> None:
+    import sys
+
+    print(f"drumgenx: notice: {message}", file=sys.stderr)
+
+
+Staged = tuple[FileReport, list[StagedSlice], np.ndarray, list[str]]
+
+
+def _process_and_stage(job: tuple[str, str]) -> Staged:
+    path, sha256 = job
+    config: PreprocessConfig = _worker["config"]  # type: ignore[assignment]
+    result = process_file(
+        path,
+        config=config,
+        separator=_worker["separator"],
+        sha256=sha256,  # type: ignore[arg-type]
+    )
+    staged = []
+    for i, piece in enumerate(result.slices):
+        target = Path(_worker["staging"]) / f"{sha256[:16]}_{i:05d}.wav"  # type: ignore[arg-type]
+        audio = peak_normalize(piece.audio, peak_dbfs=config.output_peak_dbfs)
+        target.write_bytes(encode_wav(audio, result.sr))
+        staged.append(
+            StagedSlice(target, path, sha256, piece.start_s, piece.end_s, piece.onset_strength)
+        )
+    notices: list[str] = _worker["notices"]  # type: ignore[assignment]
+    said, notices[:] = list(notices), []
+    return result.report, staged, result.fingerprints, said
+
+
+# --- the library on disk ------------------------------------------------------------------
+
+
+def _existing_library(output_root: Path) -> tuple[set[str], list[str], np.ndarray, int]:
+    """Processed source hashes, fingerprinted sample ids + vectors, highest sample number."""
+    hashes: set[str] = set()
+    for manifest in sorted(output_root.glob("manifest_*.json")):
+        data = read_json(manifest, "manifest")
+        hashes.update(f["sha256"] for f in data["files"] if f["status"] == "processed")
+    ids: list[str] = []
+    vectors: list[np.ndarray] = []
+    for archive in sorted(output_root.glob("fingerprints_*.npz")):
+        with np.load(archive) as stored:
+            ids += [str(i) for i in stored["sample_ids"]]
+            vectors.append(stored["fingerprints"])
+    numbers = [
+        int(m.group(1)) for p in output_root.iterdir() if (m := SAMPLE_PATTERN.match(p.name))
+    ]
+    present = [i for i, sid in enumerate(ids) if (output_root / f"{sid}.wav").exists()]
+    matrix = np.concatenate(vectors)[present] if vectors else np.zeros((0, 0), np.float32)
+    return hashes, [ids[i] for i in present], matrix, max(numbers, default=0)
+
+
+def _candidates(dataset_root: Path, output_root: Path) -> Iterator[Path]:
+    """Every file under ``dataset_root`` (sorted), except the output folder's own files."""
+    output = output_root.resolve()
+    for path in sorted(p for p in dataset_root.rglob("*") if p.is_file()):
+        if output not in path.resolve().parents:
+            yield path
+
+
+def _link_samples(
+    kept: list[StagedSlice], output_root: Path, first_number: int
+) -> list[tuple[StagedSlice, Path]]:
+    """Give each kept slice the next free ``dummy_NNNNN.wav`` (exclusive; all-or-nothing)."""
+    linked: list[tuple[StagedSlice, Path]] = []
+    number = first_number
+    try:
+        for piece in kept:
+            while True:
+                target = output_root / f"dummy_{number:05d}.wav"
+                number += 1
+                try:
+                    link_exclusive(piece.staged, target)
+                    break
+                except OutputExistsError:
+                    continue  # another run took this number: take the next one
+            linked.append((piece, target))
+    except BaseException:
+        for _, path in linked:
+            path.unlink(missing_ok=True)
+        raise
+    return linked
+
+
+def run_preprocess(
+    *,
+    dataset_root: str | Path,
+    output_root: str | Path,
+    config: PreprocessConfig | None = None,
+    workers: int = 1,
+    force: bool = False,
+    progress: Progress | None = None,
+    notify: Callable[[str], None] = _print_notice,
+) -> PreprocessSummary:
+    """Turn every audio file under ``dataset_root`` into one-shots in ``output_root``.
+
+    Parameters
+    ----------
+    dataset_root
+        Folder searched recursively (WAV, FLAC, OGG/Vorbis, Opus, MP3, AIFF).
+    output_root
+        Library folder: ``dummy_NNNNN.wav``, ``manifest_N.json``, ``fingerprints_N.npz``.
+    config
+        All thresholds (`PreprocessConfig`; defaults documented there).
+    workers
+        Processes working on files in parallel (each loads its own separator).
+    force
+        Re-process files whose content an earlier run already processed.
+    progress
+        Called after each file with (done, total, file).
+    """
+    started = time.perf_counter()
+    config = config or PreprocessConfig()
+    dataset_root, output_root = Path(dataset_root), Path(output_root)
+    if not dataset_root.is_dir():
+        raise DrumgenxError(f"--dataset_root {dataset_root}: no such folder")
+    if workers < 1:
+        raise DrumgenxError(f"--workers must be at least 1, got {workers}")
+    try:
+        output_root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DrumgenxError(f"cannot create {output_root}: {exc.strerror}") from None
+
+    known_hashes, library_ids, library_fps, highest = _existing_library(output_root)
+    reports: list[FileReport] = []
+    jobs: list[tuple[str, str]] = []
+    seen: dict[str, str] = {}
+    for path in _candidates(dataset_root, output_root):
+        if path.suffix.lower() not in AUDIO_EXTENSIONS:
+            reports.append(FileReport(str(path), None, "skipped", "not an audio file type"))
+            continue
+        digest = file_sha256(path)
+        if digest in seen:
+            reports.append(
+                FileReport(str(path), digest, "skipped", f"same content as {seen[digest]}")
+            )
+        elif digest in known_hashes and not force:
+            reports.append(FileReport(str(path), digest, "already_processed"))
+        else:
+            seen[digest] = str(path)
+            jobs.append((str(path), digest))
+
+    staging = Path(tempfile.mkdtemp(prefix=".drumgenx-staging-", dir=output_root))
+    try:
+        staged: list[StagedSlice] = []
+        fingerprints: list[np.ndarray] = []
+        said: set[str] = set()
+        results = _map_files(jobs, config, staging, workers)
+        for done, (report, pieces, fps, notices) in enumerate(results, 1):
+            for message in notices:
+                if message not in said:
+                    said.add(message)
+                    notify(message)
+            reports.append(report)
+            staged += pieces
+            if len(pieces):
+                fingerprints.append(fps)
+            if progress:
+                progress(done, len(jobs), report.source)
+        new = np.concatenate(fingerprints).astype(np.float32) if fingerprints else None
+        kept, absorbed, by_existing = _deduplicate(staged, new, library_ids, library_fps, config)
+        linked = _link_samples([staged[i] for i in kept], output_root, highest + 1)
+        pairs = zip(kept, linked, strict=True)
+        try:
+            manifest = _write_manifest(
+                output_root, dataset_root, config, reports,
+                samples=[(staged[i], path, absorbed.get(i, [])) for i, (_, path) in pairs],
+                by_existing=by_existing,
+                fingerprints=new[kept] if kept else np.zeros((0, 0), np.float32),
+                seconds=time.perf_counter() - started,
+            )  # fmt: skip
+        except BaseException:
+            for _, path in linked:
+                path.unlink(missing_ok=True)
+            raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+    skipped = Counter(_reason_kind(r.reason) for r in reports if r.status == "skipped")
+    return PreprocessSummary(
+        manifest=manifest,
+        samples=[path for _, path in linked],
+        files_read=sum(r.status == "processed" for r in reports),
+        skipped=dict(skipped),
+        already_processed=sum(r.status == "already_processed" for r in reports),
+        hits_found=sum(r.hits for r in reports),
+        duplicates_removed=len(staged) - len(kept),
+        seconds=time.perf_counter() - started,
+        reports=reports,
+    )
+
+
+def _reason_kind(reason: str | None) -> str:
+    """Group skip reasons for the summary ("cannot decode audio (...)" -> "cannot decode audio")."""
+    return (reason or "unknown").split(" (")[0].split(" as ")[0]
+
+
+def _map_files(
+    jobs: list[tuple[str, str]], config: PreprocessConfig, staging: Path, workers: int
+) -> Iterator[Staged]:
+    if workers == 1 or len(jobs) <= 1:
+        _init_worker(config, staging)
+        yield from map(_process_and_stage, jobs)
+        return
+    import multiprocessing
+
+    # spawn, not fork: torch and BLAS thread pools do not survive a fork safely.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=context,
+        initializer=_init_worker,
+        initargs=(config, staging, max(1, (os.cpu_count() or 1) // workers)),
+    ) as pool:
+        yield from pool.map(_process_and_stage, jobs)
+
+
+def _deduplicate(
+    staged: list[StagedSlice],
+    new: np.ndarray | None,
+    library_ids: list[str],
+    library_fps: np.ndarray,
+    config: PreprocessConfig,
+) -> tuple[list[int], dict[int, list[dict]], list[dict]]:
+    """Keep one slice per group of near-duplicates; the library's samples always win.
+
+    Returns the indices (into ``staged``) of the kept slices, what each kept slice
+    absorbed, and the new slices absorbed by samples already in the library.
+    """
+    if not staged or new is None:
+        return [], {}, []
+    old = library_fps if len(library_ids) and library_fps.shape[1] == new.shape[1] else None
+    everything = new if old is None else np.concatenate([old, new])
+    n_old = 0 if old is None else len(old)
+    # Earlier samples outrank every new slice, so a new slice never replaces one of them;
+    # among new slices the strongest onset (the cleanest, least masked hit) is kept.
+    scores = np.concatenate(
+        [np.full(n_old, np.inf), np.array([s.onset_strength for s in staged], np.float64)]
+    )
+    representative = find_duplicates(
+        everything,
+        scores=scores,
+        threshold=config.dedup.threshold,
+        block_size=config.dedup.block_size,
+    )
+    kept: list[int] = []
+    absorbed: dict[int, list[dict]] = {}
+    by_existing: list[dict] = []
+    for i, piece in enumerate(staged):
+        rep = int(representative[n_old + i])
+        if rep == n_old + i:
+            kept.append(i)
+            continue
+        hit = {
+            "source": piece.source,
+            "start_s": round(piece.start_s, 6),
+            "end_s": round(piece.end_s, 6),
+            "similarity": round(float(everything[rep] @ everything[n_old + i]), 6),
+        }
+        if rep < n_old:
+            by_existing.append({"sample_id": library_ids[rep], **hit})
+        else:
+            absorbed.setdefault(rep - n_old, []).append(hit)
+    return kept, absorbed, by_existing
+
+
+def _write_manifest(
+    output_root: Path,
+    dataset_root: Path,
+    config: PreprocessConfig,
+    reports: list[FileReport],
+    *,
+    samples: list[tuple[StagedSlice, Path, list[dict]]],
+    by_existing: list[dict],
+    fingerprints: np.ndarray,
+    seconds: float,
+) -> Path | None:
+    """Write ``manifest_N.json`` and ``fingerprints_N.npz`` (one N) unless nothing happened."""
+    if not any(r.status != "already_processed" for r in reports):
+        return None
+    records = [
+        {
+            "sample_id": path.stem,
+            "file": path.name,
+            "source": piece.source,
+            "source_sha256": piece.source_sha256,
+            "start_s": round(piece.start_s, 6),
+            "end_s": round(piece.end_s, 6),
+            "onset_strength": round(piece.onset_strength, 6),
+            "absorbed": absorbed,
+        }
+        for piece, path, absorbed in samples
+    ]
+    skipped = Counter(_reason_kind(r.reason) for r in reports if r.status == "skipped")
+    manifest = {
+        "drumgenx_version": __version__,
+        "dataset_root": str(dataset_root),
+        "separator": ", ".join(sorted({r.separator for r in reports if r.separator})) or "none",
+        "config": asdict(config),
+        "samples": records,
+        "absorbed_by_existing": by_existing,
+        "files": [asdict(r) for r in reports],
+        "summary": {
+            "files_read": sum(r.status == "processed" for r in reports),
+            "skipped": dict(skipped),
+            "already_processed": sum(r.status == "already_processed" for r in reports),
+            "hits_found": sum(r.hits for r in reports),
+            "duplicates_removed": sum(len(s["absorbed"]) for s in records) + len(by_existing),
+            "samples_written": len(records),
+            "seconds": round(seconds, 3),
+        },
+    }
+    buffer = io.BytesIO()
+    np.savez(
+        buffer,
+        sample_ids=np.array([s["sample_id"] for s in records]),
+        fingerprints=fingerprints.astype(np.float32),
+    )
+    _, paths = write_versioned(
+        output_root,
+        {"manifest": (".json", dump_json(manifest)), "fingerprints": (".npz", buffer.getvalue())},
+    )
+    return paths["manifest"]
