@@ -250,9 +250,16 @@ def bench_real(n_originals: int, seed: int) -> tuple[float, float] | None:
             items.append((v, sr))
             owner.append(o)
             kind.append(k)
-    t0 = time.perf_counter()
-    item_fps = np.stack([mfcc_fingerprint(v, sr=sr) for v, sr in items])
-    fp_rate = len(items) / (time.perf_counter() - t0)
+    # Timed in chunks of 300: the best chunk shows the speed on an otherwise idle machine,
+    # the overall rate what this run got (other processes may share the CPUs).
+    chunk_rates, fps_list = [], []
+    t_all = time.perf_counter()
+    for lo in range(0, len(items), 300):
+        t0 = time.perf_counter()
+        fps_list.extend(mfcc_fingerprint(v, sr=sr) for v, sr in items[lo : lo + 300])
+        chunk_rates.append(len(items[lo : lo + 300]) / (time.perf_counter() - t0))
+    fp_rate = len(items) / (time.perf_counter() - t_all)
+    item_fps = np.stack(fps_list)
     t0 = time.perf_counter()
     rep = find_duplicates(item_fps, scores=rng.random(len(items)))
     t_dedup = time.perf_counter() - t0
@@ -262,7 +269,8 @@ def bench_real(n_originals: int, seed: int) -> tuple[float, float] | None:
 
     print(
         f"{len(originals)} originals (seed {seed}) x 9 = {len(items)} items, fingerprinted "
-        f"at {fp_rate:.0f} slices/s; find_duplicates {t_dedup * 1000:.0f} ms; "
+        f"at {fp_rate:.0f} slices/s overall, {max(chunk_rates):.0f} in the best chunk of 300 "
+        f"(one process); find_duplicates {t_dedup * 1000:.0f} ms; "
         f"threshold {THR}\n"
     )
     header = f"{'near-duplicate of its original':<34}{'in its cluster':>16}{'cos min':>9}"

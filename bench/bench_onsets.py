@@ -42,22 +42,22 @@ for _var in (
 ):
     os.environ[_var] = "1"
 
-import argparse  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-import warnings  # noqa: E402
-from collections.abc import Callable  # noqa: E402
-from pathlib import Path  # noqa: E402
+import argparse
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "src"))  # the bench venv need not install drumgenx
 
-import _gmd_render as gmd  # noqa: E402
+import _gmd_render as gmd
 
-from drumgenx.preprocess.onsets import OnsetParams, detect_onsets  # noqa: E402
+from drumgenx.preprocess.onsets import OnsetParams, detect_onsets
 
 SR = gmd.SR
 WINDOWS = (0.05, 0.02)

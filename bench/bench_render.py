@@ -19,16 +19,16 @@ import os
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"
 
-import argparse  # noqa: E402
-import statistics  # noqa: E402
-import time  # noqa: E402
+import argparse
+import statistics
+import time
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from drumgenx.core.records import Event, Grid  # noqa: E402
-from drumgenx.kit.synth import synthesize_voice  # noqa: E402
-from drumgenx.render.mixer import render_events  # noqa: E402
-from drumgenx.skeleton.grid import build_grid  # noqa: E402
+from drumgenx.core.records import Event, Grid
+from drumgenx.kit.synth import synthesize_voice
+from drumgenx.render.mixer import render_events
+from drumgenx.skeleton.grid import build_grid
 
 SR = 44100
 GOAL_RTF = 1000.0

@@ -86,12 +86,13 @@ def reserve_version(out_dir: str | Path, families: Sequence[str]) -> Iterator[in
             marker.unlink(missing_ok=True)
 
 
-def write_new_files(contents: Mapping[str | Path, bytes]) -> list[Path]:
+def write_new_files(contents: Mapping[str | Path, bytes], *, fsync: bool = True) -> list[Path]:
     """Create several new files all-or-nothing; never replace an existing file.
 
-    All contents go to hidden temporary files first (fsynced), then each is linked to its
-    final name. If any final name exists, the files this call already created are removed and
-    `OutputExistsError` is raised.
+    All contents go to hidden temporary files first (fsynced unless ``fsync=False``, for
+    callers writing many small files that flush once with ``os.sync()`` instead), then each
+    is linked to its final name. If any final name exists, the files this call already
+    created are removed and `OutputExistsError` is raised.
 
     Returns
     -------
@@ -109,11 +110,12 @@ def write_new_files(contents: Mapping[str | Path, bytes]) -> list[Path]:
                 with open(temp, "xb") as handle:
                     handle.write(data)
                     handle.flush()
-                    os.fsync(handle.fileno())
+                    if fsync:
+                        os.fsync(handle.fileno())
             except OSError as exc:
                 raise DrumgenxError(f"cannot write {target}: {exc.strerror}") from None
         for target, temp in temps.items():
-            link_exclusive(temp, target)
+            _link_exclusive(temp, target)
             created.append(target)
     except BaseException:
         for path in created:
@@ -125,8 +127,7 @@ def write_new_files(contents: Mapping[str | Path, bytes]) -> list[Path]:
     return created
 
 
-def link_exclusive(temp: Path, target: Path) -> None:
-    """Give the complete file ``temp`` the name ``target`` too; never replaces ``target``."""
+def _link_exclusive(temp: Path, target: Path) -> None:
     try:
         os.link(temp, target)
     except FileExistsError:

@@ -184,41 +184,55 @@ def _dct_matrix(n_in: int, n_out: int) -> np.ndarray:
     return basis
 
 
-def _segment_cepstra(x: np.ndarray, params: DedupParams) -> np.ndarray | None:
-    """Onset-aligned, segment-pooled cepstra c1.. of mono audio at ``analysis_sr``.
+def _segment_cepstra(signals: list[np.ndarray], params: DedupParams) -> np.ndarray:
+    """Onset-aligned, segment-pooled cepstra c1.. of mono signals at ``analysis_sr``.
 
-    Returns ``None`` for digital silence (no level to be relative to).
+    One batched STFT for all signals (a per-slice call costs more in overhead than in
+    arithmetic). Returns ``(n, segments, n_mfcc - 1)``; rows of digital silence (no level to
+    be relative to) are NaN.
     """
-    mag = np.abs(x)
-    peak = float(mag.max(initial=0.0))
-    if peak <= 0.0 or not np.isfinite(peak):
-        return None
-    onset = int(np.argmax(mag >= peak * 10.0 ** (params.onset_db / 20.0)))
     n_fft, hop = params.n_fft, params.hop
     n_frames = params.segment_frames[-1]
-    # Frame k is centred on onset + k*hop; zero padding stands in for audio before the file's
-    # start and after its end (a short hat simply has silent late segments).
     half = n_fft // 2
     span = (n_frames - 1) * hop + n_fft
-    padded = np.zeros(span, dtype=np.float64)
-    src_lo = onset - half
-    a, b = max(src_lo, 0), min(src_lo + span, x.size)
-    padded[a - src_lo : b - src_lo] = x[a:b]
-    frames = np.lib.stride_tricks.sliding_window_view(padded, n_fft)[::hop][:n_frames]
-    window = np.hanning(n_fft + 1)[:-1]  # periodic Hann
-    power = np.abs(np.fft.rfft(frames * window, axis=1)) ** 2
-    mel = power @ _mel_filterbank(params.analysis_sr, n_fft, params.n_mels, params.fmin_hz).T
-    top = float(mel.max())
+    # float32 analysis: the FFT is ~4x faster and the fingerprint moves by < 1e-5.
+    padded = np.zeros((len(signals), span), dtype=np.float32)
+    silent = np.zeros(len(signals), dtype=bool)
+    for row, x in enumerate(signals):
+        mag = np.abs(x)
+        peak = float(mag.max(initial=0.0))
+        if peak <= 0.0 or not np.isfinite(peak):
+            silent[row] = True
+            continue
+        onset = int(np.argmax(mag >= peak * 10.0 ** (params.onset_db / 20.0)))
+        # Frame k is centred on onset + k*hop; zero padding stands in for audio before the
+        # file's start and after its end (a short hat simply has silent late segments).
+        src_lo = onset - half
+        a, b = max(src_lo, 0), min(src_lo + span, x.size)
+        padded[row, a - src_lo : b - src_lo] = x[a:b]
+    frames = np.lib.stride_tricks.sliding_window_view(padded, n_fft, axis=1)[:, ::hop][:, :n_frames]
+    window = np.hanning(n_fft + 1)[:-1].astype(np.float32)  # periodic Hann
+    import scipy.fft  # several times numpy's pocketfft for batched frames; loaded on first use
+
+    spec = scipy.fft.rfft(frames * window, axis=-1)
+    power = spec.real**2 + spec.imag**2
+    bank = _mel_filterbank(params.analysis_sr, n_fft, params.n_mels, params.fmin_hz)
+    mel = (power @ bank.T.astype(np.float32)).astype(np.float64)
+    top = mel.max(axis=(1, 2), keepdims=True)
+    top[silent] = 1.0
     floor = top * 10.0 ** (-params.floor_db / 10.0)
     # dB relative to the loudest cell, in [-floor_db, 0]: gain cancels here exactly.
     log_mel = 10.0 * np.log10(np.maximum(mel, floor) / top)
-    seg = params.segment_frames
-    pooled = np.stack([log_mel[lo:hi].mean(axis=0) for lo, hi in itertools.pairwise(seg)])
+    seg = np.asarray(params.segment_frames)
+    pooled = np.add.reduceat(log_mel, seg[:-1], axis=1)[:, : len(seg) - 1]
+    pooled /= np.diff(seg)[None, :, None]
     cepstra = pooled @ _dct_matrix(params.n_mels, params.n_mfcc).T
     # Drop c0, the segment level (see the module notes); lifter the rest so fine spectral
     # detail is not drowned by the broad tilt that all drums share.
     lifter = np.arange(1, params.n_mfcc, dtype=np.float64) ** params.lifter
-    return cepstra[:, 1:] * lifter
+    out = cepstra[:, :, 1:] * lifter
+    out[silent] = np.nan
+    return out
 
 
 @functools.lru_cache(maxsize=8)
@@ -237,8 +251,7 @@ def _reference(params: DedupParams) -> np.ndarray:
     spectrum[0] = 0.0
     spectrum[1:] /= np.sqrt(freqs[1:])
     burst = np.fft.irfft(spectrum, n) * np.exp(-np.arange(n) / (0.1 * sr))
-    ref = _segment_cepstra(burst, params)
-    assert ref is not None
+    ref = _segment_cepstra([burst], params)[0]
     ref.flags.writeable = False
     return ref
 
@@ -268,6 +281,11 @@ def mfcc_fingerprint(y: np.ndarray, *, sr: int, params: DedupParams = DedupParam
     ValueError
         If ``y`` is empty, not 1-D or 2-D, or holds NaN or infinity; or ``sr`` is not positive.
     """
+    return mfcc_fingerprints([y], sr=sr, params=params)[0]
+
+
+def downmix(y: np.ndarray) -> np.ndarray:
+    """Mono float32 of 1-D or ``(frames, channels)`` audio; refuses empty or non-finite input."""
     x = np.asarray(y, dtype=np.float32)
     if x.ndim == 2 and x.shape[1] > 0:
         # Channel by channel: numpy's mean over a short last axis is several times slower.
@@ -277,19 +295,31 @@ def mfcc_fingerprint(y: np.ndarray, *, sr: int, params: DedupParams = DedupParam
         x = mono / np.float32(x.shape[1])
     if x.ndim != 1 or x.size == 0:
         raise ValueError(f"expected non-empty 1-D or (frames, channels) audio, got {np.shape(y)}")
-    if sr <= 0:
-        raise ValueError(f"sr must be positive, got {sr}")
     if not np.all(np.isfinite(x)):
         raise ValueError("audio holds NaN or infinity")
-    x = resample(x[:, None], sr, params.analysis_sr)[:, 0].astype(np.float64)
-    cepstra = _segment_cepstra(x, params)
-    if cepstra is None:
-        return np.zeros(params.dim, dtype=np.float32)
-    v = (cepstra - _reference(params)).ravel()
-    norm = float(np.linalg.norm(v))
-    if norm == 0.0:  # exactly the reference sound: any fixed direction will do
-        return np.zeros(params.dim, dtype=np.float32)
-    return (v / norm).astype(np.float32)
+    return x
+
+
+def mfcc_fingerprints(
+    slices: list[np.ndarray], *, sr: int, params: DedupParams = DedupParams()
+) -> np.ndarray:
+    """Fingerprints of several slices at one rate, ``(len(slices), params.dim)`` float32.
+
+    Row ``i`` equals ``mfcc_fingerprint(slices[i], sr=sr, params=params)``; computing them
+    together is several times faster (one batched STFT).
+    """
+    if sr <= 0:
+        raise ValueError(f"sr must be positive, got {sr}")
+    signals = [resample(downmix(y)[:, None], sr, params.analysis_sr)[:, 0] for y in slices]
+    if not signals:
+        return np.zeros((0, params.dim), dtype=np.float32)
+    v = (_segment_cepstra(signals, params) - _reference(params)).reshape(len(signals), -1)
+    norm = np.linalg.norm(v, axis=1, keepdims=True)
+    # Silence (NaN rows) and exactly the reference sound (norm 0) get all zeros: cosine 0
+    # with everything, so they never match.
+    usable = np.isfinite(norm) & (norm > 0.0)
+    out = np.where(usable, v / np.where(usable, norm, 1.0), 0.0)
+    return out.astype(np.float32)
 
 
 # --------------------------------------------------------------------------------------------

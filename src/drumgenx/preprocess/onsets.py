@@ -227,17 +227,23 @@ def _spectrogram(y: np.ndarray, n_fft: int, hop: int) -> np.ndarray:
     n_frames = 1 + (len(yp) - n_fft) // hop
     frames = np.lib.stride_tricks.sliding_window_view(yp, n_fft)[::hop][:n_frames]
     window = np.hanning(n_fft + 1)[:-1].astype(np.float32)
-    # One batched real FFT over all frames; numpy >= 2 keeps float32 (complex64).
-    spec = np.fft.rfft(frames * window, axis=1)
+    import scipy.fft  # 4x numpy's pocketfft on float32 frames here; loaded on first use
+
+    # One batched real FFT over all frames, kept in float32 (complex64).
+    spec = scipy.fft.rfft(frames * window, axis=1)
     mag = np.abs(spec)
     mag *= np.float32(2.0 / window.sum())  # a full-scale sine peaks at ~1
     return mag
 
 
-def _band_flux(y: np.ndarray, sr: int, params: OnsetParams) -> tuple[np.ndarray, float]:
-    """Per-band rectified SuperFlux (frames, bands) and the frame rate."""
+def _log_filterbank(
+    y: np.ndarray, sr: int, params: OnsetParams
+) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """Log filterbank spectrogram (frames, filters), filter centres (Hz), FFT size and hop.
+
+    Shared by the flux detector and ``onsets_learned`` (the learned activation's input).
+    """
     n_fft, hop = _fft_size(params, sr)
-    fps = sr / hop
     peak = float(np.max(np.abs(y))) if y.size else 0.0
     if peak > 0:
         y = y * np.float32(1.0 / peak)  # level-independent thresholds
@@ -261,6 +267,13 @@ def _band_flux(y: np.ndarray, sr: int, params: OnsetParams) -> tuple[np.ndarray,
             np.minimum(low[:-k], p10[k:], out=low[:-k])
         np.maximum(knee, np.float32(params.noise_knee) * low, out=knee)
     logspec = np.log10(np.float32(1.0) + filt / knee[None, :])
+    return logspec, centres, n_fft, hop
+
+
+def _band_flux(y: np.ndarray, sr: int, params: OnsetParams) -> tuple[np.ndarray, float]:
+    """Per-band rectified SuperFlux (frames, bands) and the frame rate."""
+    logspec, centres, n_fft, hop = _log_filterbank(y, sr, params)
+    fps = sr / hop
     lag = max(1, round(params.lag_s * fps))
     # SuperFlux: compare with the max over neighbouring filters of earlier frames (shifted
     # np.maximum calls: a few passes over the array, faster than a sliding-window max).

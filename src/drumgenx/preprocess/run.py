@@ -37,9 +37,9 @@ from drumgenx import __version__
 from drumgenx.core.audio import AUDIO_EXTENSIONS, AudioReadError, encode_wav, read_audio
 from drumgenx.core.errors import DrumgenxError, OutputExistsError
 from drumgenx.core.formats import dump_json, read_json
-from drumgenx.core.versioning import link_exclusive, write_versioned
+from drumgenx.core.versioning import write_new_files, write_versioned
 from drumgenx.preprocess.config import PreprocessConfig
-from drumgenx.preprocess.dedup import find_duplicates, mfcc_fingerprint
+from drumgenx.preprocess.dedup import downmix, find_duplicates, mfcc_fingerprints
 from drumgenx.preprocess.onsets import detect_onsets
 from drumgenx.preprocess.separation import DrumSeparator, make_separator
 from drumgenx.preprocess.slicing import Slice, peak_normalize, slice_hits
@@ -68,14 +68,17 @@ class FileResult:
     report: FileReport
     sr: int = 0
     slices: list[Slice] = field(default_factory=list)
-    fingerprints: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
+    fingerprints: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))  # (n, d)
 
 
 @dataclass
 class StagedSlice:
     """A slice written to the staging folder, waiting for de-duplication."""
 
-    staged: Path
+    staged: Path  # the worker's staging file: raw float32, slices back to back
+    offset: int  # byte offset of this slice in it
+    shape: tuple[int, int]  # (frames, channels)
+    sr: int
     source: str
     source_sha256: str
     start_s: float
@@ -137,20 +140,13 @@ def process_file(
         return FileResult(report)
     drums, sr = separator(y, sr)
     report.separator = separator.name
-    onsets = detect_onsets(drums.mean(axis=1), sr=sr, params=config.onsets)
+    onsets = detect_onsets(downmix(drums), sr=sr, params=config.onsets)
     report.hits = len(onsets.times)
     slices = slice_hits(
         drums, sr=sr, starts=onsets.starts, strengths=onsets.strengths, params=config.slicing
     )
-    fingerprints = [
-        mfcc_fingerprint(s.audio.mean(axis=1), sr=sr, params=config.dedup) for s in slices
-    ]
-    return FileResult(
-        report,
-        sr=sr,
-        slices=slices,
-        fingerprints=np.stack(fingerprints) if fingerprints else np.zeros((0, 0), np.float32),
-    )
+    fingerprints = mfcc_fingerprints([s.audio for s in slices], sr=sr, params=config.dedup)
+    return FileResult(report, sr=sr, slices=slices, fingerprints=fingerprints)
 
 
 # --- worker processes -----------------------------------------------------------------------
@@ -193,14 +189,29 @@ def _process_and_stage(job: tuple[str, str]) -> Staged:
         separator=_worker["separator"],
         sha256=sha256,  # type: ignore[arg-type]
     )
+    # One append-only file per worker: many small staging files cost more in file-system
+    # work (create, unlink) than the slices themselves; only kept slices become WAVs.
+    target = Path(_worker["staging"]) / f"{os.getpid()}.f32"  # type: ignore[arg-type]
     staged = []
-    for i, piece in enumerate(result.slices):
-        target = Path(_worker["staging"]) / f"{sha256[:16]}_{i:05d}.wav"  # type: ignore[arg-type]
-        audio = peak_normalize(piece.audio, peak_dbfs=config.output_peak_dbfs)
-        target.write_bytes(encode_wav(audio, result.sr))
-        staged.append(
-            StagedSlice(target, path, sha256, piece.start_s, piece.end_s, piece.onset_strength)
-        )
+    with open(target, "ab") as handle:
+        for piece in result.slices:
+            audio = peak_normalize(piece.audio, peak_dbfs=config.output_peak_dbfs)
+            audio = np.ascontiguousarray(audio, dtype=np.float32)
+            offset = handle.tell()
+            handle.write(audio.tobytes())
+            staged.append(
+                StagedSlice(
+                    target,
+                    offset,
+                    audio.shape,
+                    result.sr,
+                    path,
+                    sha256,
+                    piece.start_s,
+                    piece.end_s,
+                    piece.onset_strength,
+                )
+            )
     notices: list[str] = _worker["notices"]  # type: ignore[assignment]
     said, notices[:] = list(notices), []
     return result.report, staged, result.fingerprints, said
@@ -245,11 +256,17 @@ def _link_samples(
     number = first_number
     try:
         for piece in kept:
+            frames, channels = piece.shape
+            audio = np.fromfile(
+                piece.staged, dtype=np.float32, count=frames * channels, offset=piece.offset
+            )
+            data = encode_wav(audio.reshape(frames, channels), piece.sr)
             while True:
                 target = output_root / f"dummy_{number:05d}.wav"
                 number += 1
                 try:
-                    link_exclusive(piece.staged, target)
+                    # one os.sync() for the whole library below: an fsync per file is slow
+                    write_new_files({target: data}, fsync=False)
                     break
                 except OutputExistsError:
                     continue  # another run took this number: take the next one
@@ -258,6 +275,7 @@ def _link_samples(
         for _, path in linked:
             path.unlink(missing_ok=True)
         raise
+    os.sync()  # before the manifest names them
     return linked
 
 
@@ -332,11 +350,11 @@ def run_preprocess(
                     notify(message)
             reports.append(report)
             staged += pieces
-            if len(pieces):
+            if pieces:  # skipped files have no fingerprint matrix of the right width
                 fingerprints.append(fps)
             if progress:
                 progress(done, len(jobs), report.source)
-        new = np.concatenate(fingerprints).astype(np.float32) if fingerprints else None
+        new = np.concatenate(fingerprints) if staged else None
         kept, absorbed, by_existing = _deduplicate(staged, new, library_ids, library_fps, config)
         linked = _link_samples([staged[i] for i in kept], output_root, highest + 1)
         pairs = zip(kept, linked, strict=True)

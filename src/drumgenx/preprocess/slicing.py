@@ -160,7 +160,7 @@ def slice_hits(
     audio = np.asarray(y, dtype=np.float32)
     if audio.ndim == 1:
         audio = audio[:, None]
-    if audio.ndim != 2:
+    if audio.ndim != 2 or audio.shape[1] == 0:
         raise ValueError(f"y must be (frames, channels) or 1-D, got shape {np.shape(y)}")
     if sr <= 0:
         raise ValueError(f"sr must be positive, got {sr}")
