@@ -231,3 +231,21 @@ def test_cli_runner_config_and_errors(tmp_path: Path, repo_root: Path, capsys) -
         json.loads((tmp_path / "r" / "manifest_1.json").read_text())["summary"]["samples_written"]
         == 2
     )
+
+
+def test_fingerprints_of_other_settings_are_not_compared(tmp_path: Path, capsys) -> None:
+    """Changing the de-duplication settings makes old fingerprints incomparable: say so."""
+    import dataclasses
+
+    root, out = tmp_path / "in", tmp_path / "out"
+    _write(root / "one.wav", _pattern(["kick", "snare"])[0], SR)
+    run_preprocess(dataset_root=root, output_root=out, config=NO_SEPARATION)
+    other = dataclasses.replace(
+        NO_SEPARATION, dedup=dataclasses.replace(NO_SEPARATION.dedup, n_mfcc=20)
+    )
+    said: list[str] = []
+    forced = run_preprocess(
+        dataset_root=root, output_root=out, config=other, force=True, notify=said.append
+    )
+    assert any("other de-duplication settings" in m for m in said)
+    assert len(forced.samples) == 2  # not compared with the library, so written again

@@ -149,6 +149,10 @@ class OnsetParams:
     env_hop_s: float = 0.001
     """Resolution of the energy envelope used for backtracking (1 ms)."""
 
+    method: str = "flux"
+    """``"flux"`` (this module) or ``"learned"``: a small conv net over the same log
+    filterbank (``onsets_learned``, pure numpy; uses only the backtracking settings here)."""
+
 
 @dataclass(frozen=True)
 class Onsets:
@@ -451,6 +455,12 @@ def detect_onsets(y: np.ndarray, *, sr: int, params: OnsetParams = OnsetParams()
         ``times`` (refined novelty peaks), ``starts`` (attack starts, for slicing) and
         ``strengths`` (0..1), all sorted by time. Silence gives empty arrays.
     """
+    if params.method != "flux":
+        if params.method != "learned":
+            raise ValueError(f"method must be 'flux' or 'learned', got {params.method!r}")
+        from drumgenx.preprocess.onsets_learned import detect_onsets_learned  # no import cycle
+
+        return detect_onsets_learned(y, sr=sr, params=params)
     y = _check_audio(y, sr)
     empty = np.zeros(0, dtype=np.float64)
     if y.size == 0 or not np.any(y):

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 import re
 import shutil
@@ -220,7 +221,14 @@ def _process_and_stage(job: tuple[str, str]) -> Staged:
 # --- the library on disk ------------------------------------------------------------------
 
 
-def _existing_library(output_root: Path) -> tuple[set[str], list[str], np.ndarray, int]:
+def _fingerprint_key(config: PreprocessConfig) -> str:
+    """What makes fingerprints comparable: stored with them, checked before reuse."""
+    return json.dumps(asdict(config.dedup), sort_keys=True)
+
+
+def _existing_library(
+    output_root: Path, config: PreprocessConfig, notify: Callable[[str], None]
+) -> tuple[set[str], list[str], np.ndarray, int]:
     """Processed source hashes, fingerprinted sample ids + vectors, highest sample number."""
     hashes: set[str] = set()
     for manifest in sorted(output_root.glob("manifest_*.json")):
@@ -230,8 +238,14 @@ def _existing_library(output_root: Path) -> tuple[set[str], list[str], np.ndarra
     vectors: list[np.ndarray] = []
     for archive in sorted(output_root.glob("fingerprints_*.npz")):
         with np.load(archive) as stored:
-            ids += [str(i) for i in stored["sample_ids"]]
-            vectors.append(stored["fingerprints"])
+            if str(stored["key"]) != _fingerprint_key(config):
+                notify(
+                    f"{archive.name} was made with other de-duplication settings: "
+                    "new slices are not compared with its samples"
+                )
+            elif len(stored["sample_ids"]):
+                ids += [str(i) for i in stored["sample_ids"]]
+                vectors.append(stored["fingerprints"])
     numbers = [
         int(m.group(1)) for p in output_root.iterdir() if (m := SAMPLE_PATTERN.match(p.name))
     ]
@@ -318,7 +332,7 @@ def run_preprocess(
     except OSError as exc:
         raise DrumgenxError(f"cannot create {output_root}: {exc.strerror}") from None
 
-    known_hashes, library_ids, library_fps, highest = _existing_library(output_root)
+    known_hashes, library_ids, library_fps, highest = _existing_library(output_root, config, notify)
     reports: list[FileReport] = []
     jobs: list[tuple[str, str]] = []
     seen: dict[str, str] = {}
@@ -510,6 +524,7 @@ def _write_manifest(
     buffer = io.BytesIO()
     np.savez(
         buffer,
+        key=np.array(_fingerprint_key(config)),
         sample_ids=np.array([s["sample_id"] for s in records]),
         fingerprints=fingerprints.astype(np.float32),
     )
