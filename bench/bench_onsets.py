@@ -11,7 +11,8 @@ every onset time is known. Reference onsets: the MIDI note starts, merged where 
 within 30 ms of the previous kept one. Conditions: ``drums`` (the drum stem) and ``mix`` (the
 stem under a synthesized non-drum bed at -6 dB drum-to-bed, *no separation applied*).
 
-Detectors, all on the same audio in the same run: drumgenx (default ``OnsetParams``),
+Detectors, all on the same audio in the same run: drumgenx (default ``OnsetParams``, and
+``OnsetParams(method="learned")``: the small conv net of ``onsets_learned``),
 ``librosa.onset.onset_detect`` (defaults; and with ``backtrack=True``), madmom's CNN onset
 detector (``CNNOnsetProcessor`` + ``OnsetPeakPickingProcessor`` with its ``CNNOnsetDetector``
 CLI settings: threshold 0.54, smooth 0.05, pre/post_max 0.01 s, fps 100, combine 0.03) and
@@ -108,6 +109,8 @@ def build_detectors(use_madmom: bool) -> tuple[dict[str, Callable[[np.ndarray], 
     dets: dict[str, Callable[[np.ndarray], np.ndarray]] = {
         "drumgenx (default)": lambda y: detect_onsets(y, sr=SR, params=params).times,
     }
+    learned = OnsetParams(method="learned")
+    dets["drumgenx learned"] = lambda y: detect_onsets(y, sr=SR, params=learned).times
     try:
         import librosa
 

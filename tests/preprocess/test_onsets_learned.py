@@ -32,19 +32,20 @@ PATTERN = [
     (1.49, "hat_closed", -6),  # 40 ms after the kick
     (1.75, "tom_high", -4),
     (2.00, "tom_low", -4),
-    (2.25, "clap", -6),
+    (2.25, "tom_mid", -6),  # (not "clap": its several slaps are several onsets)
     (2.50, "kick", 0),
     (2.50, "crash", -6),  # one onset with the kick
 ]
 
 
 def _render(sr: int = KIT_SR) -> tuple[np.ndarray, np.ndarray]:
-    y = np.zeros(int(3.2 * sr))
-    for t0, name, gain_db in PATTERN:
-        hit = synthesize_voice(name, sr=sr, seed=3).astype(np.float64) * 10 ** (gain_db / 20)
+    hits = [synthesize_voice(name, sr=sr, seed=3) for _, name, _ in PATTERN]
+    # Long enough for every tail to fade out: a cut-off tail is a spectral change too.
+    ends = [round(t0 * sr) + len(h) for (t0, _, _), h in zip(PATTERN, hits, strict=True)]
+    y = np.zeros(max(ends) + sr // 5)
+    for (t0, _, gain_db), hit in zip(PATTERN, hits, strict=True):
         s = round(t0 * sr)
-        n = min(len(hit), len(y) - s)
-        y[s : s + n] += hit[:n]
+        y[s : s + len(hit)] += hit.astype(np.float64) * 10 ** (gain_db / 20)
     y += np.random.default_rng(0).standard_normal(len(y)) * 1e-4  # -80 dB floor
     y *= 0.9 / np.max(np.abs(y))
     truth = np.unique([round(t * sr) / sr for t, _, _ in PATTERN])
@@ -55,7 +56,9 @@ def _random_model(n_in: int, seed: int = 0) -> LearnedOnsetModel:
     rng = np.random.default_rng(seed)
     shapes = [(3, n_in, 4, 1), (5, 4, 3, 2), (1, 3, 1, 1)]
     return LearnedOnsetModel(
-        weights=tuple(rng.standard_normal((k, i, o)).astype(np.float32) * 0.3 for k, i, o, _ in shapes),
+        weights=tuple(
+            rng.standard_normal((k, i, o)).astype(np.float32) * 0.3 for k, i, o, _ in shapes
+        ),
         biases=tuple(rng.standard_normal(o).astype(np.float32) * 0.1 for _, _, o, _ in shapes),
         dilations=tuple(d for *_, d in shapes),
         mean=np.zeros(n_in, dtype=np.float32),
@@ -97,7 +100,7 @@ def test_shipped_weights_load_and_shapes_match() -> None:
     assert 0.0 < model.threshold < 1.0
     for key in ("command", "date", "train", "validation", "validation_drums"):
         assert key in model.meta
-    assert "test" not in model.meta["train"].lower().replace("never", "")
+    assert model.meta["test"].startswith("never")
 
 
 def test_numpy_forward_equals_loop_reference() -> None:

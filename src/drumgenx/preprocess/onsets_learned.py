@@ -272,7 +272,7 @@ def detect_onsets_learned(
     y: np.ndarray,
     *,
     sr: int,
-    params: OnsetParams = OnsetParams(),
+    params: OnsetParams | None = None,
     model: LearnedOnsetModel | None = None,
 ) -> Onsets:
     """Detect drum onsets with the learned activation; same output as ``detect_onsets``.
@@ -283,7 +283,7 @@ def detect_onsets_learned(
         Mono audio, 1-D float32/float64 (2-D input raises ``ValueError``).
     sr : int
         Sample rate of ``y``.
-    params : OnsetParams
+    params : OnsetParams, optional
         Only the backtracking settings (``backtrack_*``, ``env_hop_s``) are used: the analysis
         and peak-picking settings belong to the model.
     model : LearnedOnsetModel, optional
@@ -320,5 +320,5 @@ def detect_onsets_learned(
     rise = np.maximum(np.maximum(flux[lo], flux[peaks]), flux[hi]).astype(np.float64)
     top = float(rise.max())
     strengths = rise / top if top > 0 else np.zeros(len(peaks))
-    starts = _backtrack(y, sr, times, params)
+    starts = _backtrack(y, sr, times, params if params is not None else OnsetParams())
     return Onsets(times.astype(np.float64), starts.astype(np.float64), strengths)
