@@ -3,7 +3,7 @@
 Usage (by hand, never by CI; see bench/ONSETS.md for the set-up and the measured table)::
 
     .venv-bench/bin/python bench/bench_onsets.py [--split test] [--n 40] [--seed 0]
-        [--duration 30] [--no-madmom] [--conditions drums mix]
+        [--duration 30] [--no-madmom] [--conditions drums mix mix_hpss]
 
 Audio: ``bench/_gmd_render.py`` renders a fixed, seeded subset of the Groove MIDI Dataset
 (default: 40 performances of the *test* split, first 30 s each) through five Debian kits, so
@@ -176,12 +176,23 @@ def build_detectors(use_madmom: bool) -> tuple[dict[str, Callable[[np.ndarray], 
     return dets, notes
 
 
+CONDITIONS = {
+    "drums": "drum stems",
+    "mix": "mix, no separation (drums -6 dB)",
+    "mix_hpss": "mix (drums -6 dB) after drumgenx's HPSS separation",
+}
+
+
 def render_condition(perfs, condition: str, duration: float):
     data = []
     for perf in perfs:
         y, ref, _ = gmd.render_performance(perf, duration=duration)
-        if condition == "mix":
+        if condition in ("mix", "mix_hpss"):
             y = gmd.mix_under_bed(y, bpm=perf.bpm, seed=perf.seed)
+        if condition == "mix_hpss":  # stage 1's fallback separator, as a user without Demucs gets
+            from drumgenx.preprocess.separation import SeparationParams, make_separator
+
+            y = make_separator(SeparationParams(method="hpss"))(y[:, None], SR)[0][:, 0]
         data.append((perf, y, ref))
     return data
 
@@ -239,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--n", type=int, default=40, help="performances (0: the whole split)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--duration", type=float, default=30.0, help="seconds of each performance")
-    ap.add_argument("--conditions", nargs="+", default=["drums", "mix"], choices=["drums", "mix"])
+    ap.add_argument("--conditions", nargs="+", default=list(CONDITIONS), choices=list(CONDITIONS))
     ap.add_argument("--no-madmom", action="store_true", help="skip the madmom rows")
     args = ap.parse_args(argv)
 
@@ -269,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
         data = render_condition(perfs, condition, args.duration)
         n_ref = sum(len(r) for _, _, r in data)
         audio = sum(len(y) for _, y, _ in data) / SR
-        label = "drum stems" if condition == "drums" else "mix, no separation (drums -6 dB)"
+        label = CONDITIONS[condition]
         print(f"\n## {label}: {audio:.0f} s of audio, {n_ref} reference onsets\n")
         print("| detector | P@50 | R@50 | F1@50 | P@20 | R@20 | F1@20 | median err ms | RTF |")
         print("|---|---|---|---|---|---|---|---|---|")

@@ -62,6 +62,12 @@ def add_preprocess_arguments(
     )
     parser.add_argument("--demucs_model", help="Demucs model name (default: htdemucs)")
     parser.add_argument("--demucs_repo", help="folder of local Demucs weights (offline use)")
+    parser.add_argument(
+        "--onset_method",
+        choices=("flux", "learned"),
+        help="hit detector: multi-band spectral flux, or the learned activation trained on "
+        "GMD renders (default: flux)",
+    )
     parser.add_argument("--workers", type=int, default=1, help="files in parallel (default: 1)")
     parser.add_argument(
         "--force", action="store_true", help="re-process files an earlier run already processed"
@@ -105,6 +111,9 @@ def run_preprocess_command(args: argparse.Namespace) -> None:
     if overrides:
         separation = dataclasses.replace(config.separation, **overrides)
         config = dataclasses.replace(config, separation=separation)
+    if args.onset_method:
+        onsets = dataclasses.replace(config.onsets, method=args.onset_method)
+        config = dataclasses.replace(config, onsets=onsets)
     if args.print_config:
         print(config_to_yaml(config), end="")
         return

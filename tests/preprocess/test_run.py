@@ -218,8 +218,9 @@ def test_cli_runner_config_and_errors(tmp_path: Path, repo_root: Path, capsys) -
     assert "unknown key(s) ['max_lenght_s']" in capsys.readouterr().err
     assert main(["preprocess", "--dataset_root", str(tmp_path / "nope")]) == 2
     assert "no such folder" in capsys.readouterr().err
-    assert main([*args, "--print_config", "--separator", "hpss"]) == 0
-    assert "method: hpss" in capsys.readouterr().out
+    assert main([*args, "--print_config", "--separator", "hpss", "--onset_method", "learned"]) == 0
+    printed = capsys.readouterr().out
+    assert "method: hpss" in printed and "method: learned" in printed
 
     runner = subprocess.run(
         [sys.executable, str(repo_root / "pipeline/run_preprocess.py"), "--dataset_root",
@@ -249,3 +250,17 @@ def test_fingerprints_of_other_settings_are_not_compared(tmp_path: Path, capsys)
     )
     assert any("other de-duplication settings" in m for m in said)
     assert len(forced.samples) == 2  # not compared with the library, so written again
+
+
+def test_learned_onset_method_runs_through_the_pipeline(tmp_path: Path) -> None:
+    import dataclasses
+
+    config = dataclasses.replace(
+        NO_SEPARATION, onsets=dataclasses.replace(NO_SEPARATION.onsets, method="learned")
+    )
+    _write(tmp_path / "in" / "a.wav", _pattern(["kick", "snare", "hat_closed"])[0], SR)
+    summary = run_preprocess(
+        dataset_root=tmp_path / "in", output_root=tmp_path / "o", config=config
+    )
+    assert summary.hits_found == 3 and len(summary.samples) == 3
+    assert read_json(summary.manifest, "manifest")["config"]["onsets"]["method"] == "learned"
