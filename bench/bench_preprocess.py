@@ -24,6 +24,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"  # one core: pin thread pools before numpy loads
 
 import argparse
+import dataclasses
 import sys
 import tempfile
 import time
@@ -37,7 +38,7 @@ import _gmd_render
 
 from drumgenx.core.audio import read_audio
 from drumgenx.preprocess.config import PreprocessConfig
-from drumgenx.preprocess.dedup import mfcc_fingerprint
+from drumgenx.preprocess.dedup import downmix, mfcc_fingerprints
 from drumgenx.preprocess.onsets import detect_onsets
 from drumgenx.preprocess.run import process_file, run_preprocess
 from drumgenx.preprocess.separation import (
@@ -86,7 +87,7 @@ def main() -> int:
     audio_s = sum(soundfile.info(str(p)).duration for p in files)
 
     decoded = [read_audio(p) for p in files]
-    onsets = [detect_onsets(y.mean(axis=1), sr=sr, params=config.onsets) for y, sr in decoded]
+    onsets = [detect_onsets(downmix(y), sr=sr, params=config.onsets) for y, sr in decoded]
     slices = [
         slice_hits(y, sr=sr, starts=o.starts, strengths=o.strengths, params=config.slicing)
         for (y, sr), o in zip(decoded, onsets, strict=True)
@@ -96,7 +97,7 @@ def main() -> int:
         ("decode (soundfile)", _timed(lambda: [read_audio(p) for p in files])),
         (
             "onsets (multi-band flux)",
-            _timed(lambda: [detect_onsets(y.mean(axis=1), sr=sr) for y, sr in decoded]),
+            _timed(lambda: [detect_onsets(downmix(y), sr=sr) for y, sr in decoded]),
         ),
         (
             "slicing",
@@ -111,9 +112,8 @@ def main() -> int:
             "fingerprints (MFCC)",
             _timed(
                 lambda: [
-                    mfcc_fingerprint(s.audio.mean(axis=1), sr=sr, params=config.dedup)
+                    mfcc_fingerprints([s.audio for s in file_slices], sr=sr, params=config.dedup)
                     for (_, sr), file_slices in zip(decoded, slices, strict=True)
-                    for s in file_slices
                 ]
             ),
         ),
@@ -122,6 +122,15 @@ def main() -> int:
             _timed(lambda: [process_file(p, config=config, separator=none) for p in files]),
         ),
     ]
+    learned = dataclasses.replace(
+        config, onsets=dataclasses.replace(config.onsets, method="learned")
+    )
+    rows.append(
+        (
+            "process_file, --separator none --onset_method learned",
+            _timed(lambda: [process_file(p, config=learned, separator=none) for p in files]),
+        )
+    )
     counter = iter(range(1_000_000))
     rows.append(
         (
@@ -160,14 +169,14 @@ def main() -> int:
         f"stage-1 throughput: {len(files)} GMD test performances x {args.duration:g} s, "
         f"{audio_s:.0f} s of audio, stereo 16-bit WAV, one core, best of 3 after a warm-up"
     )
-    print(f"{'step':40} {'seconds':>9} {'x real time':>12}  goal")
+    print(f"{'step':54} {'seconds':>9} {'x real time':>12}  goal")
     for name, seconds in rows:
         goal = (
             f">= {GOAL:.0f}x {'PASS' if audio_s / seconds >= GOAL else 'FAIL'}"
             if "separator none" in name
             else ""
         )
-        print(f"{name:40} {seconds:9.3f} {audio_s / seconds:11.0f}x  {goal}")
+        print(f"{name:54} {seconds:9.3f} {audio_s / seconds:11.0f}x  {goal}")
     if demucs_note:
         print(demucs_note)
     print(
