@@ -31,18 +31,6 @@ split is only used for the reported numbers.
 
 from __future__ import annotations
 
-import os
-
-# One core: pin the BLAS/OpenMP/numba pools before numpy is imported.
-for _var in (
-    "OMP_NUM_THREADS",
-    "OPENBLAS_NUM_THREADS",
-    "MKL_NUM_THREADS",
-    "NUMBA_NUM_THREADS",
-    "VECLIB_MAXIMUM_THREADS",
-):
-    os.environ[_var] = "1"
-
 import argparse
 import sys
 import time
@@ -50,6 +38,7 @@ import warnings
 from collections.abc import Callable
 from pathlib import Path
 
+import _onecore  # first: one thread per pool, before numpy loads
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
@@ -63,14 +52,6 @@ from drumgenx.preprocess.onsets import OnsetParams, detect_onsets
 SR = gmd.SR
 WINDOWS = (0.05, 0.02)
 GOAL = {"f1_50": 0.97, "f1_20": 0.93, "rtf": 300.0}
-
-
-def pin_one_core() -> str:
-    if hasattr(os, "sched_setaffinity"):
-        first = min(os.sched_getaffinity(0))
-        os.sched_setaffinity(0, {first})
-        return f"pinned to cpu {first}"
-    return "not pinned (no sched_setaffinity)"
 
 
 def import_madmom():
@@ -266,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"SKIP: {exc}; install the bench venv (see bench/ONSETS.md)")
         return 0
     warnings.filterwarnings("ignore")
-    pinned = pin_one_core()
+    pinned = _onecore.pin_one_core()
     perfs = gmd.select_performances(args.split, args.n or None, seed=args.seed)
     dets, notes = build_detectors(not args.no_madmom)
     kits = ", ".join(gmd.KIT_NAMES)

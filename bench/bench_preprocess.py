@@ -18,11 +18,6 @@ Rows:
 
 from __future__ import annotations
 
-import os
-
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_var] = "1"  # one core: pin thread pools before numpy loads
-
 import argparse
 import dataclasses
 import sys
@@ -30,6 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import _onecore  # first: one thread per pool, before numpy loads
 import numpy as np
 import soundfile
 
@@ -72,8 +68,7 @@ def main() -> int:
     if why:
         print(f"SKIP: {why}")
         return 0
-    if hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    _onecore.pin_one_core()
 
     config = PreprocessConfig(separation=SeparationParams(method="none"))
     folder = Path(tempfile.mkdtemp(prefix="drumgenx-bench-"))

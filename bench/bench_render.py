@@ -13,16 +13,11 @@ goal is a real-time factor (audio seconds / render seconds) of at least 1000 on 
 
 from __future__ import annotations
 
-import os
-
-# One core: pin the BLAS/OpenMP pools before numpy is imported.
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_var] = "1"
-
 import argparse
 import statistics
 import time
 
+import _onecore  # first: one thread per pool, before numpy loads
 import numpy as np
 
 from drumgenx.core.records import Event, Grid
@@ -33,15 +28,6 @@ from drumgenx.skeleton.grid import build_grid
 SR = 44100
 GOAL_RTF = 1000.0
 VOICES = (("kick", "CORE"), ("snare", "ACCENT"), ("hat_open", "MOTION"))
-
-
-def pin_one_core() -> str:
-    """Restrict this process to its first allowed CPU; returns a description."""
-    if hasattr(os, "sched_setaffinity"):
-        first = min(os.sched_getaffinity(0))
-        os.sched_setaffinity(0, {first})
-        return f"pinned to cpu {first}"
-    return "not pinned (no sched_setaffinity)"
 
 
 def build_case(
@@ -95,7 +81,7 @@ def main() -> int:
     parser.add_argument("--bpm", type=float, default=120.0, help="tempo (default: 120)")
     args = parser.parse_args()
 
-    pinned = pin_one_core()
+    pinned = _onecore.pin_one_core()
     events, grid, samples = build_case(args.bars, args.bpm)
     lengths = ", ".join(f"{k} {len(y) / SR:.2f} s" for k, (y, _) in samples.items())
     print(f"render_events, {SR} Hz, {args.bpm:g} bpm, {pinned}, numpy {np.__version__}")
