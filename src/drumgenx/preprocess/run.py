@@ -387,23 +387,30 @@ def run_preprocess(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
-    skipped = Counter(_reason_kind(r.reason) for r in reports if r.status == "skipped")
     return PreprocessSummary(
         manifest=manifest,
         samples=[path for _, path in linked],
-        files_read=sum(r.status == "processed" for r in reports),
-        skipped=dict(skipped),
-        already_processed=sum(r.status == "already_processed" for r in reports),
-        hits_found=sum(r.hits for r in reports),
+        **_file_counts(reports),
         duplicates_removed=len(staged) - len(kept),
         seconds=time.perf_counter() - started,
         reports=reports,
     )
 
 
-def _reason_kind(reason: str | None) -> str:
-    """Group skip reasons for the summary ("cannot decode audio (...)" -> "cannot decode audio")."""
-    return (reason or "unknown").split(" (")[0].split(" as ")[0]
+def _file_counts(reports: list[FileReport]) -> dict[str, object]:
+    """The per-file part of the run summary (manifest and CLI alike)."""
+    # Skip reasons grouped: "cannot decode audio (...)" -> "cannot decode audio".
+    skipped = Counter(
+        (r.reason or "unknown").split(" (")[0].split(" as ")[0]
+        for r in reports
+        if r.status == "skipped"
+    )
+    return {
+        "files_read": sum(r.status == "processed" for r in reports),
+        "skipped": dict(skipped),
+        "already_processed": sum(r.status == "already_processed" for r in reports),
+        "hits_found": sum(r.hits for r in reports),
+    }
 
 
 def _map_files(
@@ -502,7 +509,6 @@ def _write_manifest(
         }
         for piece, path, absorbed in samples
     ]
-    skipped = Counter(_reason_kind(r.reason) for r in reports if r.status == "skipped")
     manifest = {
         "drumgenx_version": __version__,
         "dataset_root": str(dataset_root),
@@ -512,10 +518,7 @@ def _write_manifest(
         "absorbed_by_existing": by_existing,
         "files": [asdict(r) for r in reports],
         "summary": {
-            "files_read": sum(r.status == "processed" for r in reports),
-            "skipped": dict(skipped),
-            "already_processed": sum(r.status == "already_processed" for r in reports),
-            "hits_found": sum(r.hits for r in reports),
+            **_file_counts(reports),
             "duplicates_removed": sum(len(s["absorbed"]) for s in records) + len(by_existing),
             "samples_written": len(records),
             "seconds": round(seconds, 3),
