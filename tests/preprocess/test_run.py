@@ -264,3 +264,31 @@ def test_learned_onset_method_runs_through_the_pipeline(tmp_path: Path) -> None:
     )
     assert summary.hits_found == 3 and len(summary.samples) == 3
     assert read_json(summary.manifest, "manifest")["config"]["onsets"]["method"] == "learned"
+
+
+@pytest.mark.parametrize("voice", ["kick", "tom_low", "hat_closed", "pad"])
+def test_a_one_shot_file_becomes_one_sample(tmp_path: Path, voice: str) -> None:
+    """A file that is one hit from its first sample (or a slow swell) has no detectable rise;
+    the sound before the first onset is kept, so it still becomes a sample."""
+    hit = synthesize_voice(voice)
+    _write(tmp_path / "in" / f"{voice}.wav", hit, SR)
+    summary = run_preprocess(
+        dataset_root=tmp_path / "in", output_root=tmp_path / "o", config=NO_SEPARATION
+    )
+    assert len(summary.samples) == 1
+    sample = read_json(summary.manifest, "manifest")["samples"][0]
+    assert sample["start_s"] <= 0.03 and sample["end_s"] >= 0.05
+
+
+def test_lead_in_merges_with_a_near_onset_and_splits_from_a_far_one() -> None:
+    from drumgenx.preprocess.onsets import Onsets
+    from drumgenx.preprocess.run import with_lead_in
+
+    mono = np.zeros(SR, np.float32)
+    mono[441:] = 0.5  # sound from 10 ms
+    near = Onsets(np.array([0.04]), np.array([0.035]), np.array([1.0]))
+    starts, strengths = with_lead_in(mono, sr=SR, onsets=near, config=NO_SEPARATION)
+    assert starts.tolist() == [0.01] and strengths.tolist() == [1.0]
+    far = Onsets(np.array([0.5]), np.array([0.5]), np.array([1.0]))
+    starts, strengths = with_lead_in(mono, sr=SR, onsets=far, config=NO_SEPARATION)
+    assert starts.tolist() == [0.01, 0.5] and strengths.tolist() == [0.0, 1.0]

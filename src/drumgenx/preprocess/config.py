@@ -29,3 +29,9 @@ class PreprocessConfig:
     dedup: DedupParams = field(default_factory=DedupParams)
     output_peak_dbfs: float = -1.0  # written one-shots peak here: headroom as in the renderer
     silence_dbfs: float = -60.0  # a file whose peak stays below this is reported as silent
+    # Sound before the first detected onset (a one-shot file, a swell, an ambience) starts
+    # where the level first reaches lead_in_db below the file's peak. Closer than
+    # lead_in_merge_s to the first onset it just moves that slice's start back (a clap's
+    # first slap); farther, it becomes a slice of its own.
+    lead_in_db: float = -40.0
+    lead_in_merge_s: float = 0.05

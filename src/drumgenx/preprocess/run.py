@@ -41,7 +41,7 @@ from drumgenx.core.formats import dump_json, read_json
 from drumgenx.core.versioning import write_new_files, write_versioned
 from drumgenx.preprocess.config import PreprocessConfig
 from drumgenx.preprocess.dedup import downmix, find_duplicates, mfcc_fingerprints
-from drumgenx.preprocess.onsets import detect_onsets
+from drumgenx.preprocess.onsets import Onsets, detect_onsets
 from drumgenx.preprocess.separation import DrumSeparator, make_separator
 from drumgenx.preprocess.slicing import Slice, peak_normalize, slice_hits
 
@@ -141,13 +141,34 @@ def process_file(
         return FileResult(report)
     drums, sr = separator(y, sr)
     report.separator = separator.name
-    onsets = detect_onsets(downmix(drums), sr=sr, params=config.onsets)
-    report.hits = len(onsets.times)
-    slices = slice_hits(
-        drums, sr=sr, starts=onsets.starts, strengths=onsets.strengths, params=config.slicing
-    )
+    mono = downmix(drums)
+    onsets = detect_onsets(mono, sr=sr, params=config.onsets)
+    starts, strengths = with_lead_in(mono, sr=sr, onsets=onsets, config=config)
+    report.hits = len(starts)
+    slices = slice_hits(drums, sr=sr, starts=starts, strengths=strengths, params=config.slicing)
     fingerprints = mfcc_fingerprints([s.audio for s in slices], sr=sr, params=config.dedup)
     return FileResult(report, sr=sr, slices=slices, fingerprints=fingerprints)
+
+
+def with_lead_in(
+    mono: np.ndarray, *, sr: int, onsets: Onsets, config: PreprocessConfig
+) -> tuple[np.ndarray, np.ndarray]:
+    """Slice starts and strengths, with the sound before the first onset kept.
+
+    A one-shot whose attack is the file's first sample, a slow swell or an ambience has no
+    detectable rise; without this they would never become samples. A lead-in slice has
+    strength 0 (no onset measured), so in de-duplication any detected copy outranks it.
+    """
+    peak = float(np.max(np.abs(mono))) if mono.size else 0.0
+    loud = np.flatnonzero(np.abs(mono) >= peak * 10 ** (config.lead_in_db / 20))
+    starts, strengths = onsets.starts.copy(), onsets.strengths.copy()
+    if peak == 0.0 or not loud.size:
+        return starts, strengths
+    sound_start = loud[0] / sr
+    if starts.size and starts[0] - sound_start <= config.lead_in_merge_s:
+        starts[0] = min(starts[0], sound_start)
+        return starts, strengths
+    return np.concatenate([[sound_start], starts]), np.concatenate([[0.0], strengths])
 
 
 # --- worker processes -----------------------------------------------------------------------
