@@ -4,6 +4,7 @@ The facade users import; each name loads its stage only when first used, so
 ``import drumgenx`` (and ``drumgenx --help``) stays instant::
 
     import drumgenx
+    library = drumgenx.preprocess(dataset_root="~/loops", output_root="dummy_dataset")
     run = drumgenx.build_skeleton(out_dir="output", bpm=120, pools_json="output/pools_1.json")
     drumgenx.render("output/event_grid_1.json", "output/grid_1.json", out_dir="output")
 """
@@ -17,6 +18,8 @@ __version__ = "0.1.0"
 
 # public name -> (module, attribute)
 _FACADE = {
+    "preprocess": ("drumgenx.preprocess.run", "run_preprocess"),
+    "PreprocessConfig": ("drumgenx.preprocess.config", "PreprocessConfig"),
     "build_skeleton": ("drumgenx.skeleton.run", "run_skeleton"),
     "SkeletonParams": ("drumgenx.skeleton.patterns", "SkeletonParams"),
     "render": ("drumgenx.render.run", "render_file"),
