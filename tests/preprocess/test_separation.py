@@ -90,8 +90,10 @@ def demucs_caches(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
 ) -> dict[str, Path]:
     """torch and demucs installed, with empty torch hub and Hugging Face caches."""
-    pytest.importorskip("torch", reason="torch is not installed (pip install torch demucs)")
-    pytest.importorskip("demucs", reason="demucs is not installed (pip install torch demucs)")
+    pytest.importorskip("torch", reason="torch is not installed (pip install torch==2.13.0 demucs)")
+    pytest.importorskip(
+        "demucs", reason="demucs is not installed (pip install torch==2.13.0 demucs)"
+    )
     import torch
     from huggingface_hub import constants
 
