@@ -269,7 +269,8 @@ def _load_demucs_model(name: str, repo: str | None) -> Any:
         from demucs.repo import AnyModelRepo, BagOnlyRepo, LocalRepo
     except ImportError as exc:
         raise _DemucsUnavailable(
-            f"torch and demucs are not installed ({_one_line(exc)}); pip install torch==2.13.0 demucs"
+            f"torch and demucs are not installed ({_one_line(exc)}); "
+            "pip install torch==2.13.0 demucs"
         ) from None
 
     def load(what: str, fn: Callable[[], Any]) -> Any:
