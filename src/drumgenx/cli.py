@@ -143,6 +143,61 @@ def run_preprocess_command(args: argparse.Namespace) -> None:
         print(f" - manifest: {summary.manifest}")
 
 
+# --- stage 2: roles -----------------------------------------------------------------------
+
+
+def add_roles_arguments(parser: argparse.ArgumentParser) -> None:
+    """The seed's stage-2 flags (shared by ``drumgenx roles`` and the runner)."""
+    parser.add_argument("--input_dir", required=True, help="folder of one-shots (stage 1's)")
+    parser.add_argument("--out_dir", required=True, help="where pools_N.json goes")
+    parser.add_argument(
+        "--limit",
+        type=int,
+        default=10,
+        help="files to score, drawn at random with --seed; 0 = all (default: 10)",
+    )
+    parser.add_argument("--seed", type=int, default=42, help="for --limit (default: 42)")
+    parser.add_argument(
+        "--config",
+        help="role_assignment.yaml (default: stage2_role_assignment/configs/role_assignment.yaml)",
+    )
+    parser.add_argument(
+        "--prompts", help="CLAP prompts YAML (default: stage2_role_assignment/prompts/prompts.yaml)"
+    )
+    parser.add_argument("--alpha", type=float, help="rule weight in the fusion (default: 0.9)")
+    parser.add_argument(
+        "--clap_model",
+        help="CLAP checkpoint folder, or a hub name found in the local cache "
+        "(default: laion/clap-htsat-unfused)",
+    )
+
+
+def run_roles_command(args: argparse.Namespace) -> None:
+    from drumgenx.roles.run import run_roles
+
+    result = run_roles(
+        input_dir=args.input_dir,
+        out_dir=args.out_dir,
+        limit=args.limit,
+        seed=args.seed,
+        config_path=args.config,
+        prompts_path=args.prompts,
+        alpha=args.alpha,
+        clap_model=args.clap_model,
+        progress=_progress_printer("roles"),
+        notify=notice,
+    )
+    for path, reason in result.skipped:
+        notice(f"skipped {path}: {reason}")
+    counts = {}
+    for score in result.scores:
+        counts[score.role] = counts.get(score.role, 0) + 1
+    summary = ", ".join(f"{role} {counts.get(role, 0)}" for role in ROLES)
+    print(f"[DONE] roles for {len(result.scores)} one-shots (CLAP: {result.clap}): {summary}")
+    print(f" - pools: {result.pools_path}")
+    print(f" - per sample: {result.per_sample_path}")
+
+
 # --- stage 3: skeleton ---------------------------------------------------------------------
 
 
@@ -422,6 +477,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_preprocess_arguments(p, dataset_root=None, output_root="dummy_dataset")
     p.set_defaults(handler=run_preprocess_command)
+
+    p = sub.add_parser(
+        "roles",
+        help="stage 2: give each one-shot a role (CORE, ACCENT, MOTION, FILL, TEXTURE)",
+        description="Stage 2: DSP rules + CLAP + a learned scorer, fused with guards; writes "
+        "pools_N.json and per_sample_N.json under --out_dir.",
+    )
+    add_roles_arguments(p)
+    p.set_defaults(handler=run_roles_command)
 
     p = sub.add_parser(
         "skeleton",

@@ -24,6 +24,7 @@ FORMATS: dict[str, str] = {
     "pools": "pools.schema.json",
     "skeleton_meta": "skeleton_meta.schema.json",
     "manifest": "manifest.schema.json",
+    "per_sample": "per_sample.schema.json",
 }
 
 

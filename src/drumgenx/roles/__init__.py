@@ -1,0 +1,1 @@
+"""Stage 2: role assignment (CORE, ACCENT, MOTION, FILL, TEXTURE) for one-shots."""

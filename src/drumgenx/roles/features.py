@@ -1,0 +1,394 @@
+"""Eleven DSP features per one-shot, for rule-based drum-role scoring, and their disk cache.
+
+Every feature is computed from the mono signal resampled to one analysis rate (22.05 kHz by
+default), so a file's rate never changes its values. Two views of the sound are used:
+
+* an **amplitude envelope**: the magnitude of the analytic signal (Hilbert transform; a sine
+  has a flat envelope, so a 50 Hz kick does not ripple), smoothed over 5 ms and sampled
+  every 1 ms. All time features read it, relative to its own peak (one-shots are
+  peak-normalised, so absolute level says nothing about the sound);
+* an **average power spectrum**: Hann frames (1024 samples, 46 ms, hop 256) averaged over the
+  whole sound (Welch's method). Loud frames dominate the average, so it describes the hit's
+  body rather than its faint tail. All spectral features read it.
+
+The features, in :data:`FEATURE_NAMES` order (why each separates roles in brackets):
+
+``attack_time_ms``
+    Time for the envelope to rise from 10 % to 90 % of its peak, ms. [Drum hits: < 10 ms;
+    swells, drones, risers (TEXTURE): hundreds of ms.]
+``decay_time_ms``
+    Time from the envelope's peak to the last moment it is within 20 dB of the peak, ms
+    (for an exponential decay ``exp(-t/tau)`` that is ``tau * ln 10``). [Closed hats ~30 ms,
+    kicks and snares 100-400 ms, toms 300-800 ms, crashes and rides > 1 s.]
+``effective_duration_s``
+    From the first to the last moment the envelope is within 40 dB of its peak, s. [Length
+    of the audible sound regardless of the file's silent padding: long for cymbals and beds.]
+``sustain_fraction``
+    Share of the effective duration during which the envelope stays within 10 dB of its peak
+    (0-1). Any exponential decay gives 0.25 (10 dB of 40); a held or stationary sound
+    approaches 1.
+    [Separates sustained beds, drones, rain (TEXTURE) from every decaying hit.]
+``crest_factor_db``
+    Peak over RMS level within the effective duration, dB. [Transient sharpness: a short
+    spike on a quiet tail is high; a steady bed is low (~10-15 dB).]
+``spectral_centroid_hz``
+    Power-weighted mean frequency of the average spectrum (20 Hz up), Hz. [Brightness: kicks
+    ~100-300 Hz, toms a few hundred, snares 1-4 kHz, hats and shakers > 5 kHz.]
+``spectral_flatness``
+    Geometric over arithmetic mean of the average spectrum within each octave band from
+    100 Hz to 10 kHz, averaged weighted by band power (0-1; white noise ~1, a sine ~0, and
+    band-limited noise ~1 too). [Noisy hits (snare wires, claps, hats, shakers) against
+    pitched ones (kick, toms, tonal pads).]
+``low_band_ratio``
+    Share of spectral power below 150 Hz (0-1). [The kick's sub/boom: near 1 for kicks,
+    well above 0 for floor toms, ~0 for hats.]
+``mid_band_ratio``
+    Share of spectral power between 150 Hz and 2 kHz (0-1). [Drum-head bodies: toms,
+    snare heads, claps, most pads.]
+``high_band_ratio``
+    Share of spectral power above 5 kHz (0-1). [Hats, shakers, rides and crash wash.]
+``low_peak_hz``
+    Frequency of the strongest spectral peak between 30 Hz and 1 kHz, parabolically
+    interpolated, Hz. [The drum's body pitch: kicks ~40-80 Hz, toms ~80-300 Hz, snare heads
+    ~150-250 Hz; the CORE/FILL boundary among low drums.]
+
+A silent (or empty) signal gives all features 0.0, never NaN.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import scipy.signal
+
+from drumgenx.core.audio import resample
+
+__all__ = ["FEATURE_NAMES", "FEATURE_VERSION", "FeatureCache", "FeatureParams", "extract_features"]
+
+FEATURE_NAMES: tuple[str, ...] = (
+    "attack_time_ms",
+    "decay_time_ms",
+    "effective_duration_s",
+    "sustain_fraction",
+    "crest_factor_db",
+    "spectral_centroid_hz",
+    "spectral_flatness",
+    "low_band_ratio",
+    "mid_band_ratio",
+    "high_band_ratio",
+    "low_peak_hz",
+)
+"""The eleven features, in the order every table and vector uses."""
+
+# Bump when the feature code changes meaning: it is part of the cache key, so stale cached
+# values are never read back after an upgrade.
+FEATURE_VERSION = 1
+
+_TINY = 1e-12  # power floor: keeps logs and ratios finite on digital silence
+
+
+@dataclass(frozen=True)
+class FeatureParams:
+    """Analysis settings (config section ``features``).
+
+    Attributes
+    ----------
+    analysis_sr : int
+        Rate every input is resampled to, Hz. 22.05 kHz keeps content up to 11 kHz: enough for
+        the > 5 kHz hat band, and half the work of 44.1 kHz (stage 1's fingerprint rate).
+    max_duration_s : float
+        Only the first this-many seconds are analysed. Beds and long cymbals are recognisably
+        long well before 8 s, and the cap bounds the work per file.
+    envelope_hop_ms : float
+        Envelope sample spacing, ms. 1 ms resolves the fastest drum attacks (1-5 ms).
+    envelope_smooth_ms : float
+        Moving-average length over the Hilbert magnitude, ms: removes the noise envelope's
+        random spikes (and beating of close partials) without blurring a 5 ms attack.
+    attack_low, attack_high : float
+        Envelope fractions of the peak bounding the attack (10 % to 90 %, the usual
+        rise-time definition).
+    decay_db : float
+        Drop below the peak that ends the decay, dB (20 dB: well above noise floors of
+        8-bit and lossy sources, so it measures the sound, not the hiss).
+    duration_db : float
+        Drop below the peak bounding the effective duration, dB. 40 dB: stage 1 trims slices
+        where they stay 50 dB down, so 40 dB sits inside every slice's kept tail.
+    sustain_db : float
+        Drop below the peak still counted as "sustained", dB (10 dB).
+    n_fft, hop : int
+        Spectral frame length and hop in samples at ``analysis_sr`` (46 ms, 11.6 ms): a
+        100 ms hit still gets several frames to average, so a noise burst's flatness is
+        near 1.
+    flatness_min_hz, flatness_max_hz : float
+        Range of the octave bands flatness is measured in: excludes DC/rumble and (capped at
+        95 % of Nyquist) the resampler's roll-off, which would make any noise look coloured.
+    low_band_hz, mid_band_hz, high_band_hz : float
+        Band edges: below ``low_band_hz`` is "low" (kick sub, 150 Hz), ``low_band_hz`` to
+        ``mid_band_hz`` is "mid" (drum bodies, to 2 kHz), above ``high_band_hz`` is "high"
+        (cymbal/hat sheen, 5 kHz). 2-5 kHz (snare crack) belongs to none, on purpose.
+    peak_min_hz, peak_max_hz : float
+        Search range of ``low_peak_hz`` (30 Hz-1 kHz: the fundamentals of every drum head).
+    """
+
+    analysis_sr: int = 22050
+    max_duration_s: float = 8.0
+    envelope_hop_ms: float = 1.0
+    envelope_smooth_ms: float = 5.0
+    attack_low: float = 0.1
+    attack_high: float = 0.9
+    decay_db: float = 20.0
+    duration_db: float = 40.0
+    sustain_db: float = 10.0
+    n_fft: int = 1024
+    hop: int = 256
+    flatness_min_hz: float = 100.0
+    flatness_max_hz: float = 10000.0
+    low_band_hz: float = 150.0
+    mid_band_hz: float = 2000.0
+    high_band_hz: float = 5000.0
+    peak_min_hz: float = 30.0
+    peak_max_hz: float = 1000.0
+
+    def digest(self) -> str:
+        """Hash of these settings and :data:`FEATURE_VERSION` (part of the cache key)."""
+        text = json.dumps({"version": FEATURE_VERSION, **dataclasses.asdict(self)}, sort_keys=True)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def _envelope(y: np.ndarray, sr: int, params: FeatureParams) -> tuple[np.ndarray, float]:
+    """Smoothed Hilbert envelope sampled every ``envelope_hop_ms``; returns (env, hop_s)."""
+    n = y.size
+    # Zero-pad to twice the length: the FFT-based transform is circular, and without room the
+    # loud start would wrap around onto the quiet tail.
+    analytic = scipy.signal.hilbert(y, N=scipy.fft.next_fast_len(2 * n))[:n]
+    mag = np.abs(analytic)
+    smooth = max(1, round(params.envelope_smooth_ms * 1e-3 * sr))
+    # Centred moving average via a cumulative sum (O(n), no convolution).
+    csum = np.concatenate(([0.0], np.cumsum(mag, dtype=np.float64)))
+    half = smooth // 2
+    lo = np.clip(np.arange(n) - half, 0, n)
+    hi = np.clip(np.arange(n) - half + smooth, 0, n)
+    avg = (csum[hi] - csum[lo]) / np.maximum(hi - lo, 1)
+    step = max(1, round(params.envelope_hop_ms * 1e-3 * sr))
+    return avg[::step], step / sr
+
+
+def _crossing(env: np.ndarray, i: int, level: float) -> float:
+    """Fractional index where the envelope crosses ``level`` between ``i`` and ``i + 1``."""
+    if i + 1 >= env.size:
+        return float(i)
+    a, b = env[i], env[i + 1]
+    if a == b:
+        return float(i)
+    return i + float(np.clip((level - a) / (b - a), 0.0, 1.0))
+
+
+def _time_features(y: np.ndarray, sr: int, params: FeatureParams) -> dict[str, float]:
+    env, hop_s = _envelope(y, sr, params)
+    i_peak = int(np.argmax(env))
+    peak = float(env[i_peak])
+
+    # Attack: last sample below attack_low before the peak to first reaching attack_high.
+    pre = env[: i_peak + 1]
+    lo_level, hi_level = params.attack_low * peak, params.attack_high * peak
+    below = np.flatnonzero(pre < lo_level)
+    i_lo = int(below[-1]) if below.size else 0
+    t_lo = _crossing(env, i_lo, lo_level) if below.size else 0.0
+    i_hi = i_lo + int(np.argmax(pre[i_lo:] >= hi_level))
+    t_hi = _crossing(env, i_hi - 1, hi_level) if i_hi > 0 else 0.0
+    attack_s = max(0.0, t_hi - t_lo) * hop_s
+
+    # Decay: peak to the last time the envelope is within decay_db of the peak ("last", not
+    # "first", so a clap's repeated bursts or a ringing cymbal count as one sound).
+    decay_level = peak * 10.0 ** (-params.decay_db / 20.0)
+    i_dec = i_peak + int(np.flatnonzero(env[i_peak:] >= decay_level)[-1])
+    decay_s = max(0.0, _crossing(env, i_dec, decay_level) - i_peak) * hop_s
+
+    # Effective duration and sustain share, over the span within duration_db of the peak.
+    above = np.flatnonzero(env >= peak * 10.0 ** (-params.duration_db / 20.0))
+    first, last = int(above[0]), int(above[-1])
+    span = env[first : last + 1]
+    duration_s = (last - first + 1) * hop_s
+    sustain = float(np.mean(span >= peak * 10.0 ** (-params.sustain_db / 20.0)))
+
+    # Crest factor on the waveform over the same span (the envelope would hide the spike).
+    step = max(1, round(params.envelope_hop_ms * 1e-3 * sr))
+    seg = y[first * step : (last + 1) * step]
+    rms = float(np.sqrt(np.mean(seg.astype(np.float64) ** 2)))
+    crest_db = 20.0 * np.log10(max(float(np.max(np.abs(seg))), _TINY) / max(rms, _TINY))
+    return {
+        "attack_time_ms": 1e3 * attack_s,
+        "decay_time_ms": 1e3 * decay_s,
+        "effective_duration_s": duration_s,
+        "sustain_fraction": sustain,
+        "crest_factor_db": float(crest_db),
+    }
+
+
+def _average_spectrum(y: np.ndarray, params: FeatureParams) -> np.ndarray:
+    """Mean Hann-windowed power spectrum over all frames (Welch), shape ``(n_fft//2 + 1,)``."""
+    n_fft, hop = params.n_fft, params.hop
+    if y.size < n_fft:
+        y = np.pad(y, (0, n_fft - y.size))
+    n_frames = 1 + (y.size - n_fft + hop - 1) // hop
+    y = np.pad(y, (0, (n_frames - 1) * hop + n_fft - y.size))
+    frames = np.lib.stride_tricks.sliding_window_view(y, n_fft)[::hop]
+    spec = np.fft.rfft(frames * np.hanning(n_fft).astype(np.float32), axis=1)
+    return np.mean(spec.real**2 + spec.imag**2, axis=0)
+
+
+def _spectral_features(y: np.ndarray, sr: int, params: FeatureParams) -> dict[str, float]:
+    power = _average_spectrum(y, params)
+    freqs = np.fft.rfftfreq(params.n_fft, 1.0 / sr)
+    audible = freqs >= 20.0  # DC and sub-sonic rumble are not part of the timbre
+    p, f = power[audible], freqs[audible]
+    total = max(float(p.sum()), _TINY)
+    centroid = float(np.sum(f * p) / total)
+
+    # Flatness per octave band, then averaged weighted by each band's power: noisiness
+    # wherever the sound's energy is. One flatness over the whole range would call a hat
+    # (noise above 7 kHz, nothing below) tonal, just because most of the range is empty.
+    top = min(params.flatness_max_hz, 0.95 * sr / 2)
+    edges = params.flatness_min_hz * 2.0 ** np.arange(0, np.log2(top / params.flatness_min_hz))
+    edges = np.append(edges, top)
+    which = np.digitize(freqs, edges) - 1  # octave index of each bin, -1 / len: outside
+    inside = (which >= 0) & (which < edges.size - 1)
+    logp = np.log(power + _TINY)
+    n_bins = np.bincount(which[inside], minlength=edges.size - 1)
+    mean_p = np.bincount(which[inside], power[inside], minlength=edges.size - 1)
+    mean_log = np.bincount(which[inside], logp[inside], minlength=edges.size - 1)
+    ok = n_bins > 0
+    band_flat = np.exp(mean_log[ok] / n_bins[ok]) / (mean_p[ok] / n_bins[ok] + _TINY)
+    weight = mean_p[ok]
+    flatness = float(np.sum(band_flat * weight) / max(float(weight.sum()), _TINY))
+
+    low = float(p[f < params.low_band_hz].sum()) / total
+    mid = float(p[(f >= params.low_band_hz) & (f < params.mid_band_hz)].sum()) / total
+    high = float(p[f >= params.high_band_hz].sum()) / total
+
+    # Strongest peak in the drum-head range, refined by a parabola through log power.
+    idx = np.flatnonzero((freqs >= params.peak_min_hz) & (freqs <= params.peak_max_hz))
+    k = int(idx[np.argmax(power[idx])])
+    offset = 0.0
+    if 0 < k < power.size - 1:
+        a, b, c = np.log(power[k - 1 : k + 2] + _TINY)
+        denom = a - 2.0 * b + c
+        offset = float(np.clip(0.5 * (a - c) / denom, -0.5, 0.5)) if denom < 0 else 0.0
+    peak_hz = (k + offset) * sr / params.n_fft
+    return {
+        "spectral_centroid_hz": centroid,
+        "spectral_flatness": flatness,
+        "low_band_ratio": low,
+        "mid_band_ratio": mid,
+        "high_band_ratio": high,
+        "low_peak_hz": float(peak_hz),
+    }
+
+
+def extract_features(
+    y: np.ndarray, *, sr: int, params: FeatureParams = FeatureParams()
+) -> dict[str, float]:
+    """The eleven features of one mono one-shot.
+
+    Parameters
+    ----------
+    y : numpy.ndarray
+        Mono float audio, 1-D (a ``(frames, 1)`` array is accepted too). Any level: every
+        feature is relative to the sound's own peak or total power.
+    sr : int
+        Sample rate of ``y``, Hz; resampled to ``params.analysis_sr``.
+    params : FeatureParams, optional
+        Analysis settings (defaults documented on :class:`FeatureParams`).
+
+    Returns
+    -------
+    dict[str, float]
+        One finite float per name in :data:`FEATURE_NAMES`, in that order. All 0.0 for a
+        silent or empty signal.
+    """
+    y = np.asarray(y, dtype=np.float32)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim != 1:
+        raise ValueError(f"extract_features expects mono audio, got shape {y.shape}")
+    y = np.nan_to_num(y[: round(params.max_duration_s * sr)])
+    if sr != params.analysis_sr and y.size:
+        y = resample(y[:, None], sr, params.analysis_sr)[:, 0]
+    if y.size == 0 or not np.any(y):
+        return dict.fromkeys(FEATURE_NAMES, 0.0)
+    y = y.astype(np.float64) / float(np.max(np.abs(y)))  # level-free from here on
+    features = {
+        **_time_features(y, params.analysis_sr, params),
+        **_spectral_features(y, params.analysis_sr, params),
+    }
+    return {name: float(features[name]) for name in FEATURE_NAMES}
+
+
+class FeatureCache:
+    """Features on disk, keyed by a file's content (SHA-256) and the analysis settings.
+
+    One small JSON file per (settings, content) pair under ``folder/<params digest>/``, so
+    changing any :class:`FeatureParams` value or :data:`FEATURE_VERSION` starts a fresh
+    namespace, and editing a file changes its hash: stale features are never returned.
+    Renaming or moving a file keeps its cached features. Writes are atomic (temporary file
+    then rename), so concurrent workers and interrupted runs never leave a torn entry.
+
+    Parameters
+    ----------
+    folder : str or pathlib.Path
+        Cache folder (created on first ``put``).
+    params : FeatureParams, optional
+        The settings the cached features were, or will be, computed with.
+    """
+
+    def __init__(self, folder: str | Path, *, params: FeatureParams = FeatureParams()) -> None:
+        self.folder = Path(folder) / params.digest()
+        # (path, size, mtime_ns) -> sha256: hashes each unchanged file once per process,
+        # since a caller typically calls get() and then put() on the same path.
+        self._hashes: dict[tuple[str, int, int], str] = {}
+
+    def _sha256(self, path: Path) -> str:
+        stat = path.stat()
+        key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+        digest = self._hashes.get(key)
+        if digest is None:
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            self._hashes[key] = digest
+        return digest
+
+    def _entry(self, path: str | Path) -> Path:
+        digest = self._sha256(Path(path))
+        return self.folder / digest[:2] / f"{digest}.json"
+
+    def get(self, path: str | Path) -> dict[str, float] | None:
+        """Cached features of the file at ``path``, or None (never cached, or unreadable)."""
+        try:
+            data = json.loads(self._entry(path).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(data, dict) or set(data) != set(FEATURE_NAMES):
+            return None
+        return {name: float(data[name]) for name in FEATURE_NAMES}
+
+    def put(self, path: str | Path, features: dict[str, float]) -> None:
+        """Store ``features`` for the file's current content."""
+        entry = self._entry(path)
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        text = json.dumps({name: float(features[name]) for name in FEATURE_NAMES})
+        fd, tmp = tempfile.mkstemp(dir=entry.parent, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+            os.replace(tmp, entry)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise

@@ -1,0 +1,451 @@
+"""Learned role scorer: a small MLP ensemble over log-mel segment statistics and envelope shape.
+
+One of the three sources fused by stage 2 (next to the DSP rules and CLAP). It exists because
+CLAP weights are often unavailable offline and zero-shot CLAP is untested on drum one-shots.
+Pure numpy at inference: no torch, no librosa. The weights
+(``weights/role_scorer.npz``, ~100 kB) were trained by ``bench/train_role_scorer.py`` on the
+labelled Debian one-shots (``labels.csv``: confidence high or medium, role set), with
+augmentation; the file's ``meta`` entry records the command, the date, the hyperparameters
+and the leave-one-kit-out scores.
+
+Features (:func:`role_features`)
+--------------------------------
+The clip is mixed to mono, cut at its onset (first sample above -40 dB of the peak, minus
+2 ms), cropped to :data:`MAX_SECONDS`, resampled to :data:`FEATURE_SR` (22.05 kHz, so every
+source rate looks the same: 22.05/44.1/48 kHz files all lose everything above 11 kHz) and
+peak-normalised (so gain does not matter). A 1024-point STFT (hop 256, ~11.6 ms) feeds a
+:data:`N_MELS`-band mel filterbank (30 Hz-11 kHz). Levels are in dB relative to the loudest
+frame, floored at -100 dB. Then:
+
+* **segment spectra** (``4 * N_MELS``): mean mel level over the *attack* (0-46 ms), *body*
+  (46-232 ms), *tail* (0.23-1.04 s) and *late* (> 1.04 s) segments, measured from the onset.
+  A segment the clip does not reach reads as the floor, which itself says "short";
+* **spectral shape per segment** (``4 * 3``): centroid (log Hz), flatness (log, tonal vs
+  noisy) and the level of the segment's total energy;
+* **envelope** (10): attack time to the peak frame, time to fall 10/20/40 dB after the peak,
+  last time above -20/-40/-60 dB (how long the sound lasts), temporal centroid, and the
+  low (< 150 Hz) and high (> 5 kHz) energy shares over the first 250 ms;
+* **texture** (2): zero-crossing rate over the first 100 ms and the frame-to-frame
+  fluctuation of the mel levels over the first second (steady drones vs. decaying hits).
+
+Times enter as ``log(1 + ms)`` so 5 ms and 5 s are both resolvable.
+
+Model
+-----
+Features are standardised with the training set's mean and deviation, then each of
+``n_members`` MLPs (one hidden ReLU layer; or none, i.e. multinomial logistic regression)
+gives a softmax over :data:`~drumgenx.core.roles.ROLES`; the scorer returns the members'
+mean probability. Averaging several seeds smooths the decision boundary on kits never seen
+in training, which matters more here than raw fit.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from drumgenx.core.roles import ROLES
+
+__all__ = [
+    "DEFAULT_WEIGHTS",
+    "FEATURE_NAMES",
+    "FEATURE_SR",
+    "FEATURE_VERSION",
+    "LearnedRoleScorer",
+    "forward_reference",
+    "role_features",
+    "save_scorer",
+]
+
+DEFAULT_WEIGHTS = Path(__file__).resolve().parent / "weights" / "role_scorer.npz"
+
+FEATURE_VERSION = 1
+"""Bumped whenever :func:`role_features` changes; the weights file must match it."""
+FEATURE_SR = 22050
+N_FFT = 1024
+HOP = 256
+N_MELS = 32
+F_MIN = 30.0
+MAX_SECONDS = 4.0
+"""Only this much after the onset is analysed: longer sounds are 'long' for every role."""
+ONSET_DB = -40.0
+FLOOR_DB = -100.0
+# Segment bounds in frames from the onset (hop 256 at 22.05 kHz: 11.6 ms a frame).
+SEGMENTS: tuple[tuple[str, int, int | None], ...] = (
+    ("attack", 0, 4),
+    ("body", 4, 20),
+    ("tail", 20, 90),
+    ("late", 90, None),
+)
+_EPS = 1e-12
+
+
+def _feature_names() -> tuple[str, ...]:
+    names: list[str] = []
+    for seg, _, _ in SEGMENTS:
+        names += [f"mel_{seg}_{k:02d}" for k in range(N_MELS)]
+    for seg, _, _ in SEGMENTS:
+        names += [f"centroid_{seg}", f"flatness_{seg}", f"level_{seg}"]
+    names += [
+        "attack_ms",
+        "decay10_ms",
+        "decay20_ms",
+        "decay40_ms",
+        "dur20_ms",
+        "dur40_ms",
+        "dur60_ms",
+        "temporal_centroid_ms",
+        "low_share",
+        "high_share",
+        "zcr",
+        "mel_fluctuation",
+    ]
+    return tuple(names)
+
+
+FEATURE_NAMES: tuple[str, ...] = _feature_names()
+"""Name of every entry of the :func:`role_features` vector, in order."""
+
+
+@functools.cache
+def _mel_filterbank() -> np.ndarray:
+    """``(N_FFT // 2 + 1, N_MELS)`` triangular filters on the HTK mel scale, unit peak."""
+
+    def hz_to_mel(f: np.ndarray) -> np.ndarray:
+        return 2595.0 * np.log10(1.0 + f / 700.0)
+
+    def mel_to_hz(m: np.ndarray) -> np.ndarray:
+        return 700.0 * (10.0 ** (m / 2595.0) - 1.0)
+
+    freqs = np.fft.rfftfreq(N_FFT, 1.0 / FEATURE_SR)
+    edges = mel_to_hz(
+        np.linspace(hz_to_mel(np.array(F_MIN)), hz_to_mel(np.array(FEATURE_SR / 2)), N_MELS + 2)
+    )
+    lo, mid, hi = edges[:-2], edges[1:-1], edges[2:]
+    up = (freqs[:, None] - lo) / (mid - lo)
+    down = (hi - freqs[:, None]) / (hi - mid)
+    fb = np.maximum(0.0, np.minimum(up, down))
+    # The lowest filters are narrower than one FFT bin: give each at least its nearest bin so
+    # no band is identically zero (it would sit on the floor for every sound).
+    for k in range(N_MELS):
+        if fb[:, k].max() == 0.0:
+            fb[int(np.argmin(np.abs(freqs - mid[k]))), k] = 1.0
+    return fb
+
+
+@functools.cache
+def _window() -> np.ndarray:
+    return np.hanning(N_FFT + 1)[:-1]
+
+
+def _prepare(y: np.ndarray, sr: int) -> np.ndarray:
+    """Validate, mix to mono, cut at the onset, crop, resample and peak-normalise."""
+    if not isinstance(sr, (int, np.integer)) or isinstance(sr, bool) or sr <= 0:
+        raise ValueError(f"sr must be a positive integer, got {sr!r}")
+    x = np.asarray(y)
+    if x.ndim == 2:
+        x = x.mean(axis=1) if x.shape[1] > 0 else x.reshape(-1)
+    elif x.ndim != 1:
+        raise ValueError(f"audio must be 1-D or (frames, channels), got shape {x.shape}")
+    if x.size == 0:
+        raise ValueError("audio is empty")
+    x = x.astype(np.float64, copy=False)
+    if not np.all(np.isfinite(x)):
+        raise ValueError("audio holds NaN or infinite samples")
+    a = np.abs(x)
+    peak = float(a.max())
+    if peak <= 0.0:
+        raise ValueError("audio is silent (all zeros)")
+    # Cut at the onset so segment bounds are relative to the hit, whatever leading silence a
+    # slicer left; 2 ms of pre-roll keeps the attack's first transient.
+    start = int(np.argmax(a > peak * 10 ** (ONSET_DB / 20)))
+    start = max(0, start - int(0.002 * sr))
+    x = x[start : start + int(MAX_SECONDS * sr)]
+    if sr != FEATURE_SR:
+        import soxr
+
+        x = np.asarray(soxr.resample(x, sr, FEATURE_SR, quality="HQ"), dtype=np.float64)
+        if x.size == 0:
+            raise ValueError("audio is too short to analyse")
+    return x / max(float(np.abs(x).max()), _EPS)
+
+
+def _frames_power(x: np.ndarray) -> np.ndarray:
+    """``(frames, N_FFT // 2 + 1)`` power spectra; frame 0 is centred on the onset."""
+    pad = N_FFT // 2
+    n_frames = max(1, int(np.ceil(x.size / HOP)))
+    total = (n_frames - 1) * HOP + N_FFT
+    buf = np.zeros(total, dtype=np.float64)
+    buf[pad : pad + x.size] = x
+    frames = np.lib.stride_tricks.as_strided(
+        buf, shape=(n_frames, N_FFT), strides=(buf.strides[0] * HOP, buf.strides[0])
+    )
+    spec = np.fft.rfft(frames * _window(), axis=1)
+    return spec.real**2 + spec.imag**2
+
+
+def _log_ms(frames: float) -> float:
+    return float(np.log1p(frames * HOP / FEATURE_SR * 1000.0))
+
+
+def role_features(y: np.ndarray, *, sr: int) -> np.ndarray:
+    """The learned scorer's input vector (see the module docstring).
+
+    Parameters
+    ----------
+    y : numpy.ndarray
+        Mono ``(frames,)`` or ``(frames, channels)`` float audio.
+    sr : int
+        Sample rate in Hz.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 ``(len(FEATURE_NAMES),)``, not standardised.
+
+    Raises
+    ------
+    ValueError
+        Empty, silent or non-finite audio, a bad shape, or a non-positive rate.
+    """
+    x = _prepare(y, sr)
+    power = _frames_power(x)  # (T, bins)
+    n_frames = power.shape[0]
+    energy = power.sum(axis=1)
+    ref = float(energy.max()) + _EPS
+    mel = power @ _mel_filterbank()
+    mel_db = np.maximum(10.0 * np.log10(mel / ref + _EPS), FLOOR_DB)
+    env_db = np.maximum(10.0 * np.log10(energy / ref + _EPS), FLOOR_DB)
+    freqs = np.fft.rfftfreq(N_FFT, 1.0 / FEATURE_SR)
+
+    seg_mel: list[np.ndarray] = []
+    seg_shape: list[float] = []
+    for _, lo, hi in SEGMENTS:
+        hi_ = n_frames if hi is None else min(hi, n_frames)
+        if lo >= hi_:
+            # The clip ended before this segment: it reads as silence.
+            seg_mel.append(np.full(N_MELS, FLOOR_DB))
+            seg_shape += [np.log(F_MIN), np.log(_EPS) / 10.0, FLOOR_DB]
+            continue
+        p = power[lo:hi_].sum(axis=0) + _EPS
+        seg_mel.append(mel_db[lo:hi_].mean(axis=0))
+        centroid = float((p * freqs).sum() / p.sum())
+        flatness = float(np.exp(np.mean(np.log(p))) / np.mean(p))
+        level = float(max(10.0 * np.log10(energy[lo:hi_].mean() / ref + _EPS), FLOOR_DB))
+        # log flatness scaled to stay in a range comparable to the other entries
+        seg_shape += [np.log(max(centroid, F_MIN)), np.log(flatness + _EPS) / 10.0, level]
+
+    peak = int(np.argmax(env_db))
+    after = env_db[peak:]
+
+    def decay(db: float) -> float:
+        below = np.flatnonzero(after < -db)
+        return _log_ms(below[0] if below.size else after.size)
+
+    def last_above(db: float) -> float:
+        above = np.flatnonzero(env_db > -db)
+        return _log_ms(above[-1] + 1)
+
+    lin = energy / ref
+    t_centroid = float((np.arange(n_frames) * lin).sum() / (lin.sum() + _EPS))
+    early = power[: min(n_frames, 22)].sum(axis=0)  # first ~250 ms
+    low_share = float(early[freqs < 150.0].sum() / (early.sum() + _EPS))
+    high_share = float(early[freqs > 5000.0].sum() / (early.sum() + _EPS))
+    head = x[: int(0.1 * FEATURE_SR)]
+    zcr = (
+        float(np.mean(np.abs(np.diff(np.signbit(head).astype(np.int8))))) if head.size > 1 else 0.0
+    )
+    first_s = mel_db[: min(n_frames, 86)]
+    fluct = float(np.mean(np.abs(np.diff(first_s, axis=0)))) / 10.0 if first_s.shape[0] > 1 else 0.0
+
+    envelope = [
+        _log_ms(peak),
+        decay(10.0),
+        decay(20.0),
+        decay(40.0),
+        last_above(20.0),
+        last_above(40.0),
+        last_above(60.0),
+        _log_ms(t_centroid),
+        low_share,
+        high_share,
+        zcr,
+        fluct,
+    ]
+    # mel levels in dB are scaled by 1/10 so all entries have similar raw ranges (the
+    # standardisation fixes scale anyway; this only keeps the raw vector readable).
+    return np.concatenate([np.concatenate(seg_mel) / 10.0, seg_shape, envelope]).astype(np.float64)
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+@dataclass(frozen=True, eq=False)
+class LearnedRoleScorer:
+    """Weights, feature standardisation and metadata of the learned role scorer.
+
+    ``members[m]`` is a tuple of ``(W, b)`` layers of one MLP: ``W`` is ``(in, out)``; ReLU
+    follows every layer but the last, whose 5 outputs are logits over ``roles``.
+    """
+
+    members: tuple[tuple[tuple[np.ndarray, np.ndarray], ...], ...]
+    mean: np.ndarray
+    """Per-feature mean of the training features (subtracted first)."""
+    scale: np.ndarray
+    """Per-feature standard deviation of the training features (divided by second)."""
+    roles: tuple[str, ...] = ROLES
+    feature_version: int = FEATURE_VERSION
+    meta: dict = field(default_factory=dict)
+    """Provenance: training command, date, hyperparameters, leave-one-kit-out scores."""
+
+    def __post_init__(self) -> None:
+        n_in = self.mean.shape[0]
+        if self.scale.shape != (n_in,):
+            raise ValueError("mean and scale must have the same length")
+        if not self.members:
+            raise ValueError("a scorer needs at least one member")
+        for layers in self.members:
+            if layers[0][0].shape[0] != n_in or layers[-1][0].shape[1] != len(self.roles):
+                raise ValueError("member layer shapes do not match the features or roles")
+
+    @property
+    def n_params(self) -> int:
+        """Number of trained parameters (all members)."""
+        return int(sum(w.size + b.size for layers in self.members for w, b in layers))
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> LearnedRoleScorer:
+        """Load weights; ``None`` gives the shipped ones (cached after the first call).
+
+        Raises
+        ------
+        FileNotFoundError
+            If the weights file is missing (e.g. an install without package data).
+        ValueError
+            If the file was written for another feature version or role set.
+        """
+        if path is None:
+            if not DEFAULT_WEIGHTS.is_file():
+                raise FileNotFoundError(
+                    f"learned role weights not found at {DEFAULT_WEIGHTS}; reinstall drumgenx "
+                    "with its package data or run bench/train_role_scorer.py"
+                )
+            return _load_default()
+        return _load(Path(path))
+
+    def predict_proba_features(self, feats: np.ndarray) -> np.ndarray:
+        """Probabilities from ready feature vectors ``(n, n_features)`` -> ``(n, 5)``."""
+        x = np.atleast_2d(np.asarray(feats, dtype=np.float64))
+        if x.shape[1] != self.mean.shape[0]:
+            raise ValueError(f"expected {self.mean.shape[0]} features, got {x.shape[1]}")
+        x = (x - self.mean) / self.scale
+        out = np.zeros((x.shape[0], len(self.roles)))
+        for layers in self.members:
+            h = x
+            for i, (w, b) in enumerate(layers):
+                h = h @ w + b
+                if i < len(layers) - 1:
+                    h = np.maximum(h, 0.0)
+            out += _softmax(h)
+        return out / len(self.members)
+
+    def predict_proba(self, y: np.ndarray, *, sr: int) -> np.ndarray:
+        """Role probabilities of one clip, ``(5,)`` in ``roles`` order (sums to 1).
+
+        Raises
+        ------
+        ValueError
+            Empty, silent or non-finite audio (see :func:`role_features`).
+        """
+        return self.predict_proba_features(role_features(y, sr=sr)[None, :])[0]
+
+    def predict_proba_batch(self, clips: Sequence[tuple[np.ndarray, int]]) -> np.ndarray:
+        """Role probabilities of many ``(audio, sr)`` clips, ``(n, 5)``."""
+        if len(clips) == 0:
+            return np.zeros((0, len(self.roles)))
+        feats = np.stack([role_features(y, sr=sr) for y, sr in clips])
+        return self.predict_proba_features(feats)
+
+
+def forward_reference(scorer: LearnedRoleScorer, feats: np.ndarray) -> np.ndarray:
+    """Loop-based forward pass, one scalar at a time: the test oracle for the vectorised one."""
+    x = np.atleast_2d(np.asarray(feats, dtype=np.float64))
+    out = np.zeros((x.shape[0], len(scorer.roles)))
+    for n in range(x.shape[0]):
+        z0 = [(x[n, j] - scorer.mean[j]) / scorer.scale[j] for j in range(x.shape[1])]
+        for layers in scorer.members:
+            h = z0
+            for li, (w, b) in enumerate(layers):
+                nxt = []
+                for o in range(w.shape[1]):
+                    s = float(b[o])
+                    for i in range(w.shape[0]):
+                        s += h[i] * float(w[i, o])
+                    nxt.append(max(s, 0.0) if li < len(layers) - 1 else s)
+                h = nxt
+            m = max(h)
+            e = [np.exp(v - m) for v in h]
+            tot = sum(e)
+            for r in range(len(e)):
+                out[n, r] += e[r] / tot / len(scorer.members)
+    return out
+
+
+def save_scorer(path: str | Path, scorer: LearnedRoleScorer) -> None:
+    """Write ``scorer`` as an ``.npz`` that :meth:`LearnedRoleScorer.load` reads (no pickles)."""
+    arrays: dict[str, np.ndarray] = {
+        "n_members": np.asarray(len(scorer.members)),
+        "n_layers": np.asarray([len(layers) for layers in scorer.members]),
+        "mean": scorer.mean.astype(np.float32),
+        "scale": scorer.scale.astype(np.float32),
+        "roles": np.asarray(list(scorer.roles)),
+        "feature_version": np.asarray(scorer.feature_version),
+        "meta": np.asarray(json.dumps(scorer.meta, sort_keys=True)),
+    }
+    for m, layers in enumerate(scorer.members):
+        for i, (w, b) in enumerate(layers):
+            arrays[f"m{m}_w{i}"] = w.astype(np.float32)
+            arrays[f"m{m}_b{i}"] = b.astype(np.float32)
+    np.savez_compressed(path, **arrays)
+
+
+def _load(path: Path) -> LearnedRoleScorer:
+    with np.load(path, allow_pickle=False) as z:
+        version = int(z["feature_version"])
+        roles = tuple(str(r) for r in z["roles"])
+        if version != FEATURE_VERSION:
+            raise ValueError(
+                f"{path}: weights are for feature version {version}, code has "
+                f"{FEATURE_VERSION}; retrain with bench/train_role_scorer.py"
+            )
+        if roles != ROLES:
+            raise ValueError(f"{path}: role order {roles} differs from {ROLES}")
+        n_layers = [int(v) for v in z["n_layers"]]
+        members = tuple(
+            tuple(
+                (z[f"m{m}_w{i}"].astype(np.float64), z[f"m{m}_b{i}"].astype(np.float64))
+                for i in range(n)
+            )
+            for m, n in enumerate(n_layers)
+        )
+        return LearnedRoleScorer(
+            members=members,
+            mean=z["mean"].astype(np.float64),
+            scale=z["scale"].astype(np.float64),
+            roles=roles,
+            feature_version=version,
+            meta=json.loads(str(z["meta"])),
+        )
+
+
+@functools.cache
+def _load_default() -> LearnedRoleScorer:
+    return _load(DEFAULT_WEIGHTS)

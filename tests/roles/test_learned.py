@@ -1,0 +1,130 @@
+"""Tests for the learned role scorer (numpy inference, shipped weights)."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from drumgenx.core.roles import ROLES
+from drumgenx.kit.synth import KIT_VOICES, synthesize_voice
+from drumgenx.roles.learned import (
+    FEATURE_NAMES,
+    LearnedRoleScorer,
+    forward_reference,
+    role_features,
+    save_scorer,
+)
+
+
+@pytest.fixture(scope="module")
+def scorer() -> LearnedRoleScorer:
+    return LearnedRoleScorer.load()
+
+
+def _random_scorer(rng: np.random.Generator, hidden: tuple[int, ...]) -> LearnedRoleScorer:
+    n = len(FEATURE_NAMES)
+    members = []
+    for _ in range(2):
+        sizes = (n, *hidden, len(ROLES))
+        members.append(
+            tuple(
+                (rng.standard_normal((a, b)) * 0.3, rng.standard_normal(b) * 0.1)
+                for a, b in itertools.pairwise(sizes)
+            )
+        )
+    return LearnedRoleScorer(
+        members=tuple(members),
+        mean=rng.standard_normal(n),
+        scale=rng.uniform(0.5, 2.0, n),
+        meta={"test": True},
+    )
+
+
+def test_shipped_weights_load_and_shapes(scorer: LearnedRoleScorer) -> None:
+    assert scorer.roles == ROLES
+    assert scorer.mean.shape == (len(FEATURE_NAMES),)
+    assert scorer.n_params < 200_000
+    assert "command" in scorer.meta and "loko" in scorer.meta
+    p = scorer.predict_proba(synthesize_voice("kick"), sr=44100)
+    assert p.shape == (5,)
+    assert np.all(p >= 0) and p.sum() == pytest.approx(1.0)
+
+
+def test_batch_matches_single_and_is_deterministic(scorer: LearnedRoleScorer) -> None:
+    clips = [
+        (synthesize_voice(v.name, sr=sr), sr)
+        for v, sr in zip(KIT_VOICES, [44100, 48000] * 5, strict=True)
+    ]
+    batch = scorer.predict_proba_batch(clips)
+    assert batch.shape == (len(clips), 5)
+    np.testing.assert_allclose(batch.sum(axis=1), 1.0)
+    single = np.stack([scorer.predict_proba(y, sr=sr) for y, sr in clips])
+    np.testing.assert_allclose(batch, single, rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(batch, scorer.predict_proba_batch(clips))
+    assert scorer.predict_proba_batch([]).shape == (0, 5)
+
+
+@pytest.mark.parametrize("voice", KIT_VOICES, ids=lambda v: v.name)
+def test_bundled_kit_voices_get_their_role(scorer: LearnedRoleScorer, voice) -> None:
+    p = scorer.predict_proba(synthesize_voice(voice.name), sr=44100)
+    assert ROLES[int(np.argmax(p))] == voice.role, dict(zip(ROLES, p.round(3), strict=True))
+
+
+def test_stereo_and_rate_invariance(scorer: LearnedRoleScorer) -> None:
+    y = synthesize_voice("snare", sr=48000)
+    stereo = np.stack([y, y], axis=1)
+    np.testing.assert_allclose(
+        role_features(stereo, sr=48000), role_features(y, sr=48000), atol=1e-9
+    )
+    # Gain does not matter (peak normalisation).
+    np.testing.assert_allclose(
+        role_features(0.1 * y, sr=48000), role_features(y, sr=48000), atol=1e-5
+    )
+    assert ROLES[int(np.argmax(scorer.predict_proba(stereo, sr=48000)))] == "ACCENT"
+
+
+def test_numpy_forward_equals_loop_reference() -> None:
+    rng = np.random.default_rng(3)
+    feats = rng.standard_normal((4, len(FEATURE_NAMES)))
+    for hidden in ((), (7,), (6, 4)):
+        model = _random_scorer(rng, hidden)
+        np.testing.assert_allclose(
+            model.predict_proba_features(feats), forward_reference(model, feats), atol=1e-10
+        )
+
+
+def test_save_load_round_trip(tmp_path) -> None:
+    model = _random_scorer(np.random.default_rng(0), (8,))
+    path = tmp_path / "s.npz"
+    save_scorer(path, model)
+    back = LearnedRoleScorer.load(path)
+    feats = np.random.default_rng(1).standard_normal((3, len(FEATURE_NAMES)))
+    # float32 storage: close, not bit-equal
+    np.testing.assert_allclose(
+        back.predict_proba_features(feats), model.predict_proba_features(feats), atol=1e-5
+    )
+    assert back.meta == {"test": True}
+
+
+def test_feature_vector_is_finite_for_edge_clips() -> None:
+    for y in (np.ones(1), np.r_[1.0, np.zeros(10)], np.random.default_rng(0).standard_normal(30)):
+        f = role_features(y, sr=44100)
+        assert f.shape == (len(FEATURE_NAMES),) and np.all(np.isfinite(f))
+
+
+@pytest.mark.parametrize(
+    ("y", "sr"),
+    [
+        (np.zeros(0), 44100),
+        (np.zeros((0, 2)), 44100),
+        (np.zeros(100), 44100),
+        (np.full(10, np.nan), 44100),
+        (np.ones(10), 0),
+        (np.ones((2, 2, 2)), 44100),
+    ],
+)
+def test_bad_input_raises_value_error(scorer: LearnedRoleScorer, y, sr) -> None:
+    with pytest.raises(ValueError):
+        scorer.predict_proba(y, sr=sr)
