@@ -6,6 +6,8 @@ The facade users import; each name loads its stage only when first used, so
     import drumgenx
     library = drumgenx.preprocess(dataset_root="~/loops", output_root="dummy_dataset")
     run = drumgenx.build_skeleton(out_dir="output", bpm=120, pools_json="output/pools_1.json")
+    groove = drumgenx.apply_groove(grid_json="output/grid_1.json", pools_json="output/pools_1.json",
+                                   events_json="output/event_grid_1.json", out_dir="output")
     drumgenx.render("output/event_grid_1.json", "output/grid_1.json", out_dir="output")
 """
 
@@ -22,6 +24,8 @@ _FACADE = {
     "PreprocessConfig": ("drumgenx.preprocess.config", "PreprocessConfig"),
     "build_skeleton": ("drumgenx.skeleton.run", "run_skeleton"),
     "SkeletonParams": ("drumgenx.skeleton.patterns", "SkeletonParams"),
+    # not "groove": importing the subpackage drumgenx.groove would replace that attribute
+    "apply_groove": ("drumgenx.groove.run", "run_groove"),
     "render": ("drumgenx.render.run", "render_file"),
     "export_midi": ("drumgenx.render.run", "export_midi_file"),
     "DrumgenxError": ("drumgenx.core.errors", "DrumgenxError"),

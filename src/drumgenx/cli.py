@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from drumgenx.core.roles import ROLES  # no heavy imports behind it
 
@@ -78,7 +79,7 @@ def add_preprocess_arguments(
     )
 
 
-def _progress_printer(label: str):
+def _progress_printer(label: str, *, unit: str = "files"):
     """A one-line progress display on a terminal, a line per 10 % in a log."""
     tty = sys.stderr.isatty()
     last = [-1]
@@ -86,10 +87,10 @@ def _progress_printer(label: str):
     def show(done: int, total: int, item: str) -> None:
         if tty:
             end = "\n" if done == total else ""
-            print(f"\r{label}: {done}/{total} files  {item[-50:]:<50}", end=end, file=sys.stderr)
+            print(f"\r{label}: {done}/{total} {unit}  {item[-50:]:<50}", end=end, file=sys.stderr)
         elif total and (done * 10 // total) != last[0]:
             last[0] = done * 10 // total
-            print(f"{label}: {done}/{total} files", file=sys.stderr)
+            print(f"{label}: {done}/{total} {unit}", file=sys.stderr)
 
     return show
 
@@ -299,6 +300,97 @@ def run_skeleton_command(args: argparse.Namespace) -> None:
         print(f" - {family}: {path}")
 
 
+# --- stage 4: groove -----------------------------------------------------------------------
+
+
+def add_groove_arguments(parser: argparse.ArgumentParser, *, extended: bool) -> None:
+    """Stage-4 flags (``drumgenx groove`` and the runner); ``extended`` adds render options."""
+    parser.add_argument("--grid_json", required=True, help="grid_N.json from stage 3")
+    parser.add_argument(
+        "--events_json", required=True, help="event_grid_N.json (or an edited one) on that grid"
+    )
+    parser.add_argument(
+        "--pools_json", required=True, help="pools_N.json: samples for new hits and the render"
+    )
+    parser.add_argument("--out_dir", required=True, help="output folder (created if needed)")
+    parser.add_argument(
+        "--mode",
+        choices=("humanize", "vary"),
+        default="humanize",
+        help="humanize: the same hits with a drummer's velocities and micro-timing; vary: the "
+        "model may also add and remove hits (default: humanize)",
+    )
+    parser.add_argument(
+        "--temperature",
+        type=float,
+        default=0.5,
+        help="vary: sampling temperature, 0 (the model's closest reconstruction of the input) "
+        "to 1 (free sampling) or more (default: 0.5)",
+    )
+    parser.add_argument("--seed", type=int, default=42, help="vary: random seed (default: 42)")
+    parser.add_argument(
+        "--model",
+        help="folder with model.pt and config.json (default: the weights shipped for --mode)",
+    )
+    parser.add_argument("--render", action="store_true", help="also write render_groovae_N.wav")
+    parser.add_argument(
+        "--sample_root", help="folder to look for samples in when rendering (by file name or id)"
+    )
+    if extended:
+        add_render_options(parser)
+
+
+def run_groove_command(args: argparse.Namespace) -> None:
+    from drumgenx.groove.run import run_groove
+
+    result = run_groove(
+        grid_json=args.grid_json,
+        events_json=args.events_json,
+        pools_json=args.pools_json,
+        out_dir=args.out_dir,
+        mode=args.mode,
+        temperature=args.temperature,
+        seed=args.seed,
+        model_dir=args.model,
+        render=args.render,
+        sample_root=args.sample_root,
+        swing=getattr(args, "swing", 0.0),
+        loop=getattr(args, "loop", False),
+        skip_missing=getattr(args, "skip_missing", False),
+        progress=_progress_printer("groove", unit="steps"),
+    )
+    for line in result.notices:
+        notice(line)
+    changes = (
+        f": {result.added} hits added, {result.removed} removed" if args.mode == "vary" else ""
+    )
+    print(f"[DONE] groove ({args.mode}), version {result.version}{changes}")
+    for family, path in result.paths.items():
+        print(f" - {family}: {path}")
+
+
+def _new_run_dir(base: Path) -> Path:
+    """``base/run_N``, N one past the highest there (the folder itself is not created)."""
+    numbers = (p.name.removeprefix("run_") for p in base.glob("run_*"))
+    return base / f"run_{1 + max((int(n) for n in numbers if n.isdigit()), default=0)}"
+
+
+def run_train_groovae_command(args: argparse.Namespace) -> None:
+    from drumgenx.groove.train import train_groovae
+
+    out_dir = Path(args.out) if args.out else _new_run_dir(Path("output") / f"groovae_{args.task}")
+    train_groovae(
+        gmd_root=Path(args.gmd),
+        task=args.task,
+        out_dir=out_dir,
+        seed=args.seed,
+        epochs=args.epochs,
+        progress=_progress_printer("train-groovae", unit="epochs"),
+    )
+    print(f"[DONE] GrooVAE ({args.task}) trained: {out_dir}")
+    print(f" - use it with: drumgenx groove --mode {args.task} --model {out_dir} ...")
+
+
 # --- editor --------------------------------------------------------------------------------
 
 
@@ -495,6 +587,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_skeleton_arguments(p, extended=True)
     p.set_defaults(handler=run_skeleton_command)
+
+    p = sub.add_parser(
+        "groove",
+        help="stage 4: GrooVAE humanizes (or varies) an event grid",
+        description="Stage 4: write event_grid_groovae_N.json (and with --render "
+        "render_groovae_N.wav, same N) under --out_dir.",
+    )
+    add_groove_arguments(p, extended=True)
+    p.set_defaults(handler=run_groove_command)
+
+    p = sub.add_parser(
+        "train-groovae",
+        help="train GrooVAE on the Groove MIDI Dataset (humanize or vary)",
+        description="Train a GrooVAE model on the Groove MIDI Dataset; writes model.pt and "
+        "config.json to --out, for drumgenx groove --model.",
+    )
+    p.add_argument("--gmd", required=True, help="Groove MIDI Dataset folder (with info.csv)")
+    p.add_argument("--task", required=True, choices=("humanize", "vary"), help="what to learn")
+    p.add_argument("--out", help="model folder (default: a new output/groovae_TASK/run_N)")
+    p.add_argument("--seed", type=int, default=42, help="random seed (default: 42)")
+    p.add_argument("--epochs", type=int, help="training epochs (default: the trainer's)")
+    p.set_defaults(handler=run_train_groovae_command)
 
     p = sub.add_parser(
         "edit",
