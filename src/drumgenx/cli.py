@@ -375,6 +375,13 @@ def _new_run_dir(base: Path) -> Path:
     return base / f"run_{1 + max((int(n) for n in numbers if n.isdigit()), default=0)}"
 
 
+def _training_progress(record: dict[str, object]) -> None:
+    """`train_groovae`'s progress records as lines on stderr; per-update ones are too many."""
+    if record.get("event") != "update":
+        details = " ".join(f"{k}={v}" for k, v in record.items() if k != "event")
+        print(f"train-groovae: {record.get('event')} {details}", file=sys.stderr)
+
+
 def run_train_groovae_command(args: argparse.Namespace) -> None:
     from drumgenx.groove.train import train_groovae
 
@@ -384,8 +391,9 @@ def run_train_groovae_command(args: argparse.Namespace) -> None:
         task=args.task,
         out_dir=out_dir,
         seed=args.seed,
-        epochs=args.epochs,
-        progress=_progress_printer("train-groovae", unit="epochs"),
+        # without --epochs the trainer's own default (and time limit) decide
+        **({"epochs": args.epochs} if args.epochs is not None else {}),
+        progress=_training_progress,
     )
     print(f"[DONE] GrooVAE ({args.task}) trained: {out_dir}")
     print(f" - use it with: drumgenx groove --mode {args.task} --model {out_dir} ...")

@@ -287,12 +287,16 @@ def test_the_seed_runner_takes_the_documented_flags(
     assert listing(out) == {"event_grid_groovae_1.json", "render_groovae_1.wav"}
 
 
-def test_train_groovae_calls_the_trainer_with_a_new_folder(tmp_path: Path, monkeypatch) -> None:
+def test_train_groovae_calls_the_trainer_with_a_new_folder(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:
     calls: list[dict] = []
 
     def train_groovae(**kwargs) -> None:
         calls.append(kwargs)
-        if kwargs["epochs"] == 0:
+        for event in ("data", "update", "validation", "done"):
+            kwargs["progress"]({"event": event, "epoch": 1})
+        if kwargs.get("epochs") == 0:
             raise DrumgenxError("--epochs must be at least 1")
 
     module = types.ModuleType("drumgenx.groove.train")
@@ -303,15 +307,18 @@ def test_train_groovae_calls_the_trainer_with_a_new_folder(tmp_path: Path, monke
     (tmp_path / "output" / "groovae_vary" / "run_1").mkdir(parents=True)
     assert main(["train-groovae", "--gmd", "gmd", "--task", "vary", "--seed", "5"]) == 0
     assert main(["train-groovae", "--gmd", "g", "--task", "humanize", "--out", "m"]) == 0
-    progress = [call.pop("progress") for call in calls]
-    assert all(callable(p) for p in progress)
+    for call in calls:
+        del call["progress"]
     assert calls == [
         dict(gmd_root=Path("gmd"), task="vary", out_dir=Path("output/groovae_vary/run_1"),
              seed=42, epochs=2),
         dict(gmd_root=Path("gmd"), task="vary", out_dir=Path("output/groovae_vary/run_2"),
-             seed=5, epochs=None),
-        dict(gmd_root=Path("g"), task="humanize", out_dir=Path("m"), seed=42, epochs=None),
+             seed=5),  # no --epochs: the trainer's default
+        dict(gmd_root=Path("g"), task="humanize", out_dir=Path("m"), seed=42),
     ]  # fmt: skip
+    shown = capsys.readouterr()
+    assert shown.err.count("train-groovae: validation epoch=1\n") == 3 and "update" not in shown.err
+    assert "[DONE] GrooVAE (vary) trained: output/groovae_vary/run_2" in shown.out
     assert main(["train-groovae", "--gmd", "g", "--task", "vary", "--epochs", "0"]) == 2
 
 
