@@ -79,7 +79,7 @@ def add_preprocess_arguments(
     )
 
 
-def _progress_printer(label: str, *, unit: str = "files"):
+def _progress_printer(label: str):
     """A one-line progress display on a terminal, a line per 10 % in a log."""
     tty = sys.stderr.isatty()
     last = [-1]
@@ -87,10 +87,10 @@ def _progress_printer(label: str, *, unit: str = "files"):
     def show(done: int, total: int, item: str) -> None:
         if tty:
             end = "\n" if done == total else ""
-            print(f"\r{label}: {done}/{total} {unit}  {item[-50:]:<50}", end=end, file=sys.stderr)
+            print(f"\r{label}: {done}/{total} files  {item[-50:]:<50}", end=end, file=sys.stderr)
         elif total and (done * 10 // total) != last[0]:
             last[0] = done * 10 // total
-            print(f"{label}: {done}/{total} {unit}", file=sys.stderr)
+            print(f"{label}: {done}/{total} files", file=sys.stderr)
 
     return show
 
@@ -357,8 +357,7 @@ def run_groove_command(args: argparse.Namespace) -> None:
         swing=getattr(args, "swing", 0.0),
         loop=getattr(args, "loop", False),
         skip_missing=getattr(args, "skip_missing", False),
-        progress=_progress_printer("groove", unit="steps"),
-    )
+    )  # no progress display: a run takes seconds, and an error stays the only line
     for line in result.notices:
         notice(line)
     changes = (

@@ -243,19 +243,22 @@ def test_cli_groove_runs_the_model_for_the_mode(
     assert fake_model_module.loads == [(Path("m"), "vary")]
     printed = capsys.readouterr()
     assert "[DONE] groove (vary), version 1: " in printed.out and "hits added" in printed.out
-    assert str(out / "render_groovae_1.wav") in printed.out and "groove: 5/5 steps" in printed.err
+    assert str(out / "render_groovae_1.wav") in printed.out
     assert main(["groove", *_flags(stage3, out)]) == 0
     assert fake_model_module.loads[-1] == (None, "humanize")
     assert (out / "event_grid_groovae_2.json").is_file()
 
 
 def test_cli_errors_are_one_line_and_exit_2(stage3, tmp_path: Path, capsys) -> None:
+    pytest.importorskip("torch")
     out = tmp_path / "out"
     flags = _flags(stage3, out)
+    no_model = ["groove", *flags, "--model", str(tmp_path / "no_model")]
     flags[flags.index("--pools_json") + 1] = str(tmp_path / "nope.json")
-    assert main(["groove", *flags]) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("drumgenx: error: ") and err.count("\n") == 1 and "nope.json" in err
+    for argv, name in ((["groove", *flags], "nope.json"), (no_model, "no_model")):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("drumgenx: error: ") and err.count("\n") == 1 and name in err
     assert not out.exists()
 
 
