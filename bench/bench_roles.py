@@ -41,21 +41,27 @@ def main() -> int:
     cfg = trs.Config(**scorer.meta["config"])
     seed = int(scorer.meta["seed"])
     feats, _ = trs.extract(rows, n_aug=4, seed=seed)
-    p_model = trs.loko(feats, rows, cfg, seed=seed, n_members=3)
-    p_rule = np.zeros_like(p_model)
-    p_fused = np.zeros_like(p_model)
-    for i, row in enumerate(rows):
+    p_model = trs.loko(feats, rows, cfg, seed=seed)
+    dsp = []
+    for row in rows:
         y, sr = read_audio(row.path)
-        features = extract_features(y.mean(axis=1), sr=sr, params=config.features)
-        p_rule[i] = rule_probabilities(features, config)
-        fused, _ = fuse(
-            p_rule=p_rule[i],
-            p_clap=None,
-            p_model=p_model[i],
-            alpha=config.fusion.alpha,
-            model_weight=config.fusion.model_weight,
-        )
-        p_fused[i], _ = apply_guards(features, fused, config)
+        dsp.append(extract_features(y.mean(axis=1), sr=sr, params=config.features))
+    p_rule = np.array([rule_probabilities(f, config) for f in dsp])
+
+    def fused(model_weight: float) -> np.ndarray:
+        out = np.zeros_like(p_model)
+        for i, features in enumerate(dsp):
+            p, _ = fuse(
+                p_rule=p_rule[i],
+                p_clap=None,
+                p_model=p_model[i],
+                alpha=config.fusion.alpha,
+                model_weight=model_weight,
+            )
+            out[i], _ = apply_guards(features, p, config)
+        return out
+
+    p_fused = fused(config.fusion.model_weight)
     print(f"{len(rows)} labelled one-shots ({len(missing)} missing); roles {', '.join(ROLES)}")
     for title, proba in (
         ("rules alone", p_rule),
@@ -68,7 +74,17 @@ def main() -> int:
     ):
         text, _ = trs.report(proba, rows)
         print(f"\n=== {title}\n{text.split('per kit')[0].rstrip()}")
+    print("\n=== fusion.model_weight (the config's value is chosen from this sweep)")
+    for weight in MODEL_WEIGHTS:
+        _, res = trs.report(fused(weight), rows)
+        print(
+            f"  {weight:4g}: accuracy {res['all']['accuracy']:.3f} "
+            f"macro-F1 {res['all']['macro_f1']:.3f} found {res['found_sounds']['accuracy']:.3f}"
+        )
     return 0
+
+
+MODEL_WEIGHTS = (0.5, 1.0, 2.0, 4.0, 8.0)
 
 
 if __name__ == "__main__":

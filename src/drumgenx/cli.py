@@ -171,6 +171,9 @@ def add_roles_arguments(parser: argparse.ArgumentParser) -> None:
         help="CLAP checkpoint folder, or a hub name found in the local cache "
         "(default: laion/clap-htsat-unfused)",
     )
+    parser.add_argument(
+        "--workers", type=int, default=1, help="processes for the per-file work (default: 1)"
+    )
 
 
 def run_roles_command(args: argparse.Namespace) -> None:
@@ -185,6 +188,7 @@ def run_roles_command(args: argparse.Namespace) -> None:
         prompts_path=args.prompts,
         alpha=args.alpha,
         clap_model=args.clap_model,
+        workers=args.workers,
         progress=_progress_printer("roles"),
         notify=notice,
     )

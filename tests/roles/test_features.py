@@ -72,10 +72,18 @@ def test_cache_hit_miss_and_invalidation(tmp_path: Path) -> None:
     assert cache.get(path) is None
     feats = dict.fromkeys(FEATURE_NAMES, 1.5)
     cache.put(path, feats)
-    assert cache.get(path) == feats
-    assert FeatureCache(tmp_path / "cache").get(path) == feats  # persisted on disk
-    # Other analysis settings: another namespace.
+    assert cache.get(path) == (feats, None)
+    assert FeatureCache(tmp_path / "cache").get(path) == (feats, None)  # persisted on disk
+    # Other analysis settings, or another tag: another namespace.
     assert FeatureCache(tmp_path / "cache", params=FeatureParams(n_fft=2048)).get(path) is None
+    assert FeatureCache(tmp_path / "cache", tag="learned9").get(path) is None
+    # The extra vector comes back exactly (a hit must score like a cold run).
+    extra = np.array([0.1, 1 / 3, -2e-17])
+    tagged = FeatureCache(tmp_path / "cache", tag="learned9")
+    tagged.put(path, feats, extra)
+    got_feats, got_extra = tagged.get(path)
+    assert got_feats == feats
+    np.testing.assert_array_equal(got_extra, extra)
     # New content under the same name: a miss, in a fresh cache object and in this one.
     path.write_bytes(encode_wav(np.zeros(4410, dtype=np.float32) + 0.1, SR))
     assert FeatureCache(tmp_path / "cache").get(path) is None

@@ -168,8 +168,16 @@ def _envelope(y: np.ndarray, sr: int, params: FeatureParams) -> tuple[np.ndarray
     n = y.size
     # Zero-pad to twice the length: the FFT-based transform is circular, and without room the
     # loud start would wrap around onto the quiet tail.
-    analytic = scipy.signal.hilbert(y, N=scipy.fft.next_fast_len(2 * n))[:n]
-    mag = np.abs(analytic)
+    # The Hilbert transform via a real FFT (half the work of scipy.signal.hilbert's complex
+    # one): multiply positive frequencies by -j, zero DC and Nyquist.
+    n_fft = scipy.fft.next_fast_len(2 * n, real=True)
+    spectrum = scipy.fft.rfft(y, n_fft)
+    spectrum *= -1j
+    spectrum[0] = 0.0
+    if n_fft % 2 == 0:
+        spectrum[-1] = 0.0
+    quadrature = scipy.fft.irfft(spectrum, n_fft)[:n]
+    mag = np.sqrt(y * y + quadrature * quadrature)
     smooth = max(1, round(params.envelope_smooth_ms * 1e-3 * sr))
     # Centred moving average via a cumulative sum (O(n), no convolution).
     csum = np.concatenate(([0.0], np.cumsum(mag, dtype=np.float64)))
@@ -335,11 +343,16 @@ def extract_features(
 class FeatureCache:
     """Features on disk, keyed by a file's content (SHA-256) and the analysis settings.
 
-    One small JSON file per (settings, content) pair under ``folder/<params digest>/``, so
-    changing any :class:`FeatureParams` value or :data:`FEATURE_VERSION` starts a fresh
-    namespace, and editing a file changes its hash: stale features are never returned.
-    Renaming or moving a file keeps its cached features. Writes are atomic (temporary file
-    then rename), so concurrent workers and interrupted runs never leave a torn entry.
+    One small JSON file per (settings, content) pair under ``folder/<digest>/``, where the
+    digest covers every :class:`FeatureParams` value, :data:`FEATURE_VERSION` and ``tag``
+    (the caller's name for anything else stored, e.g. the learned scorer's feature version),
+    so changing any of them starts a fresh namespace, and editing a file changes its hash:
+    stale features are never returned. Renaming or moving a file keeps its cached features.
+    Writes are atomic (temporary file then rename), so concurrent workers and interrupted
+    runs never leave a torn entry.
+
+    Each entry holds the eleven DSP features and, optionally, one more vector (the learned
+    scorer's input), so a cache hit needs no decoding at all.
 
     Parameters
     ----------
@@ -347,10 +360,15 @@ class FeatureCache:
         Cache folder (created on first ``put``).
     params : FeatureParams, optional
         The settings the cached features were, or will be, computed with.
+    tag : str, optional
+        Names the version of the extra vector; part of the namespace.
     """
 
-    def __init__(self, folder: str | Path, *, params: FeatureParams = FeatureParams()) -> None:
-        self.folder = Path(folder) / params.digest()
+    def __init__(
+        self, folder: str | Path, *, params: FeatureParams = FeatureParams(), tag: str = ""
+    ) -> None:
+        digest = params.digest() if not tag else f"{params.digest()}-{tag}"
+        self.folder = Path(folder) / digest
         # (path, size, mtime_ns) -> sha256: hashes each unchanged file once per process,
         # since a caller typically calls get() and then put() on the same path.
         self._hashes: dict[tuple[str, int, int], str] = {}
@@ -368,21 +386,35 @@ class FeatureCache:
         digest = self._sha256(Path(path))
         return self.folder / digest[:2] / f"{digest}.json"
 
-    def get(self, path: str | Path) -> dict[str, float] | None:
-        """Cached features of the file at ``path``, or None (never cached, or unreadable)."""
+    def get(self, path: str | Path) -> tuple[dict[str, float], np.ndarray | None] | None:
+        """Cached ``(features, extra vector or None)`` of the file at ``path``, or None
+        (never cached, or an unreadable entry)."""
         try:
             data = json.loads(self._entry(path).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            features = data["features"]
+            extra = data["extra"]
+            if set(features) != set(FEATURE_NAMES):
+                return None
+            return (
+                {name: float(features[name]) for name in FEATURE_NAMES},
+                None if extra is None else np.asarray(extra, dtype=np.float64),
+            )
+        except (OSError, ValueError, TypeError, KeyError):
             return None
-        if not isinstance(data, dict) or set(data) != set(FEATURE_NAMES):
-            return None
-        return {name: float(data[name]) for name in FEATURE_NAMES}
 
-    def put(self, path: str | Path, features: dict[str, float]) -> None:
-        """Store ``features`` for the file's current content."""
+    def put(
+        self, path: str | Path, features: dict[str, float], extra: np.ndarray | None = None
+    ) -> None:
+        """Store ``features`` (and ``extra``) for the file's current content."""
         entry = self._entry(path)
         entry.parent.mkdir(parents=True, exist_ok=True)
-        text = json.dumps({name: float(features[name]) for name in FEATURE_NAMES})
+        text = json.dumps(
+            {
+                "features": {name: float(features[name]) for name in FEATURE_NAMES},
+                # repr-exact floats: a cache hit must score exactly like a cold run
+                "extra": None if extra is None else [float(v) for v in extra],
+            }
+        )
         fd, tmp = tempfile.mkstemp(dir=entry.parent, suffix=".tmp")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:

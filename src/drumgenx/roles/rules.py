@@ -276,12 +276,13 @@ class FusionConfig:
     alpha : float
         Base weight of ``p_rule`` against ``p_clap`` (0.9, the seed's value).
     model_weight : float
-        Base weight of the learned scorer in the fusion; placeholder 0.5 until the learned
-        scorer is measured (its owner sets it).
+        Base weight of the learned scorer in the fusion (2.0: the best fused accuracy of
+        ``bench/bench_roles.py``'s leave-one-kit-out sweep 0.5-8; the learned scorer is the
+        most accurate source on kits it never saw, so it outweighs the rules' 0.9).
     """
 
     alpha: float = 0.9
-    model_weight: float = 0.5
+    model_weight: float = 2.0
 
 
 @dataclass(frozen=True)

@@ -1,16 +1,20 @@
 """Stage 2 with disk I/O: one-shots in; ``pools_N.json`` and ``per_sample_N.json`` out.
 
-Per file: 11 DSP features (cached by content hash), rule probabilities, the learned scorer.
-Then, batched over all files, CLAP when its weights load offline; then the fusion
+Per file (:func:`score_file`, mapped over ``workers`` processes): 11 DSP features and the
+learned scorer's input, both cached by content hash, rule probabilities and the learned
+scorer's. Then, batched over all files, CLAP when its weights load offline; then the fusion
 (`roles.fusion`), the guards on the fused result, and the pools, each sorted by confidence.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -22,8 +26,11 @@ from drumgenx.core.records import PoolItem, Pools
 from drumgenx.core.roles import ROLES
 from drumgenx.core.versioning import write_versioned
 from drumgenx.roles.features import FeatureCache, extract_features
+
+if TYPE_CHECKING:
+    from drumgenx.roles.clap import ClapScorer
 from drumgenx.roles.fusion import fuse
-from drumgenx.roles.rules import apply_guards, load_role_config, rule_probabilities
+from drumgenx.roles.rules import RoleConfig, apply_guards, load_role_config, rule_probabilities
 
 Progress = Callable[[int, int, str], None]
 
@@ -93,6 +100,92 @@ def choose_files(files: list[Path], *, limit: int, seed: int) -> list[Path]:
     return [files[i] for i in sorted(chosen)]
 
 
+def score_file(
+    path: Path,
+    *,
+    sample_id: str,
+    config: RoleConfig,
+    cache: FeatureCache,
+    use_model: bool,
+) -> SampleScore:
+    """DSP features, ``p_rule`` and ``p_model`` of one file (features from ``cache`` if there).
+
+    Raises
+    ------
+    drumgenx.core.audio.AudioReadError
+        The file cannot be decoded.
+    """
+    from drumgenx.roles.learned import LearnedRoleScorer, role_features
+
+    cached = cache.get(path)
+    if cached is None or (use_model and cached[1] is None):
+        y, sr = read_audio(path)
+        mono = y.mean(axis=1)
+        features = extract_features(mono, sr=sr, params=config.features)
+        learned_input = None
+        if use_model:
+            # Silent or too short to analyse: the other sources decide.
+            with contextlib.suppress(ValueError):
+                learned_input = role_features(mono, sr=sr)
+        cache.put(path, features, learned_input)
+    else:
+        features, learned_input = cached
+    p_rule = rule_probabilities(features, config)
+    p_model = None
+    if learned_input is not None:
+        p_model = LearnedRoleScorer.load().predict_proba_features(learned_input[None, :])[0]
+    return SampleScore(sample_id, str(path), features, p_rule, p_model)
+
+
+_worker: dict[str, object] = {}
+
+
+def _init_worker(config: RoleConfig, cache: FeatureCache, use_model: bool) -> None:
+    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[name] = "1"  # one thread per process: --workers is the core count
+    _worker.update(config=config, cache=cache, use_model=use_model)
+
+
+def _score_job(job: tuple[Path, str]) -> SampleScore | tuple[str, str]:
+    path, sample_id = job
+    try:
+        return score_file(
+            path,
+            sample_id=sample_id,
+            config=_worker["config"],  # type: ignore[arg-type]
+            cache=_worker["cache"],  # type: ignore[arg-type]
+            use_model=bool(_worker["use_model"]),
+        )
+    except AudioReadError as exc:
+        return (str(path), str(exc).removeprefix(f"{path}: "))
+
+
+def _map_files(
+    jobs: list[tuple[Path, str]],
+    *,
+    config: RoleConfig,
+    cache: FeatureCache,
+    use_model: bool,
+    workers: int,
+) -> Iterator[SampleScore | tuple[str, str]]:
+    if workers == 1 or len(jobs) <= 1:
+        _worker.update(config=config, cache=cache, use_model=use_model)
+        yield from map(_score_job, jobs)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # spawn, like stage 1: never fork a process that may hold torch's thread pools (CLAP).
+    with ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_init_worker,
+        initargs=(config, cache, use_model),
+    ) as pool:
+        # Chunks: one-shots take milliseconds each, so per-task messaging would dominate.
+        yield from pool.map(_score_job, jobs, chunksize=max(1, min(64, len(jobs) // (4 * workers))))
+
+
 def run_roles(
     *,
     input_dir: str | Path,
@@ -104,6 +197,7 @@ def run_roles(
     alpha: float | None = None,
     clap_model: str | None = None,
     use_model: bool = True,
+    workers: int = 1,
     progress: Progress | None = None,
     notify: Callable[[str], None] = print,
 ) -> RolesRun:
@@ -128,6 +222,8 @@ def run_roles(
         with one notice, and every record says so (``p_clap: null``).
     use_model
         Use the learned scorer as a third source.
+    workers
+        Processes for the per-file work (features and scores); 1 runs in this process.
     """
     from drumgenx.roles.clap import DEFAULT_CLAP_MODEL, ClapScorer, load_prompts
 
@@ -139,40 +235,36 @@ def run_roles(
     alpha = fusion.alpha if alpha is None else alpha
     if not 0.0 <= alpha <= 1.0:
         raise DrumgenxError(f"--alpha must be 0..1, got {alpha:g}")
+    if workers < 1:
+        raise DrumgenxError(f"--workers must be at least 1, got {workers}")
     prompts = load_prompts(prompts_path)
     files = choose_files(find_audio_files(input_dir), limit=limit, seed=seed)
     if not files:
         raise DrumgenxError(f"--input_dir {input_dir}: no audio files found")
 
-    learned = None
-    if use_model:
-        from drumgenx.roles.learned import LearnedRoleScorer
+    from drumgenx.roles.learned import FEATURE_VERSION as LEARNED_VERSION
+    from drumgenx.roles.learned import LearnedRoleScorer
 
-        learned = LearnedRoleScorer.load()
-    cache = FeatureCache(out_dir / ".drumgenx-cache", params=config.features)
+    if use_model:
+        LearnedRoleScorer.load()  # a missing or stale weights file fails here, not per file
+
+    cache = FeatureCache(
+        out_dir / ".drumgenx-cache", params=config.features, tag=f"learned{LEARNED_VERSION}"
+    )
+    jobs = [(path, path.relative_to(input_dir).with_suffix("").as_posix()) for path in files]
     scores: list[SampleScore] = []
-    clips: list[tuple[np.ndarray, int]] = []
     skipped: list[tuple[str, str]] = []
-    for done, path in enumerate(files, 1):
-        try:
-            y, sr = read_audio(path)
-        except AudioReadError as exc:
-            skipped.append((str(path), str(exc).removeprefix(f"{path}: ")))
-            continue
-        features = cache.get(path)
-        if features is None:
-            features = extract_features(y.mean(axis=1), sr=sr, params=config.features)
-            cache.put(path, features)
-        p_rule = rule_probabilities(features, config)
-        p_model = learned.predict_proba(y, sr=sr) if learned is not None else None
-        sample_id = path.relative_to(input_dir).with_suffix("").as_posix()
-        scores.append(SampleScore(sample_id, str(path), features, p_rule, p_model))
-        clips.append((y, sr))
+    mapped = _map_files(jobs, config=config, cache=cache, use_model=use_model, workers=workers)
+    for done, ((path, _), result) in enumerate(zip(jobs, mapped, strict=True), 1):
+        if isinstance(result, SampleScore):
+            scores.append(result)
+        else:
+            skipped.append(result)
         if progress:
             progress(done, len(files), str(path))
 
     clap = ClapScorer.load(clap_model or DEFAULT_CLAP_MODEL, prompts=prompts, notify=notify)
-    p_claps = clap.score(clips) if clap is not None and clips else [None] * len(scores)
+    p_claps = _clap_scores(clap, scores) if clap is not None else [None] * len(scores)
     for score, p_clap in zip(scores, p_claps, strict=True):
         score.p_clap = p_clap
         fused, score.weights = fuse(
@@ -208,3 +300,16 @@ def run_roles(
         },
     )
     return RolesRun(version, paths["pools"], paths["per_sample"], scores, skipped, clap_name)
+
+
+CLAP_CHUNK = 256
+"""Files decoded at a time for CLAP: bounds memory on large libraries."""
+
+
+def _clap_scores(clap: ClapScorer, scores: list[SampleScore]) -> list[np.ndarray]:
+    """CLAP probabilities of every scored file, decoding ``CLAP_CHUNK`` files at a time."""
+    out: list[np.ndarray] = []
+    for start in range(0, len(scores), CLAP_CHUNK):
+        chunk = scores[start : start + CLAP_CHUNK]
+        out.extend(clap.score([read_audio(s.filepath) for s in chunk]))
+    return out
