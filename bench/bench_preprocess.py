@@ -32,9 +32,9 @@ import soundfile
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _gmd_render
 
-from drumgenx.core.audio import read_audio
+from drumgenx.core.audio import downmix, read_audio
 from drumgenx.preprocess.config import PreprocessConfig
-from drumgenx.preprocess.dedup import downmix, mfcc_fingerprints
+from drumgenx.preprocess.dedup import mfcc_fingerprints
 from drumgenx.preprocess.onsets import detect_onsets
 from drumgenx.preprocess.run import process_file, run_preprocess
 from drumgenx.preprocess.separation import (

@@ -2,10 +2,12 @@
 
 Usage (by hand, never by CI; needs the Debian kits, see bench/setup_bench_venv.sh)::
 
-    .venv/bin/python bench/bench_roles_speed.py [--workers 1 2] [--repeats 1]
+    .venv/bin/python bench/bench_roles_speed.py [--workers 1 2] [--input_dir LIBRARY]
 
 Input: every file listed in ``labels.csv`` that is installed (1,096 real one-shots, 0.02-12 s,
-8-24 bit, 22.05-48 kHz, mono and stereo), linked into a temporary folder. Each run is
+8-24 bit, 22.05-48 kHz, mono and stereo), linked into a temporary folder; or, with
+``--input_dir``, any folder (e.g. the library stage 1 makes of the same kits:
+``drumgenx preprocess --dataset_root /usr/share/hydrogen --separator none ...``). Each run is
 `roles.run.run_roles` with ``limit=0`` and CLAP absent (HF_HUB_OFFLINE=1): decoding, the 11
 DSP features, the learned scorer's features, rules, learned scorer, fusion, guards, pools and
 both JSON files. "cold" starts from an empty feature cache; "cached" repeats the run on the
@@ -24,6 +26,7 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # CLAP weights cannot be fetched; fail fast
 
+from drumgenx.core.audio import find_audio_files
 from drumgenx.roles.run import run_roles
 
 LABELS = Path(__file__).resolve().parents[1] / "../shared/data/drum_oneshots/labels.csv"
@@ -34,13 +37,18 @@ def main() -> int:
     parser.add_argument("--labels", type=Path, default=LABELS)
     parser.add_argument("--root", type=Path, default=Path("/usr/share"))
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--input_dir", type=Path, help="a folder of one-shots instead")
     args = parser.parse_args()
-    if not args.labels.is_file():
+    if args.input_dir is not None:
+        present = find_audio_files(args.input_dir)
+        paths = present
+    elif not args.labels.is_file():
         print(f"SKIP: {args.labels} not found (../shared is not beside the checkout)")
         return 0
-    with open(args.labels, newline="", encoding="utf-8") as handle:
-        paths = [args.root / r["path_in_package"] for r in csv.DictReader(handle)]
-    present = [p for p in paths if p.is_file()]
+    else:
+        with open(args.labels, newline="", encoding="utf-8") as handle:
+            paths = [args.root / r["path_in_package"] for r in csv.DictReader(handle)]
+        present = [p for p in paths if p.is_file()]
     if not present:
         print("SKIP: the Debian one-shots are not installed (see bench/setup_bench_venv.sh)")
         return 0
@@ -59,8 +67,8 @@ def main() -> int:
         library.mkdir()
         for i, p in enumerate(present):
             (library / f"{i:05d}{p.suffix.lower()}").symlink_to(p)
-        for workers in args.workers:
-            out_dir = Path(tmp) / f"out_{workers}"
+        for i, workers in enumerate(args.workers):
+            out_dir = Path(tmp) / f"out_{i}"
             for label in ("cold", "cached"):
                 t0 = time.perf_counter()
                 result = run_roles(

@@ -12,6 +12,7 @@ from drumgenx.kit.synth import KIT_VOICES, synthesize_voice
 from drumgenx.roles.learned import (
     FEATURE_NAMES,
     LearnedRoleScorer,
+    TreeEnsemble,
     forward_reference,
     role_features,
     save_scorer,
@@ -128,3 +129,55 @@ def test_feature_vector_is_finite_for_edge_clips() -> None:
 def test_bad_input_raises_value_error(scorer: LearnedRoleScorer, y, sr) -> None:
     with pytest.raises(ValueError):
         scorer.predict_proba(y, sr=sr)
+
+
+def _stump_ensemble() -> TreeEnsemble:
+    """Two trees by hand: tree 0 (role 0) splits feature 0 at 1.0; tree 1 (role 1) is a leaf."""
+    return TreeEnsemble(
+        feature=np.array([0, -1, -1, -1], dtype=np.int32),
+        threshold=np.array([1.0, 0.0, 0.0, 0.0]),
+        left=np.array([1, 0, 0, 0], dtype=np.int32),
+        right=np.array([2, 0, 0, 0], dtype=np.int32),
+        value=np.array([0.0, -2.0, 3.0, 0.5]),
+        roots=np.array([0, 3], dtype=np.int32),
+        tree_role=np.array([0, 1], dtype=np.int32),
+        baseline=np.array([0.1, 0.2, 0.0, 0.0, -0.1]),
+    )
+
+
+def test_tree_ensemble_logits_follow_the_splits() -> None:
+    trees = _stump_ensemble()
+    x = np.zeros((3, len(FEATURE_NAMES)))
+    x[:, 0] = [0.5, 1.0, 1.5]  # <= threshold goes left, including equality
+    logits = trees.logits(x)
+    np.testing.assert_allclose(logits[:, 0], [0.1 - 2.0, 0.1 - 2.0, 0.1 + 3.0])
+    np.testing.assert_allclose(logits[:, 1], [0.7, 0.7, 0.7])
+    np.testing.assert_allclose(logits[:, 2:], np.tile([0.0, 0.0, -0.1], (3, 1)))
+
+
+def test_tree_ensemble_rejects_bad_arrays() -> None:
+    good = _stump_ensemble()
+    with pytest.raises(ValueError, match="outside"):
+        TreeEnsemble(**{**good.__dict__, "left": np.array([9, 0, 0, 0], dtype=np.int32)})
+    with pytest.raises(ValueError, match="length"):
+        TreeEnsemble(**{**good.__dict__, "value": np.zeros(3)})
+
+
+def test_trees_are_averaged_with_the_linear_members_and_saved(tmp_path) -> None:
+    base = _random_scorer(np.random.default_rng(5), ())
+    feats = np.random.default_rng(6).standard_normal((4, len(FEATURE_NAMES)))
+    model = LearnedRoleScorer(
+        members=base.members,
+        mean=base.mean,
+        scale=base.scale,
+        trees=_stump_ensemble(),
+        tree_weight=0.25,
+    )
+    logits = _stump_ensemble().logits(feats)
+    p_trees = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    expected = 0.75 * base.predict_proba_features(feats) + 0.25 * p_trees
+    np.testing.assert_allclose(model.predict_proba_features(feats), expected, atol=1e-12)
+    save_scorer(tmp_path / "t.npz", model)
+    back = LearnedRoleScorer.load(tmp_path / "t.npz")
+    assert back.tree_weight == 0.25 and back.trees is not None
+    np.testing.assert_allclose(back.predict_proba_features(feats), expected, atol=1e-5)

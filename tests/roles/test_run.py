@@ -7,9 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+import soundfile
 
 from drumgenx.cli import main
+from drumgenx.core.errors import DrumgenxError
 from drumgenx.core.formats import load_pools, read_json
 from drumgenx.kit.synth import KIT_VOICES
 from drumgenx.roles.run import choose_files, run_roles
@@ -65,6 +68,32 @@ def test_unreadable_files_are_reported_and_skipped(kit_dir: Path, tmp_path: Path
     )
     assert [Path(p).name for p, _ in run.skipped] == ["broken.wav"]
     assert len(run.scores) == len(EXPECTED)
+
+
+def _outputs(run) -> tuple[dict, list]:  # type: ignore[no-untyped-def]
+    per_sample = read_json(run.per_sample_path, "per_sample")
+    return read_json(run.pools_path, "pools"), per_sample["samples"]
+
+
+def test_workers_and_cache_give_the_same_output(kit_dir: Path, tmp_path: Path) -> None:
+    common = {"input_dir": kit_dir, "limit": 0, "clap_model": NO_CLAP, "notify": lambda m: None}
+    one = run_roles(out_dir=tmp_path / "one", workers=1, **common)
+    two = run_roles(out_dir=tmp_path / "two", workers=2, **common)
+    cached = run_roles(out_dir=tmp_path / "one", workers=1, **common)  # every file a cache hit
+    assert cached.pools_path.name == "pools_2.json"  # a new version, the first one kept
+    assert _outputs(one) == _outputs(two) == _outputs(cached)
+    with pytest.raises(DrumgenxError, match="--workers"):
+        run_roles(out_dir=tmp_path / "bad", workers=0, **common)
+
+
+def test_non_finite_samples_are_a_listed_skip(kit_dir: Path, tmp_path: Path) -> None:
+    y = np.zeros(4410, dtype=np.float32)
+    y[100] = np.nan
+    soundfile.write(kit_dir / "nan.wav", y, 44100, subtype="FLOAT")
+    run = run_roles(
+        input_dir=kit_dir, out_dir=tmp_path / "o", limit=0, clap_model=NO_CLAP, notify=print
+    )
+    assert [(Path(p).name, "NaN" in why) for p, why in run.skipped] == [("nan.wav", True)]
 
 
 def test_cli_and_runner(kit_dir: Path, tmp_path: Path, repo_root: Path, capsys) -> None:

@@ -27,8 +27,15 @@ def find_audio_files(root: str | Path) -> list[Path]:
     )
 
 
-def read_audio(path: str | Path) -> tuple[np.ndarray, int]:
+def read_audio(path: str | Path, *, max_seconds: float | None = None) -> tuple[np.ndarray, int]:
     """Decode a file to float32 samples of shape ``(frames, channels)`` and its rate.
+
+    Parameters
+    ----------
+    path
+        Any format libsndfile reads.
+    max_seconds
+        Decode only the first this-many seconds (default: all).
 
     Raises
     ------
@@ -38,12 +45,37 @@ def read_audio(path: str | Path) -> tuple[np.ndarray, int]:
     import soundfile
 
     try:
-        data, sr = soundfile.read(str(path), dtype="float32", always_2d=True)
+        with soundfile.SoundFile(str(path)) as handle:
+            sr = handle.samplerate
+            frames = -1 if max_seconds is None else max(1, round(max_seconds * sr))
+            data = handle.read(frames, dtype="float32", always_2d=True)
     except Exception as exc:  # libsndfile raises several types for bad files
         raise AudioReadError(f"{path}: cannot decode audio ({exc})") from None
     if data.shape[0] == 0:
         raise AudioReadError(f"{path}: holds no audio frames")
     return data, int(sr)
+
+
+def downmix(y: np.ndarray) -> np.ndarray:
+    """Mono float32 of 1-D or ``(frames, channels)`` audio; refuses empty or non-finite input.
+
+    Raises
+    ------
+    ValueError
+        Empty, not 1-D/2-D, or holding NaN or infinity.
+    """
+    x = np.asarray(y, dtype=np.float32)
+    if x.ndim == 2 and x.shape[1] > 0:
+        # Channel by channel: numpy's mean over a short last axis is several times slower.
+        mono = x[:, 0].copy()
+        for c in range(1, x.shape[1]):
+            mono += x[:, c]
+        x = mono / np.float32(x.shape[1])
+    if x.ndim != 1 or x.size == 0:
+        raise ValueError(f"expected non-empty 1-D or (frames, channels) audio, got {np.shape(y)}")
+    if not np.all(np.isfinite(x)):
+        raise ValueError("audio holds NaN or infinity")
+    return x
 
 
 def resample(y: np.ndarray, sr_in: int, sr_out: int) -> np.ndarray:

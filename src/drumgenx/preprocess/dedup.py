@@ -46,7 +46,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from drumgenx.core.audio import resample
+from drumgenx.core.audio import downmix, resample
 
 __all__ = ["DedupParams", "find_duplicates", "mfcc_fingerprint"]
 
@@ -282,22 +282,6 @@ def mfcc_fingerprint(y: np.ndarray, *, sr: int, params: DedupParams = DedupParam
         If ``y`` is empty, not 1-D or 2-D, or holds NaN or infinity; or ``sr`` is not positive.
     """
     return mfcc_fingerprints([y], sr=sr, params=params)[0]
-
-
-def downmix(y: np.ndarray) -> np.ndarray:
-    """Mono float32 of 1-D or ``(frames, channels)`` audio; refuses empty or non-finite input."""
-    x = np.asarray(y, dtype=np.float32)
-    if x.ndim == 2 and x.shape[1] > 0:
-        # Channel by channel: numpy's mean over a short last axis is several times slower.
-        mono = x[:, 0].copy()
-        for c in range(1, x.shape[1]):
-            mono += x[:, c]
-        x = mono / np.float32(x.shape[1])
-    if x.ndim != 1 or x.size == 0:
-        raise ValueError(f"expected non-empty 1-D or (frames, channels) audio, got {np.shape(y)}")
-    if not np.all(np.isfinite(x)):
-        raise ValueError("audio holds NaN or infinity")
-    return x
 
 
 def mfcc_fingerprints(

@@ -28,19 +28,19 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from drumgenx import __version__
-from drumgenx.core.audio import AUDIO_EXTENSIONS, AudioReadError, encode_wav, read_audio
+from drumgenx.core.audio import AUDIO_EXTENSIONS, AudioReadError, downmix, encode_wav, read_audio
 from drumgenx.core.errors import DrumgenxError, OutputExistsError
 from drumgenx.core.formats import dump_json, read_json
+from drumgenx.core.parallel import map_in_processes
 from drumgenx.core.versioning import write_new_files, write_versioned
 from drumgenx.preprocess.config import PreprocessConfig
-from drumgenx.preprocess.dedup import downmix, find_duplicates, mfcc_fingerprints
+from drumgenx.preprocess.dedup import find_duplicates, mfcc_fingerprints
 from drumgenx.preprocess.onsets import Onsets, detect_onsets
 from drumgenx.preprocess.separation import DrumSeparator, make_separator
 from drumgenx.preprocess.slicing import Slice, peak_normalize, slice_hits
@@ -176,16 +176,12 @@ def with_lead_in(
 _worker: dict[str, object] = {}
 
 
-def _init_worker(config: PreprocessConfig, staging: Path, threads: int | None = None) -> None:
+def _init_worker(config: PreprocessConfig, staging: Path) -> None:
     """Build the separator once per process (loading Demucs is the slow part).
 
     Its notices (e.g. the Demucs fallback) are kept and handed back with the next result,
     so the main process shows each one once, however many workers said it.
     """
-    if threads is not None:
-        # Before torch is imported: N workers x all cores of threads each would oversubscribe.
-        for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-            os.environ[name] = str(threads)
     _worker["config"] = config
     _worker["staging"] = staging
     notices: list[str] = []
@@ -441,17 +437,13 @@ def _map_files(
         _init_worker(config, staging)
         yield from map(_process_and_stage, jobs)
         return
-    import multiprocessing
-
-    # spawn, not fork: torch and BLAS thread pools do not survive a fork safely.
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=context,
+    yield from map_in_processes(
+        _process_and_stage,
+        jobs,
+        workers=workers,
         initializer=_init_worker,
-        initargs=(config, staging, max(1, (os.cpu_count() or 1) // workers)),
-    ) as pool:
-        yield from pool.map(_process_and_stage, jobs)
+        initargs=(config, staging),
+    )
 
 
 def _deduplicate(

@@ -55,7 +55,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import scipy.fft
 
+from drumgenx.core.audio import resample
 from drumgenx.core.roles import ROLES
 
 __all__ = [
@@ -72,7 +74,7 @@ __all__ = [
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent / "weights" / "role_scorer.npz"
 
-FEATURE_VERSION = 2
+FEATURE_VERSION = 4
 """Bumped whenever :func:`role_features` changes; the weights file must match it."""
 FEATURE_SR = 22050
 N_FFT = 1024
@@ -159,7 +161,7 @@ def _window() -> np.ndarray:
 
 
 def _prepare(y: np.ndarray, sr: int) -> np.ndarray:
-    """Validate, mix to mono, cut at the onset, crop, resample and peak-normalise."""
+    """Validate, mix to mono, resample, cut at the onset, crop and peak-normalise."""
     if not isinstance(sr, (int, np.integer)) or isinstance(sr, bool) or sr <= 0:
         raise ValueError(f"sr must be a positive integer, got {sr!r}")
     x = np.asarray(y)
@@ -176,22 +178,24 @@ def _prepare(y: np.ndarray, sr: int) -> np.ndarray:
     peak = float(a.max())
     if peak <= 0.0:
         raise ValueError("audio is silent (all zeros)")
+    # Resampled first, so a caller that already holds the clip at FEATURE_SR (stage 2 shares
+    # one resampled copy with the DSP features) gets exactly the features training saw.
+    if sr != FEATURE_SR:
+        x = resample(x[:, None], int(sr), FEATURE_SR)[:, 0].astype(np.float64)
+        a = np.abs(x)
+        peak = float(a.max()) if x.size else 0.0
+        if peak <= 0.0:
+            raise ValueError("audio is too short to analyse")
     # Cut at the onset so segment bounds are relative to the hit, whatever leading silence a
     # slicer left; 2 ms of pre-roll keeps the attack's first transient.
     start = int(np.argmax(a > peak * 10 ** (ONSET_DB / 20)))
-    start = max(0, start - int(0.002 * sr))
-    x = x[start : start + int(MAX_SECONDS * sr)]
-    if sr != FEATURE_SR:
-        import soxr
-
-        x = np.asarray(soxr.resample(x, sr, FEATURE_SR, quality="HQ"), dtype=np.float64)
-        if x.size == 0:
-            raise ValueError("audio is too short to analyse")
-    return x / max(float(np.abs(x).max()), _EPS)
+    start = max(0, start - int(0.002 * FEATURE_SR))
+    x = x[start : start + int(MAX_SECONDS * FEATURE_SR)]
+    return x / peak
 
 
 def _frames_power(x: np.ndarray) -> np.ndarray:
-    """``(frames, N_FFT // 2 + 1)`` power spectra; frame 0 is centred on the onset."""
+    """``(frames, N_FFT // 2 + 1)`` float32 power spectra; frame 0 is centred on the onset."""
     pad = N_FFT // 2
     n_frames = max(1, int(np.ceil(x.size / HOP)))
     total = (n_frames - 1) * HOP + N_FFT
@@ -200,7 +204,9 @@ def _frames_power(x: np.ndarray) -> np.ndarray:
     frames = np.lib.stride_tricks.as_strided(
         buf, shape=(n_frames, N_FFT), strides=(buf.strides[0] * HOP, buf.strides[0])
     )
-    spec = np.fft.rfft(frames * _window(), axis=1)
+    # Single precision: levels are floored at -100 dB anyway, and it halves the FFT and the
+    # mel product, the two largest costs of the feature vector.
+    spec = scipy.fft.rfft((frames * _window()).astype(np.float32), axis=1)
     return spec.real**2 + spec.imag**2
 
 
@@ -233,7 +239,7 @@ def role_features(y: np.ndarray, *, sr: int) -> np.ndarray:
     n_frames = power.shape[0]
     energy = power.sum(axis=1)
     ref = float(energy.max()) + _EPS
-    mel = power @ _mel_filterbank()
+    mel = power @ _mel_filterbank().astype(np.float32)
     mel_db = np.maximum(10.0 * np.log10(mel / ref + _EPS), FLOOR_DB)
     env_db = np.maximum(10.0 * np.log10(energy / ref + _EPS), FLOOR_DB)
     freqs = np.fft.rfftfreq(N_FFT, 1.0 / FEATURE_SR)

@@ -1,15 +1,14 @@
 """Stage 2 with disk I/O: one-shots in; ``pools_N.json`` and ``per_sample_N.json`` out.
 
-Per file (:func:`score_file`, mapped over ``workers`` processes): 11 DSP features and the
-learned scorer's input, both cached by content hash, rule probabilities and the learned
-scorer's. Then, batched over all files, CLAP when its weights load offline; then the fusion
+Per file (:func:`analyse_file`, mapped over ``workers`` processes): 11 DSP features and the
+learned scorer's input, both cached by content hash. Then rule probabilities per file, the
+learned scorer's in one batch, CLAP (batched) when its weights load offline; then the fusion
 (`roles.fusion`), the guards on the fused result, and the pools, each sorted by confidence.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -19,9 +18,16 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from drumgenx import __version__
-from drumgenx.core.audio import AudioReadError, find_audio_files, read_audio
+from drumgenx.core.audio import (
+    AudioReadError,
+    downmix,
+    find_audio_files,
+    read_audio,
+    resample,
+)
 from drumgenx.core.errors import DrumgenxError
 from drumgenx.core.formats import dump_json
+from drumgenx.core.parallel import map_in_processes
 from drumgenx.core.records import PoolItem, Pools
 from drumgenx.core.roles import ROLES
 from drumgenx.core.versioning import write_versioned
@@ -100,90 +106,90 @@ def choose_files(files: list[Path], *, limit: int, seed: int) -> list[Path]:
     return [files[i] for i in sorted(chosen)]
 
 
-def score_file(
-    path: Path,
-    *,
-    sample_id: str,
-    config: RoleConfig,
-    cache: FeatureCache,
-    use_model: bool,
-) -> SampleScore:
-    """DSP features, ``p_rule`` and ``p_model`` of one file (features from ``cache`` if there).
+def analyse_file(
+    path: Path, *, config: RoleConfig, cache: FeatureCache, use_model: bool
+) -> tuple[dict[str, float], np.ndarray | None]:
+    """The 11 DSP features of one file and the learned scorer's input (None when not used,
+    or when the sound is too short or silent for it), from ``cache`` when there.
+
+    Only the first ``config.features.max_duration_s`` seconds, or the learned scorer's
+    window plus a second of lead-in if longer, are decoded: neither feature set reads
+    further. The clip is mixed to mono and resampled once for both.
 
     Raises
     ------
     drumgenx.core.audio.AudioReadError
-        The file cannot be decoded.
+        The file cannot be decoded, or holds NaN or infinite samples.
     """
-    from drumgenx.roles.learned import LearnedRoleScorer, role_features
+    from drumgenx.roles.learned import FEATURE_SR, MAX_SECONDS, role_features
 
     cached = cache.get(path)
-    if cached is None or (use_model and cached[1] is None):
-        y, sr = read_audio(path)
-        mono = y.mean(axis=1)
-        features = extract_features(mono, sr=sr, params=config.features)
-        learned_input = None
-        if use_model:
-            # Silent or too short to analyse: the other sources decide.
-            with contextlib.suppress(ValueError):
-                learned_input = role_features(mono, sr=sr)
-        cache.put(path, features, learned_input)
-    else:
-        features, learned_input = cached
-    p_rule = rule_probabilities(features, config)
-    p_model = None
-    if learned_input is not None:
-        p_model = LearnedRoleScorer.load().predict_proba_features(learned_input[None, :])[0]
-    return SampleScore(sample_id, str(path), features, p_rule, p_model)
+    if cached is not None and (cached[1] is not None or not use_model):
+        return cached
+    params = config.features
+    y, sr = read_audio(path, max_seconds=max(params.max_duration_s, MAX_SECONDS + 1.0))
+    try:
+        mono = downmix(y)
+    except ValueError as exc:  # NaN or infinity in a float file
+        raise AudioReadError(f"{path}: {exc}") from None
+    mono = resample(mono[:, None], sr, params.analysis_sr)[:, 0]
+    features = extract_features(mono, sr=params.analysis_sr, params=params)
+    learned_input = None
+    if use_model:
+        # Silent or too short to analyse: the other sources decide.
+        with contextlib.suppress(ValueError):
+            if params.analysis_sr == FEATURE_SR:
+                learned_input = role_features(mono, sr=FEATURE_SR)
+            else:
+                learned_input = role_features(y, sr=sr)
+    cache.put(path, features, learned_input)
+    return features, learned_input
 
 
 _worker: dict[str, object] = {}
 
 
 def _init_worker(config: RoleConfig, cache: FeatureCache, use_model: bool) -> None:
-    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-        os.environ[name] = "1"  # one thread per process: --workers is the core count
     _worker.update(config=config, cache=cache, use_model=use_model)
 
 
-def _score_job(job: tuple[Path, str]) -> SampleScore | tuple[str, str]:
-    path, sample_id = job
+Analysis = tuple[dict[str, float], np.ndarray | None]
+
+
+def _analyse_job(path: Path) -> Analysis | AudioReadError:
     try:
-        return score_file(
+        return analyse_file(
             path,
-            sample_id=sample_id,
             config=_worker["config"],  # type: ignore[arg-type]
             cache=_worker["cache"],  # type: ignore[arg-type]
             use_model=bool(_worker["use_model"]),
         )
     except AudioReadError as exc:
-        return (str(path), str(exc).removeprefix(f"{path}: "))
+        return exc
 
 
 def _map_files(
-    jobs: list[tuple[Path, str]],
+    paths: list[Path],
     *,
     config: RoleConfig,
     cache: FeatureCache,
     use_model: bool,
     workers: int,
-) -> Iterator[SampleScore | tuple[str, str]]:
-    if workers == 1 or len(jobs) <= 1:
-        _worker.update(config=config, cache=cache, use_model=use_model)
-        yield from map(_score_job, jobs)
+) -> Iterator[Analysis | AudioReadError]:
+    if workers == 1 or len(paths) <= 1:
+        _init_worker(config, cache, use_model)
+        yield from map(_analyse_job, paths)
         return
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    # spawn, like stage 1: never fork a process that may hold torch's thread pools (CLAP).
-    with ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=multiprocessing.get_context("spawn"),
+    yield from map_in_processes(
+        _analyse_job,
+        paths,
+        workers=workers,
         initializer=_init_worker,
         initargs=(config, cache, use_model),
-    ) as pool:
-        # Chunks: one-shots take milliseconds each, so per-task messaging would dominate.
-        yield from pool.map(_score_job, jobs, chunksize=max(1, min(64, len(jobs) // (4 * workers))))
+        # One-shots take milliseconds each: single-file messages would dominate. Small
+        # chunks all the same, so no worker idles long while another ends the last one.
+        chunksize=max(1, min(16, len(paths) // (8 * workers))),
+    )
 
 
 def run_roles(
@@ -251,17 +257,23 @@ def run_roles(
     cache = FeatureCache(
         out_dir / ".drumgenx-cache", params=config.features, tag=f"learned{LEARNED_VERSION}"
     )
-    jobs = [(path, path.relative_to(input_dir).with_suffix("").as_posix()) for path in files]
     scores: list[SampleScore] = []
+    learned_inputs: list[np.ndarray | None] = []
     skipped: list[tuple[str, str]] = []
-    mapped = _map_files(jobs, config=config, cache=cache, use_model=use_model, workers=workers)
-    for done, ((path, _), result) in enumerate(zip(jobs, mapped, strict=True), 1):
-        if isinstance(result, SampleScore):
-            scores.append(result)
+    mapped = _map_files(files, config=config, cache=cache, use_model=use_model, workers=workers)
+    for done, (path, result) in enumerate(zip(files, mapped, strict=True), 1):
+        if isinstance(result, AudioReadError):
+            skipped.append((str(path), str(result).removeprefix(f"{path}: ")))
         else:
-            skipped.append(result)
+            features, learned_input = result
+            sample_id = path.relative_to(input_dir).with_suffix("").as_posix()
+            p_rule = rule_probabilities(features, config)
+            scores.append(SampleScore(sample_id, str(path), features, p_rule, None))
+            learned_inputs.append(learned_input)
         if progress:
             progress(done, len(files), str(path))
+    if use_model:
+        _add_model_scores(scores, learned_inputs)
 
     clap = ClapScorer.load(clap_model or DEFAULT_CLAP_MODEL, prompts=prompts, notify=notify)
     p_claps = _clap_scores(clap, scores) if clap is not None else [None] * len(scores)
@@ -300,6 +312,19 @@ def run_roles(
         },
     )
     return RolesRun(version, paths["pools"], paths["per_sample"], scores, skipped, clap_name)
+
+
+def _add_model_scores(scores: list[SampleScore], inputs: list[np.ndarray | None]) -> None:
+    """``p_model`` of every score with a learned input, in one batch (the trees are
+    evaluated level by level over all samples at once)."""
+    from drumgenx.roles.learned import LearnedRoleScorer
+
+    have = [i for i, x in enumerate(inputs) if x is not None]
+    if not have:
+        return
+    proba = LearnedRoleScorer.load().predict_proba_features(np.stack([inputs[i] for i in have]))
+    for i, p in zip(have, proba, strict=True):
+        scores[i].p_model = p
 
 
 CLAP_CHUNK = 256

@@ -1,0 +1,46 @@
+"""core.audio (capped decoding, downmix) and core.parallel (worker thread limits)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+
+from drumgenx.core.audio import AudioReadError, downmix, read_audio
+from drumgenx.core.parallel import THREAD_VARIABLES, map_in_processes
+
+
+def test_read_audio_decodes_only_what_is_asked(tmp_path: Path) -> None:
+    y = np.random.default_rng(0).uniform(-0.5, 0.5, (22050, 2)).astype(np.float32)
+    soundfile.write(tmp_path / "a.wav", y, 11025, subtype="FLOAT")
+    full, sr = read_audio(tmp_path / "a.wav")
+    head, _ = read_audio(tmp_path / "a.wav", max_seconds=0.5)
+    assert sr == 11025 and full.shape == (22050, 2) and head.shape == (5512, 2)
+    np.testing.assert_array_equal(head, full[:5512])
+    (tmp_path / "b.wav").write_bytes(b"RIFF")
+    with pytest.raises(AudioReadError, match=r"b\.wav"):
+        read_audio(tmp_path / "b.wav", max_seconds=1.0)
+
+
+def test_downmix_is_the_channel_mean_and_refuses_bad_audio() -> None:
+    y = np.array([[1.0, 0.0, 0.5], [0.25, -0.25, 0.0]], dtype=np.float32)
+    np.testing.assert_allclose(downmix(y), [0.5, 0.0])
+    np.testing.assert_array_equal(downmix(y[:, :1]), y[:, 0])
+    for bad in (np.zeros((0, 2)), np.array([np.inf, 0.0]), np.zeros((2, 2, 2))):
+        with pytest.raises(ValueError):
+            downmix(bad)
+
+
+def _thread_settings(_: int) -> tuple[str | None, ...]:
+    return tuple(os.environ.get(name) for name in THREAD_VARIABLES)
+
+
+def test_workers_start_with_their_share_of_threads_and_the_parent_keeps_its_own() -> None:
+    before = _thread_settings(0)
+    share = str(max(1, (os.cpu_count() or 1) // 2))
+    got = list(map_in_processes(_thread_settings, range(4), workers=2))
+    assert got == [(share,) * len(THREAD_VARIABLES)] * 4
+    assert _thread_settings(0) == before
