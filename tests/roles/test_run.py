@@ -115,3 +115,20 @@ def test_cli_and_runner(kit_dir: Path, tmp_path: Path, repo_root: Path, capsys) 
     )  # fmt: skip
     assert runner.returncode == 0, runner.stderr
     assert (tmp_path / "r" / "pools_1.json").is_file()
+
+
+def test_stale_learned_weights_are_one_clear_error(
+    kit_dir: Path, tmp_path: Path, monkeypatch
+) -> None:
+    from drumgenx.roles import learned
+
+    stale = tmp_path / "stale.npz"
+    stale.write_bytes(b"not an npz")
+    monkeypatch.setattr(learned, "DEFAULT_WEIGHTS", stale)
+    learned._load_default.cache_clear()
+    try:
+        with pytest.raises(DrumgenxError, match="learned role scorer"):
+            run_roles(input_dir=kit_dir, out_dir=tmp_path / "o", clap_model=NO_CLAP)
+    finally:
+        learned._load_default.cache_clear()
+    assert not (tmp_path / "o" / "pools_1.json").exists()

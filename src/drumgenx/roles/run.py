@@ -252,7 +252,10 @@ def run_roles(
     from drumgenx.roles.learned import LearnedRoleScorer
 
     if use_model:
-        LearnedRoleScorer.load()  # a missing or stale weights file fails here, not per file
+        try:  # a missing or stale weights file fails here, once, not per file
+            LearnedRoleScorer.load()
+        except (OSError, ValueError) as exc:
+            raise DrumgenxError(f"learned role scorer: {exc}") from None
 
     cache = FeatureCache(
         out_dir / ".drumgenx-cache", params=config.features, tag=f"learned{LEARNED_VERSION}"
