@@ -132,3 +132,21 @@ def test_stale_learned_weights_are_one_clear_error(
     finally:
         learned._load_default.cache_clear()
     assert not (tmp_path / "o" / "pools_1.json").exists()
+
+
+def test_a_sound_the_learned_scorer_cannot_read_is_cached_too(tmp_path: Path, monkeypatch) -> None:
+    from drumgenx.roles import run as roles_run
+    from drumgenx.roles.features import FeatureCache
+    from drumgenx.roles.rules import load_role_config
+
+    path = tmp_path / "silent.wav"
+    soundfile.write(path, np.zeros(2205, dtype=np.float32), 22050)
+    config = load_role_config(None)
+    cache = FeatureCache(tmp_path / "cache", params=config.features, tag="t")
+    features, learned_input = roles_run.analyse_file(
+        path, config=config, cache=cache, use_model=True
+    )
+    assert learned_input is not None and learned_input.size == 0
+    monkeypatch.setattr(roles_run, "read_audio", lambda *a, **k: pytest.fail("decoded again"))
+    again = roles_run.analyse_file(path, config=config, cache=cache, use_model=True)
+    assert again[0] == features and again[1] is not None and again[1].size == 0

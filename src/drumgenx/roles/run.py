@@ -106,11 +106,15 @@ def choose_files(files: list[Path], *, limit: int, seed: int) -> list[Path]:
     return [files[i] for i in sorted(chosen)]
 
 
+Analysis = tuple[dict[str, float], np.ndarray | None]
+"""The 11 DSP features of a file and the learned scorer's input (see `analyse_file`)."""
+
+
 def analyse_file(
     path: Path, *, config: RoleConfig, cache: FeatureCache, use_model: bool
-) -> tuple[dict[str, float], np.ndarray | None]:
-    """The 11 DSP features of one file and the learned scorer's input (None when not used,
-    or when the sound is too short or silent for it), from ``cache`` when there.
+) -> Analysis:
+    """The 11 DSP features of one file and the learned scorer's input (None when not used;
+    empty when the sound is too short or silent for it), from ``cache`` when there.
 
     Only the first ``config.features.max_duration_s`` seconds, or the learned scorer's
     window plus a second of lead-in if longer, are decoded: neither feature set reads
@@ -136,7 +140,8 @@ def analyse_file(
     features = extract_features(mono, sr=params.analysis_sr, params=params)
     learned_input = None
     if use_model:
-        # Silent or too short to analyse: the other sources decide.
+        # Silent or too short to analyse: empty (cached as such), the other sources decide.
+        learned_input = np.zeros(0)
         with contextlib.suppress(ValueError):
             if params.analysis_sr == FEATURE_SR:
                 learned_input = role_features(mono, sr=FEATURE_SR)
@@ -151,9 +156,6 @@ _worker: dict[str, object] = {}
 
 def _init_worker(config: RoleConfig, cache: FeatureCache, use_model: bool) -> None:
     _worker.update(config=config, cache=cache, use_model=use_model)
-
-
-Analysis = tuple[dict[str, float], np.ndarray | None]
 
 
 def _analyse_job(path: Path) -> Analysis | AudioReadError:
@@ -322,7 +324,7 @@ def _add_model_scores(scores: list[SampleScore], inputs: list[np.ndarray | None]
     evaluated level by level over all samples at once)."""
     from drumgenx.roles.learned import LearnedRoleScorer
 
-    have = [i for i, x in enumerate(inputs) if x is not None]
+    have = [i for i, x in enumerate(inputs) if x is not None and x.size]
     if not have:
         return
     proba = LearnedRoleScorer.load().predict_proba_features(np.stack([inputs[i] for i in have]))
