@@ -76,15 +76,20 @@ CPU_REASONS: dict[str, str] = {
 }
 
 
+VARIANT_SETTINGS: dict[str, dict[str, Any]] = {"humanize": {"value_loss": "hits"}}
+"""Per task, what we ship where it differs from Magenta's objective (each measured)."""
 VARIANT_REASONS: dict[str, str] = {
-    "value_loss": "the variant: humanize always knows its hits, so velocity and offset are "
-    "fitted where a hit is played, not pulled towards 0 where none is",
+    "value_loss": "ours for humanize: it always knows its hits, so velocity and offset are "
+    "fitted where a hit is played, not pulled towards 0 where none is; on the validation "
+    "split it beat Magenta's objective on both MAEs (0.196 vs 0.200 velocity, 0.148 vs 0.151 "
+    "steps offset, same data, seed and 50 minutes)",
 }
 
 
 def default_config(task: str) -> GrooVAEConfig:
-    """What `train_groovae` trains by default: Magenta's settings with `CPU_SETTINGS`."""
-    return GrooVAEConfig(task=task, **CPU_SETTINGS)
+    """What `train_groovae` trains by default: Magenta's settings with `CPU_SETTINGS` and
+    the task's `VARIANT_SETTINGS`."""
+    return GrooVAEConfig(task=task, **CPU_SETTINGS, **VARIANT_SETTINGS.get(task, {}))
 
 
 def config_sources(config: GrooVAEConfig) -> dict[str, str]:
@@ -298,7 +303,8 @@ def train_groovae(
         Wall-clock limit; the epoch under way at the limit is stopped and scored
         (50: the one-hour-per-model budget on a 2-core CPU, with room for data and scoring).
     config : GrooVAEConfig, optional
-        Hyperparameters (default `default_config`: Magenta's with `CPU_SETTINGS`); its
+        Hyperparameters (default `default_config`: Magenta's with `CPU_SETTINGS` and
+        `VARIANT_SETTINGS`); its
         ``task`` is replaced by ``task``.
     cache_dir : Path, optional
         Where the parsed windows are cached (default `default_cache_dir`).
