@@ -559,6 +559,23 @@ def _kit(args: argparse.Namespace) -> None:
     print(f"[DONE] kit in {args.kit_dir}; pools: {result.pools_path}")
 
 
+def _export_kit(args: argparse.Namespace) -> None:
+    from drumgenx.kit.export import export_kit
+
+    kit = export_kit(
+        pools_json=args.pools_json,
+        out_dir=args.out_dir,
+        name=args.name,
+        sample_root=args.sample_root,
+        per_role=args.per_role,
+    )
+    for role, samples in kit.samples.items():
+        print(f" - {role}: {len(samples)} samples")
+    print(f"[DONE] kit in {kit.folder}")
+    print(f" - sfz: {kit.sfz}")
+    print(f" - hydrogen: {kit.hydrogen}")
+
+
 # --- entry point ---------------------------------------------------------------------------
 
 
@@ -637,6 +654,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kit_dir", default="examples/input_samples", help="(default: %(default)s)")
     p.add_argument("--out_dir", required=True, help="where pools_N.json goes")
     p.set_defaults(handler=_kit)
+
+    p = sub.add_parser(
+        "export-kit",
+        help="write the role pools as a sampler kit (SFZ and Hydrogen drumkit.xml)",
+        description="Copy each role's samples (most confident first) into a new "
+        "OUT_DIR/NAME_kit_N/ with NAME.sfz and drumkit.xml: one instrument per role on its "
+        "General MIDI key, its samples a round robin.",
+    )
+    p.add_argument("--pools_json", required=True, help="stage 2's pools_N.json")
+    p.add_argument("--out_dir", required=True, help="where the kit folder goes")
+    p.add_argument("--name", default="drumgenx", help="kit name (default: %(default)s)")
+    p.add_argument("--sample_root", help="where samples are looked for, as for rendering")
+    p.add_argument(
+        "--per_role", type=int, default=8, help="samples per role at most (default: %(default)s)"
+    )
+    p.set_defaults(handler=_export_kit)
     return parser
 
 
