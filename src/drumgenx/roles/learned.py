@@ -131,7 +131,8 @@ FEATURE_NAMES: tuple[str, ...] = _feature_names()
 
 @functools.cache
 def _mel_filterbank() -> np.ndarray:
-    """``(N_FFT // 2 + 1, N_MELS)`` triangular filters on the HTK mel scale, unit peak."""
+    """``(N_FFT // 2 + 1, N_MELS)`` triangular filters on the HTK mel scale, unit peak;
+    float32, like the power spectra they are applied to."""
 
     def hz_to_mel(f: np.ndarray) -> np.ndarray:
         return 2595.0 * np.log10(1.0 + f / 700.0)
@@ -152,7 +153,7 @@ def _mel_filterbank() -> np.ndarray:
     for k in range(N_MELS):
         if fb[:, k].max() == 0.0:
             fb[int(np.argmin(np.abs(freqs - mid[k]))), k] = 1.0
-    return fb
+    return fb.astype(np.float32)
 
 
 @functools.cache
@@ -239,7 +240,7 @@ def role_features(y: np.ndarray, *, sr: int) -> np.ndarray:
     n_frames = power.shape[0]
     energy = power.sum(axis=1)
     ref = float(energy.max()) + _EPS
-    mel = power @ _mel_filterbank().astype(np.float32)
+    mel = power @ _mel_filterbank()
     mel_db = np.maximum(10.0 * np.log10(mel / ref + _EPS), FLOOR_DB)
     env_db = np.maximum(10.0 * np.log10(energy / ref + _EPS), FLOOR_DB)
     freqs = np.fft.rfftfreq(N_FFT, 1.0 / FEATURE_SR)
@@ -438,7 +439,8 @@ class LearnedRoleScorer:
     trees: TreeEnsemble | None = None
     """Optional boosted trees, averaged with the MLP members."""
     tree_weight: float = 0.5
-    """Share of the trees in the average (0.5: equal, the best on leave-one-kit-out)."""
+    """Share of the trees in the average; the weights file stores the trained one (the
+    training grid's choice, ``meta["config"]``)."""
 
     def __post_init__(self) -> None:
         n_in = self.mean.shape[0]

@@ -32,11 +32,11 @@ from drumgenx.core.records import PoolItem, Pools
 from drumgenx.core.roles import ROLES
 from drumgenx.core.versioning import write_versioned
 from drumgenx.roles.features import FeatureCache, extract_features
+from drumgenx.roles.fusion import fuse
+from drumgenx.roles.rules import RoleConfig, apply_guards, load_role_config, rule_probabilities
 
 if TYPE_CHECKING:
     from drumgenx.roles.clap import ClapScorer
-from drumgenx.roles.fusion import fuse
-from drumgenx.roles.rules import RoleConfig, apply_guards, load_role_config, rule_probabilities
 
 Progress = Callable[[int, int, str], None]
 
