@@ -4,6 +4,7 @@ The facade users import; each name loads its stage only when first used, so
 ``import drumgenx`` (and ``drumgenx --help``) stays instant::
 
     import drumgenx
+    loop = drumgenx.run("demo_audio", out="output")   # all four stages; loop.wav, loop.midi
     library = drumgenx.preprocess(dataset_root="~/loops", output_root="dummy_dataset")
     run = drumgenx.build_skeleton(out_dir="output", bpm=120, pools_json="output/pools_1.json")
     groove = drumgenx.apply_groove(grid_json="output/grid_1.json", pools_json="output/pools_1.json",
@@ -20,6 +21,8 @@ __version__ = "0.1.0"
 
 # public name -> (module, attribute)
 _FACADE = {
+    "run": ("drumgenx.chain.run", "run_chain"),
+    "ChainParams": ("drumgenx.chain.run", "ChainParams"),
     "preprocess": ("drumgenx.preprocess.run", "run_preprocess"),
     "PreprocessConfig": ("drumgenx.preprocess.config", "PreprocessConfig"),
     "build_skeleton": ("drumgenx.skeleton.run", "run_skeleton"),

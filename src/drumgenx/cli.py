@@ -1,8 +1,9 @@
 """The ``drumgenx`` command: one subcommand per stage, plus the editor and the kit.
 
 Only argparse is imported at start-up; each handler imports its stage when it runs, so
-``drumgenx --help`` answers at once. A `DrumgenxError` becomes one line on stderr and exit
-status 2; Ctrl-C exits 130 (outputs are written atomically, so nothing half-written stays).
+``drumgenx --help`` answers at once. A `DrumgenxError` (or an `OSError`: a full disk, a
+permission) becomes one line on stderr and exit status 2; Ctrl-C exits 130 (outputs are
+written atomically, so nothing half-written stays).
 """
 
 from __future__ import annotations
@@ -34,6 +35,12 @@ def guarded(handler: Callable[[argparse.Namespace], None], args: argparse.Namesp
     except KeyboardInterrupt:
         print("drumgenx: interrupted; no partial output was left behind", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except OSError as exc:
+        # The machine, not the code: a full disk, a permission, a vanished folder. Each stage
+        # names the file where it can; this catches the rest, still as one line.
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"drumgenx: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
     return 0
 
 
@@ -576,6 +583,132 @@ def _export_kit(args: argparse.Namespace) -> None:
     print(f" - hydrogen: {kit.hydrogen}")
 
 
+# --- the whole chain ----------------------------------------------------------------------
+
+
+def _chain_progress():
+    """One progress line for the whole run: the stage, its count, the current item."""
+    tty = sys.stderr.isatty()
+    last: dict[str, int] = {}
+
+    def show(stage: str, done: int, total: int, item: str) -> None:
+        from drumgenx.chain.run import STAGES
+
+        label = f"[{STAGES.index(stage) + 1}/{len(STAGES)} {stage}]"
+        if tty:
+            print(f"\r{label} {done}/{total}  {item[-48:]:<48}", end="", file=sys.stderr)
+        elif total and (done * 10 // total) != last.get(stage):
+            last[stage] = done * 10 // total
+            print(f"{label} {done}/{total}", file=sys.stderr)
+
+    return show, tty
+
+
+def _stage_line(result) -> str:  # result: chain.run.StageResult
+    s = result.summary
+    details = {
+        "preprocess": lambda: (
+            f"{s['samples']} one-shots from {s['files_read']} files "
+            f"({s['hits_found']} hits, {s['duplicates_removed']} duplicates dropped)"
+        ),
+        "roles": lambda: ", ".join(f"{role} {n}" for role, n in s["roles"].items()),
+        "skeleton": lambda: f"pattern {s['version']}",
+        "groove": lambda: f"version {s['version']}",
+    }[result.stage]()
+    how = "reused" if result.reused else f"{result.seconds:.1f} s"
+    return f"{result.stage}: {details} ({how})"
+
+
+def run_chain_command(args: argparse.Namespace) -> None:
+    from drumgenx.chain.run import ChainParams, run_chain
+
+    params = ChainParams(
+        bpm=args.bpm,
+        bars=args.bars,
+        seed=args.seed,
+        mode=args.mode,
+        temperature=args.temperature,
+        swing=args.swing,
+        separator=args.separator,
+        onset_method=args.onset_method,
+        clap_model=args.clap_model,
+        workers=args.workers,
+    )
+    progress, tty = _chain_progress()
+
+    def on_stage(result) -> None:
+        if tty:
+            print("\r\033[K", end="", file=sys.stderr)  # clear the progress line
+        print(_stage_line(result), flush=True)
+
+    run = run_chain(
+        args.input_dir,
+        out=args.out,
+        params=params,
+        from_stage=args.from_stage,
+        progress=progress,
+        on_stage=on_stage,
+        notify=notice,
+    )
+    print(f"[DONE] {run.record}")
+    print(f" - loop: {run.wav}")
+    print(f" - midi: {run.midi}")
+    print(f" - pictures: {run.output('groove', 'grid_picture')}, ")
+    print(f"             {run.output('groove', 'library_map')}")
+
+
+def add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    from drumgenx.chain.run import STAGES, ChainParams  # dataclass only: no heavy imports
+
+    d = ChainParams()
+    parser.add_argument("input_dir", metavar="INPUT_DIR", help="folder of audio, any kind")
+    parser.add_argument("--out", required=True, help="output folder for every stage's files")
+    parser.add_argument("--bpm", type=float, default=d.bpm, help="tempo (default: %(default)s)")
+    parser.add_argument(
+        "--bars", type=int, default=d.bars, help="loop length (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--seed", type=int, default=d.seed, help="random seed (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--mode",
+        choices=("humanize", "vary"),
+        default=d.mode,
+        help="GrooVAE: humanize keeps the hits, vary may add and remove hits "
+        "(default: %(default)s)",
+    )
+    parser.add_argument(
+        "--temperature", type=float, default=d.temperature, help="vary only (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--swing", type=float, default=d.swing, help="off-beat 16th delay in steps (default: 0)"
+    )
+    parser.add_argument(
+        "--separator",
+        choices=("auto", "demucs", "hpss", "none"),
+        help="stage 1 drum separation (default: auto, Demucs with the HPSS fallback)",
+    )
+    parser.add_argument("--onset_method", choices=("flux", "learned"), help="(default: flux)")
+    parser.add_argument("--clap_model", help="CLAP checkpoint folder or cached hub name")
+    parser.add_argument("--workers", type=int, default=1, help="processes (default: 1)")
+    parser.add_argument(
+        "--from-stage",
+        "--from_stage",
+        dest="from_stage",
+        choices=STAGES,
+        help="re-run this stage and the later ones even if their results could be reused",
+    )
+
+
+def _demo(args: argparse.Namespace) -> None:
+    from drumgenx.kit.demo import build_demo
+
+    demo = build_demo(args.out_dir, seed=args.seed)
+    for path in demo.paths:
+        print(f" - {path}")
+    print(f"[DONE] demo audio in {args.out_dir}; next: drumgenx run {args.out_dir} --out output")
+
+
 # --- entry point ---------------------------------------------------------------------------
 
 
@@ -588,6 +721,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"drumgenx {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser(
+        "run",
+        help="all four stages in one go: audio folder -> humanized loop (WAV + MIDI)",
+        description="Run preprocess, roles, skeleton and groove in order, every stage's "
+        "files under --out; stages already done for the same inputs and settings are reused.",
+    )
+    add_run_arguments(p)
+    p.set_defaults(handler=run_chain_command)
+
+    p = sub.add_parser(
+        "demo",
+        help="build the demo audio (a song, a loop, found sounds) from the bundled kit",
+        description="Write demo_song.wav (drums under a synthesized bass and pad bed), "
+        "drum_loop.wav and found_sounds/ into OUT_DIR, for drumgenx run.",
+    )
+    p.add_argument("out_dir", metavar="OUT_DIR", help="new files only; nothing is overwritten")
+    p.add_argument("--seed", type=int, default=0, help="(default: %(default)s)")
+    p.set_defaults(handler=_demo)
 
     p = sub.add_parser(
         "preprocess",

@@ -20,10 +20,16 @@ class AudioReadError(DrumgenxError):
 
 
 def find_audio_files(root: str | Path) -> list[Path]:
-    """All audio files under ``root`` (recursive), sorted so runs are reproducible."""
+    """All audio files under ``root`` (recursive), sorted so runs are reproducible.
+
+    A broken link with an audio name is included: reading it fails, and the caller lists it
+    as skipped, rather than the file silently not existing.
+    """
     root = Path(root)
     return sorted(
-        p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in AUDIO_EXTENSIONS
+        p
+        for p in root.rglob("*")
+        if (p.is_file() or p.is_symlink()) and p.suffix.lower() in AUDIO_EXTENSIONS
     )
 
 

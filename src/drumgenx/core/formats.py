@@ -25,6 +25,7 @@ FORMATS: dict[str, str] = {
     "skeleton_meta": "skeleton_meta.schema.json",
     "manifest": "manifest.schema.json",
     "per_sample": "per_sample.schema.json",
+    "run": "run.schema.json",
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
@@ -53,13 +54,32 @@ def map_in_processes(
     from concurrent.futures import ProcessPoolExecutor
 
     threads = str(max(1, (os.cpu_count() or 1) // workers))
-    with ProcessPoolExecutor(
+    pool = ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("spawn"),
-        initializer=initializer,
-        initargs=initargs,
-    ) as pool:
+        initializer=_start_worker,
+        initargs=(initializer, initargs),
+    )
+    try:
         # Executor.map submits every item at once, so all workers start inside this block.
         with _environment(dict.fromkeys(THREAD_VARIABLES, threads)):
             results = pool.map(fn, items, chunksize=chunksize)
         yield from results
+    except BaseException:
+        # Ctrl-C, an error, or the caller stopping early: drop the queued work and stop the
+        # workers now; a plain shutdown would first finish every file still queued.
+        # (Python 3.14 has terminate_workers(); shutdown forgets _processes, so read it first.)
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.terminate()
+        raise
+    pool.shutdown()
+
+
+def _start_worker(initializer: Callable[..., None] | None, initargs: tuple[Any, ...]) -> None:
+    # Ctrl-C reaches the whole process group; the parent alone handles it (one line, and it
+    # stops the workers), so a worker neither dies mid-write nor prints its own traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if initializer is not None:
+        initializer(*initargs)

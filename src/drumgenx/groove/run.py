@@ -130,7 +130,12 @@ def run_groove(
     pools = load_pools(pools_json)
     done("inputs")
     if model is None:
-        from drumgenx.groove.model import GrooveModel  # torch: only when a run needs it
+        try:  # torch: only when a run needs it
+            from drumgenx.groove.model import GrooveModel
+        except ModuleNotFoundError as exc:
+            raise DrumgenxError(
+                f"stage 4 needs {exc.name}: pip install torch==2.13.0 -e '.[groove]'"
+            ) from None
 
         model = GrooveModel.load(Path(model_dir) if model_dir else None, task=mode)
     done("model")

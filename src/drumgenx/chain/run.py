@@ -1,0 +1,452 @@
+"""``drumgenx run``: the four stages in order, each stage's files under one output folder.
+
+Layout under ``out``::
+
+    library_K/   stage 1: dummy_NNNNN.wav, manifest_N.json (a new K for every stage-1 run)
+    roles/       stage 2: pools_N.json, per_sample_N.json
+    skeleton/    stage 3: grid_N.json, event_grid_N.json, skeleton_meta_N.json, render_N.wav,
+                 midi_N.mid
+    groove/      stage 4: event_grid_groovae_N.json, render_groovae_N.wav, midi_groovae_N.mid,
+                 grid_picture_N.png (before and after GrooVAE), library_map_N.png
+    run_N.json   what this run did: parameters, each stage's key and outputs, the final files
+    .drumgenx-run/  one record per finished stage, keyed by its inputs and parameters
+
+Reuse: a stage's key hashes its parameters, the key of the stage before it (so a change
+upstream redoes everything after it) and, for stage 1, the input files' names, sizes and
+modification times (as make and rsync judge change). A stage whose key has a record whose
+files all still exist is reused, not redone; ``from_stage`` re-runs that stage and the rest.
+
+Every stage writes its files atomically under a new N, and the run record is written last,
+so an error or Ctrl-C part-way leaves the finished stages reusable and no half-written file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from drumgenx import __version__
+from drumgenx.core.errors import DrumgenxError
+from drumgenx.core.formats import dump_json, schema_problem
+from drumgenx.core.roles import ROLES
+from drumgenx.core.versioning import write_versioned
+
+STAGES: tuple[str, ...] = ("preprocess", "roles", "skeleton", "groove")
+STATE_DIR = ".drumgenx-run"
+Progress = Callable[[str, int, int, str], None]  # (stage, done, total, current item)
+
+
+@dataclass(frozen=True)
+class ChainParams:
+    """The settings of a whole run; every other setting is its stage's default.
+
+    Defaults: ``bpm`` 120 and ``seed`` 42 as stage 3's examples, ``bars`` 8 (a loop long
+    enough for GrooVAE's 2-bar windows to vary), ``mode`` humanize and ``temperature`` 0.5
+    as stage 4. ``separator`` / ``onset_method`` / ``clap_model`` None: the stage's own
+    default (Demucs with the HPSS fallback, spectral flux, the cached CLAP checkpoint).
+    ``workers`` changes speed only, so it is not part of any stage's key.
+    """
+
+    bpm: float = 120.0
+    bars: int = 8
+    seed: int = 42
+    mode: str = "humanize"
+    temperature: float = 0.5
+    swing: float = 0.0
+    separator: str | None = None
+    onset_method: str | None = None
+    clap_model: str | None = None
+    workers: int = 1
+
+    def validate(self) -> None:
+        """Fail before stage 1 spends minutes, not at stage 3."""
+        from drumgenx.groove.run import MODES
+        from drumgenx.render.timing import check_swing
+        from drumgenx.skeleton.grid import build_grid
+
+        build_grid(bpm=self.bpm, num_bars=max(self.bars, 1))  # its bpm check
+        self.skeleton_params().validate()
+        check_swing(self.swing)
+        if self.mode not in MODES:
+            raise DrumgenxError(f"--mode must be {' or '.join(MODES)}, got {self.mode!r}")
+        if not (math.isfinite(self.temperature) and self.temperature >= 0):
+            raise DrumgenxError(f"--temperature must be a number >= 0, got {self.temperature:g}")
+        if self.workers < 1:
+            raise DrumgenxError(f"--workers must be at least 1, got {self.workers}")
+
+    def skeleton_params(self):  # -> skeleton.patterns.SkeletonParams
+        from drumgenx.skeleton.patterns import SkeletonParams
+
+        return SkeletonParams(bars=self.bars, seed=self.seed)
+
+    def preprocess_config(self):  # -> preprocess.config.PreprocessConfig
+        import dataclasses
+
+        from drumgenx.preprocess.config import PreprocessConfig
+
+        config = PreprocessConfig()
+        if self.separator:
+            separation = dataclasses.replace(config.separation, method=self.separator)
+            config = dataclasses.replace(config, separation=separation)
+        if self.onset_method:
+            onsets = dataclasses.replace(config.onsets, method=self.onset_method)
+            config = dataclasses.replace(config, onsets=onsets)
+        return config
+
+
+@dataclass
+class StageResult:
+    """One stage of a run: its key, whether it was reused, what it wrote (paths under out)."""
+
+    stage: str
+    key: str
+    reused: bool
+    seconds: float
+    outputs: dict[str, str]
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class ChainRun:
+    """What `run_chain` did; ``record`` is ``run_N.json``."""
+
+    out: Path
+    record: Path
+    stages: list[StageResult]
+
+    def output(self, stage: str, name: str) -> Path:
+        result = next(s for s in self.stages if s.stage == stage)
+        return self.out / result.outputs[name]
+
+    @property
+    def wav(self) -> Path:
+        return self.output("groove", "render")
+
+    @property
+    def midi(self) -> Path:
+        return self.output("groove", "midi")
+
+
+def _key(*parts: Any) -> str:
+    text = json.dumps([__version__, *parts], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
+
+
+def input_listing(input_dir: Path) -> list[tuple[str, int, int]]:
+    """(path under input_dir, size, mtime_ns) of every file: what stage 1's key depends on."""
+    listing = []
+    for path in sorted(input_dir.rglob("*")):
+        if path.is_file():
+            stat = path.stat()
+            listing.append((path.relative_to(input_dir).as_posix(), stat.st_size, stat.st_mtime_ns))
+    return listing
+
+
+def _record_path(out: Path, stage: str, key: str) -> Path:
+    return out / STATE_DIR / f"{stage}-{key}.json"
+
+
+def _cached(out: Path, stage: str, key: str) -> StageResult | None:
+    """The finished stage with this key, if its record and every file it names still exist."""
+    path = _record_path(out, stage, key)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        result = StageResult(**{**data, "reused": True, "seconds": 0.0})
+    except (OSError, ValueError, TypeError):
+        return None  # never written, or damaged: the stage simply runs again
+    if result.stage != stage or result.key != key:
+        return None
+    if not all((out / p).exists() for p in result.outputs.values()):
+        return None
+    return result
+
+
+def _remember(out: Path, result: StageResult) -> None:
+    """Store a finished stage's record (atomically: a reader sees all of it or none)."""
+    path = _record_path(out, result.stage, result.key)
+    path.parent.mkdir(exist_ok=True)
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        temp.write_bytes(dump_json(result.to_json()))
+        os.replace(temp, path)  # an index, not an output: replacing a stale one is right
+    except OSError as exc:
+        temp.unlink(missing_ok=True)
+        raise DrumgenxError(f"cannot write {path}: {exc.strerror}") from None
+
+
+def _new_library_dir(out: Path) -> Path:
+    """``out/library_K``, K one past the highest there, created exclusively."""
+    numbers = [p.name.removeprefix("library_") for p in out.glob("library_*")]
+    k = 1 + max((int(n) for n in numbers if n.isdigit()), default=0)
+    while True:
+        folder = out / f"library_{k}"
+        try:
+            folder.mkdir(parents=True)
+            return folder
+        except FileExistsError:
+            k += 1
+        except OSError as exc:
+            raise DrumgenxError(f"cannot create {folder}: {exc.strerror}") from None
+
+
+def _relative(out: Path, paths: dict[str, Path]) -> dict[str, str]:
+    return {name: Path(os.path.relpath(path, out)).as_posix() for name, path in paths.items()}
+
+
+class _Chain:
+    """The state one run shares between its stages."""
+
+    def __init__(
+        self,
+        input_dir: Path,
+        out: Path,
+        params: ChainParams,
+        progress: Progress | None,
+        notify: Callable[[str], None],
+    ) -> None:
+        self.input_dir, self.out, self.params = input_dir, out, params
+        self.progress, self.notify = progress, notify
+        self.results: dict[str, StageResult] = {}
+
+    def path(self, stage: str, name: str) -> Path:
+        return self.out / self.results[stage].outputs[name]
+
+    def reporter(self, stage: str) -> Callable[[int, int, str], None] | None:
+        if self.progress is None:
+            return None
+        progress = self.progress
+        return lambda done, total, item: progress(stage, done, total, item)
+
+    # --- one method per stage: returns (outputs, summary) ------------------------------
+
+    def preprocess(self) -> tuple[dict[str, Path], dict[str, Any]]:
+        from drumgenx.preprocess.run import run_preprocess
+
+        library = _new_library_dir(self.out)
+        try:
+            summary = run_preprocess(
+                dataset_root=self.input_dir,
+                output_root=library,
+                config=self.params.preprocess_config(),
+                workers=self.params.workers,
+                progress=self.reporter("preprocess"),
+                notify=self.notify,
+            )
+            if not summary.samples:
+                skipped = ", ".join(f"{n} {why}" for why, n in summary.skipped.items())
+                raise DrumgenxError(
+                    f"no drum hits found in {self.input_dir} ({summary.files_read} files "
+                    f"read; skipped: {skipped or 'none'})"
+                )
+        except BaseException:
+            shutil.rmtree(library, ignore_errors=True)  # this run's folder, no samples in it
+            raise
+        for report in summary.reports:
+            if report.status == "skipped":
+                self.notify(f"skipped {report.source}: {report.reason}")
+        return {"library": library, "manifest": summary.manifest}, {
+            "files_read": summary.files_read,
+            "skipped": summary.skipped,
+            "hits_found": summary.hits_found,
+            "duplicates_removed": summary.duplicates_removed,
+            "samples": len(summary.samples),
+        }
+
+    def roles(self) -> tuple[dict[str, Path], dict[str, Any]]:
+        from drumgenx.roles.run import run_roles
+
+        result = run_roles(
+            input_dir=self.path("preprocess", "library").resolve(),
+            out_dir=self.out / "roles",
+            limit=0,
+            clap_model=self.params.clap_model,
+            workers=self.params.workers,
+            progress=self.reporter("roles"),
+            notify=self.notify,
+        )
+        for path, reason in result.skipped:
+            self.notify(f"skipped {path}: {reason}")
+        counts = dict.fromkeys(ROLES, 0)
+        for score in result.scores:
+            counts[score.role] += 1
+        outputs = {"pools": result.pools_path, "per_sample": result.per_sample_path}
+        return outputs, {"roles": counts, "clap": result.clap, "skipped": len(result.skipped)}
+
+    def skeleton(self) -> tuple[dict[str, Path], dict[str, Any]]:
+        from drumgenx.render.run import export_midi_file
+        from drumgenx.skeleton.run import run_skeleton
+
+        report = self.reporter("skeleton")
+        run = run_skeleton(
+            out_dir=self.out / "skeleton",
+            bpm=self.params.bpm,
+            pools_json=self.path("roles", "pools"),
+            params=self.params.skeleton_params(),
+            sample_root=self.path("preprocess", "library"),
+            swing=self.params.swing,
+        )
+        if report:
+            report(1, 2, "pattern and render")
+        midi = export_midi_file(run.paths["event_grid"], run.paths["grid"], swing=self.params.swing)
+        if report:
+            report(2, 2, "MIDI")
+        for line in run.notices + midi.notices:
+            self.notify(line)
+        return {**run.paths, "midi": midi.path}, {"version": run.version}
+
+    def groove(self) -> tuple[dict[str, Path], dict[str, Any]]:
+        from drumgenx.groove.run import run_groove
+        from drumgenx.pictures.run import plot_library_file, plot_step_grid_file
+        from drumgenx.render.run import export_midi_file
+
+        grid = self.path("skeleton", "grid")
+        events = self.path("skeleton", "event_grid")
+        out = self.out / "groove"
+        result = run_groove(
+            grid_json=grid,
+            events_json=events,
+            pools_json=self.path("roles", "pools"),
+            out_dir=out,
+            mode=self.params.mode,
+            temperature=self.params.temperature,
+            seed=self.params.seed,
+            render=True,
+            sample_root=self.path("preprocess", "library"),
+            swing=self.params.swing,
+            progress=self.reporter("groove"),
+        )
+        midi = export_midi_file(result.events_path, grid, swing=self.params.swing)
+        step_grid = plot_step_grid_file(
+            grid,
+            [("skeleton", events), (f"GrooVAE {self.params.mode}", result.events_path)],
+            out_dir=out,
+        )
+        library_map = plot_library_file(
+            self.path("roles", "per_sample"),
+            out_dir=out,
+            skeleton_meta_json=self.path("skeleton", "skeleton_meta"),
+        )
+        for line in result.notices + midi.notices:
+            self.notify(line)
+        outputs = {
+            "event_grid": result.events_path,
+            "render": result.render_path,
+            "midi": midi.path,
+            "grid_picture": step_grid,
+            "library_map": library_map,
+        }
+        return outputs, {
+            "version": result.version,
+            "added": result.added,
+            "removed": result.removed,
+        }
+
+    def key(self, stage: str) -> str:
+        p = self.params
+        before = self.results[STAGES[STAGES.index(stage) - 1]].key if stage != STAGES[0] else None
+        if stage == "preprocess":
+            config = asdict(p.preprocess_config())
+            return _key(stage, config, input_listing(self.input_dir))
+        if stage == "roles":
+            return _key(stage, before, p.clap_model)
+        if stage == "skeleton":
+            return _key(stage, before, p.bpm, asdict(p.skeleton_params()), p.swing)
+        return _key(stage, before, p.mode, p.temperature, p.seed, p.swing)
+
+
+def run_chain(
+    input_dir: str | Path,
+    *,
+    out: str | Path,
+    params: ChainParams | None = None,
+    from_stage: str | None = None,
+    progress: Progress | None = None,
+    on_stage: Callable[[StageResult], None] | None = None,
+    notify: Callable[[str], None] = print,
+) -> ChainRun:
+    """Run preprocess → roles → skeleton → groove on ``input_dir``; every file under ``out``.
+
+    Parameters
+    ----------
+    input_dir
+        Any folder of audio (songs, loops, one-shots, found sounds), searched recursively.
+    out
+        Output folder (created if needed); must not be ``input_dir`` or inside it, or the
+        run's own renders would become next run's inputs.
+    params
+        `ChainParams` (defaults documented there).
+    from_stage
+        Re-run this stage and every later one even if reusable; the earlier ones are reused
+        when they can be (and run when they cannot).
+    progress
+        ``progress(stage, done, total, item)`` during each stage's work.
+    on_stage
+        Called with each `StageResult` as its stage finishes (or is reused).
+    notify
+        Receives notices (skipped files, fallbacks) as single lines.
+
+    Raises
+    ------
+    DrumgenxError
+        A bad option or input; a stage that cannot go on (e.g. no hits in the audio). The
+        stages finished before it keep their files and are reused by the next run.
+    """
+    params = params or ChainParams()
+    input_dir, out = Path(input_dir).expanduser(), Path(out).expanduser()
+    if not input_dir.is_dir():
+        raise DrumgenxError(f"INPUT_DIR {input_dir}: no such folder")
+    if from_stage is not None and from_stage not in STAGES:
+        raise DrumgenxError(f"--from-stage must be one of {', '.join(STAGES)}, got {from_stage!r}")
+    if out.resolve().is_relative_to(input_dir.resolve()):
+        raise DrumgenxError(
+            f"--out {out} is inside INPUT_DIR {input_dir}: the run's own renders would become "
+            "inputs; choose an output folder outside it"
+        )
+    params.validate()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DrumgenxError(f"cannot create output folder {out}: {exc.strerror}") from None
+
+    chain = _Chain(input_dir, out, params, progress, notify)
+    redo_from = STAGES.index(from_stage) if from_stage else len(STAGES)
+    for index, stage in enumerate(STAGES):
+        key = chain.key(stage)
+        result = _cached(out, stage, key) if index < redo_from else None
+        if result is None:
+            started = time.perf_counter()
+            outputs, summary = getattr(chain, stage)()
+            result = StageResult(
+                stage, key, False, round(time.perf_counter() - started, 3),
+                _relative(out, outputs), summary,
+            )  # fmt: skip
+            _remember(out, result)
+        chain.results[stage] = result
+        if on_stage:
+            on_stage(result)
+
+    stages = [chain.results[s] for s in STAGES]
+    record = {
+        "drumgenx_version": __version__,
+        "input_dir": str(input_dir),
+        "params": asdict(params),
+        "from_stage": from_stage,
+        "stages": [s.to_json() for s in stages],
+        "final": {"wav": stages[-1].outputs["render"], "midi": stages[-1].outputs["midi"]},
+    }
+    problem = schema_problem(record, "run")
+    if problem:  # a bug, not a user error: the record must match its own schema
+        raise AssertionError(f"run record off its schema: {problem}")
+    _, paths = write_versioned(out, {"run": (".json", dump_json(record))})
+    return ChainRun(out, paths["run"], stages)

@@ -1,0 +1,166 @@
+"""`drumgenx run`: the four stages in order, reuse of finished stages, --from-stage."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+
+from drumgenx import cli
+from drumgenx.chain.run import STAGES, ChainParams, run_chain
+from drumgenx.core.errors import DrumgenxError
+from drumgenx.core.formats import load_events, load_grid, load_pools, read_json
+from drumgenx.kit.run import write_kit
+
+QUIET = {"notify": lambda _: None}
+
+
+@pytest.fixture(scope="module")
+def audio_dir(tmp_path_factory) -> Path:
+    """The bundled kit's one-shots: a small input every stage can work on."""
+    folder = tmp_path_factory.mktemp("input")
+    write_kit(folder / "kit")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def first_run(audio_dir: Path, tmp_path_factory):
+    out = tmp_path_factory.mktemp("out")
+    return run_chain(audio_dir, out=out, params=ChainParams(bars=2), **QUIET)
+
+
+def _files(folder: Path) -> set[str]:
+    return {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_one_run_writes_every_stage_and_a_valid_record(first_run) -> None:
+    out = first_run.out
+    assert [s.stage for s in first_run.stages] == list(STAGES)
+    assert not any(s.reused for s in first_run.stages)
+    record = read_json(first_run.record, "run")
+    assert record["final"] == {
+        "wav": "groove/render_groovae_1.wav",
+        "midi": "groove/midi_groovae_1.mid",
+    }
+    library = first_run.output("preprocess", "library")
+    assert library.name == "library_1" and len(list(library.glob("dummy_*.wav"))) >= 5
+    pools = load_pools(first_run.output("roles", "pools"))
+    assert sum(len(items) for items in pools.by_role.values()) >= 5
+    grid = load_grid(first_run.output("skeleton", "grid"))
+    assert grid.num_bars == 2 and grid.bpm == 120
+    grooved = load_events(first_run.output("groove", "event_grid"))
+    skeleton = load_events(first_run.output("skeleton", "event_grid"))
+    assert [e.position for e in grooved] == [e.position for e in skeleton]  # humanize
+    assert any(e.micro_offset_ms != 0 for e in grooved)
+    audio, sr = soundfile.read(first_run.wav)
+    assert sr == 44100 and np.abs(audio).max() > 0.05
+    for name in ("grid_picture", "library_map"):
+        assert first_run.output("groove", name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert first_run.midi.read_bytes()[:4] == b"MThd"
+    assert not [p for p in out.rglob("*") if p.name.endswith((".tmp", ".reserved"))]
+
+
+def test_a_second_run_reuses_every_stage_and_writes_only_its_record(
+    audio_dir: Path, first_run
+) -> None:
+    before = _files(first_run.out)
+    again = run_chain(audio_dir, out=first_run.out, params=ChainParams(bars=2), **QUIET)
+    assert all(s.reused for s in again.stages)
+    assert again.wav == first_run.wav
+    new = _files(first_run.out) - before
+    assert {n for n in new if not n.startswith(".drumgenx-run/")} == {again.record.name}
+
+
+def test_a_changed_setting_redoes_only_the_stages_after_it(audio_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    shutil.copytree(audio_dir, tmp_path / "in")
+    first = run_chain(tmp_path / "in", out=out, params=ChainParams(bars=1), **QUIET)
+    faster = run_chain(tmp_path / "in", out=out, params=ChainParams(bars=1, bpm=140), **QUIET)
+    assert [s.reused for s in faster.stages] == [True, True, False, False]
+    assert load_grid(faster.output("skeleton", "grid")).bpm == 140
+    assert faster.wav != first.wav and first.wav.exists()  # nothing overwritten
+
+    redo = run_chain(
+        tmp_path / "in", out=out, params=ChainParams(bars=1), from_stage="roles", **QUIET
+    )
+    assert [s.reused for s in redo.stages] == [True, False, False, False]
+
+    # An input file edited (new modification time): stage 1 and everything after run again.
+    kick = next((tmp_path / "in").rglob("kick.wav"))
+    os.utime(kick, ns=(kick.stat().st_atime_ns, kick.stat().st_mtime_ns + 10**9))
+    edited = run_chain(tmp_path / "in", out=out, params=ChainParams(bars=1), **QUIET)
+    assert not any(s.reused for s in edited.stages)
+    assert edited.output("preprocess", "library").name == "library_2"
+
+    # A stage whose files were deleted is redone, not trusted.
+    edited.output("groove", "render").unlink()
+    healed = run_chain(tmp_path / "in", out=out, params=ChainParams(bars=1), **QUIET)
+    assert [s.reused for s in healed.stages] == [True, True, True, False]
+    assert healed.wav.exists()
+
+
+def test_an_interrupted_run_keeps_its_finished_stages(
+    audio_dir: Path, tmp_path: Path, monkeypatch
+) -> None:
+    import drumgenx.groove.run as groove_run
+
+    def interrupted(**_):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(groove_run, "run_groove", interrupted)
+    out = tmp_path / "out"
+    with pytest.raises(KeyboardInterrupt):
+        run_chain(audio_dir, out=out, params=ChainParams(bars=1), **QUIET)
+    assert not (out / "groove").exists() and not list(out.glob("run_*.json"))
+    monkeypatch.undo()
+    resumed = run_chain(audio_dir, out=out, params=ChainParams(bars=1), **QUIET)
+    assert [s.reused for s in resumed.stages] == [True, True, True, False]
+
+
+def test_no_hits_is_one_error_and_leaves_no_library(tmp_path: Path) -> None:
+    (tmp_path / "in").mkdir()
+    soundfile.write(tmp_path / "in" / "silence.wav", np.zeros(22050), 22050)
+    (tmp_path / "in" / "notes.txt").write_text("not audio")
+    with pytest.raises(DrumgenxError, match="no drum hits found"):
+        run_chain(tmp_path / "in", out=tmp_path / "out", **QUIET)
+    assert not list((tmp_path / "out").glob("library_*"))
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--bpm", "5"], "--bpm must be between"),
+        (["--bars", "0"], "--bars must be at least 1"),
+        (["--temperature", "-1"], "--temperature must be"),
+        (["--swing", "2"], "--swing must be"),
+    ],
+)
+def test_bad_settings_fail_before_any_stage(
+    audio_dir: Path, tmp_path: Path, capsys, argv, message
+) -> None:
+    rc = cli.main(["run", str(audio_dir), "--out", str(tmp_path / "out"), *argv])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count("\n") == 1 and message in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_output_inside_the_input_is_refused(audio_dir: Path, capsys) -> None:
+    rc = cli.main(["run", str(audio_dir), "--out", str(audio_dir / "out")])
+    assert rc == 2 and "inside INPUT_DIR" in capsys.readouterr().err
+    assert not (audio_dir / "out").exists()
+
+
+def test_cli_prints_each_stage_and_the_final_files(audio_dir: Path, first_run, capsys) -> None:
+    rc = cli.main(["run", str(audio_dir), "--out", str(first_run.out), "--bars", "2"])
+    out = capsys.readouterr().out
+    assert rc == 0
+    for stage in STAGES:
+        assert f"{stage}: " in out and "(reused)" in out
+    assert f"loop: {first_run.wav}" in out and f"midi: {first_run.midi}" in out
+    record = json.loads(Path(out.split("[DONE] ")[1].split("\n")[0]).read_text())
+    assert record["params"]["bars"] == 2
