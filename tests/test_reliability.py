@@ -93,7 +93,9 @@ JSON_RUNNERS: dict[str, Argv] = {
         "edit", "export-midi", "--events", str(f["events"]), "--grid", str(f["grid"]),
         "--out_dir", str(out),
     ],
-    "export-kit": lambda f, out: ["export-kit", "--pools_json", str(f["pools"]), "--out_dir", str(out)],
+    "export-kit": lambda f, out: [
+        "export-kit", "--pools_json", str(f["pools"]), "--out_dir", str(out),
+    ],
 }  # fmt: skip
 READS = {  # which inputs each runner reads
     "skeleton": {"pools"},

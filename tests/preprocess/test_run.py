@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -58,6 +59,24 @@ def test_process_file_is_pure_and_finds_the_hits(tmp_path: Path) -> None:
     # each slice starts just before its attack (backtracked onset minus a short pre-roll)
     assert all(t - 0.015 <= s <= t for s, t in zip(starts, times, strict=True)), starts
     assert result.fingerprints.shape[0] == len(result.slices) == 4
+
+
+def test_a_long_file_is_worked_through_in_blocks_with_the_same_hits(tmp_path: Path) -> None:
+    """Block edges (every 1.2 s here) fall inside hits and between them; every hit is found
+    once, at its place in the file, as when the file is read whole."""
+    y, times = _pattern(["kick", "snare", "hat_closed", "tom_mid", "clap", "tom_low"] * 2)
+    path = _write(tmp_path / "long.wav", y, SR)
+    separator = make_separator(SeparationParams(method="none"))
+    whole = process_file(path, config=NO_SEPARATION, separator=separator)
+    blocked = process_file(
+        path, config=dataclasses.replace(NO_SEPARATION, block_s=1.2), separator=separator
+    )
+    assert blocked.report.hits == whole.report.hits >= len(times)
+    np.testing.assert_allclose(
+        [s.start_s for s in blocked.slices], [s.start_s for s in whole.slices], atol=0.003
+    )
+    assert blocked.fingerprints.shape == whole.fingerprints.shape
+    assert blocked.report.duration_s == pytest.approx(len(y) / SR)
 
 
 @pytest.mark.parametrize(

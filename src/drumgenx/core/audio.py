@@ -62,6 +62,37 @@ def read_audio(path: str | Path, *, max_seconds: float | None = None) -> tuple[n
     return data, int(sr)
 
 
+def audio_seconds(path: str | Path) -> float:
+    """A file's duration from its header, without decoding it.
+
+    Raises
+    ------
+    AudioReadError
+        Not a file libsndfile can open.
+    """
+    import soundfile
+
+    try:
+        info = soundfile.info(str(path))
+    except Exception as exc:  # libsndfile raises several types for bad files
+        raise AudioReadError(f"{path}: cannot decode audio ({exc})") from None
+    return info.frames / info.samplerate if info.samplerate else 0.0
+
+
+def read_audio_block(path: str | Path, *, start_s: float, seconds: float) -> tuple[np.ndarray, int]:
+    """Decode ``seconds`` of a file from ``start_s`` on (fewer at its end), as `read_audio`."""
+    import soundfile
+
+    try:
+        with soundfile.SoundFile(str(path)) as handle:
+            sr = handle.samplerate
+            handle.seek(min(round(start_s * sr), handle.frames))
+            data = handle.read(max(1, round(seconds * sr)), dtype="float32", always_2d=True)
+    except Exception as exc:
+        raise AudioReadError(f"{path}: cannot decode audio ({exc})") from None
+    return data, int(sr)
+
+
 def downmix(y: np.ndarray) -> np.ndarray:
     """Mono float32 of 1-D or ``(frames, channels)`` audio; refuses empty or non-finite input.
 

@@ -28,13 +28,21 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from drumgenx import __version__
-from drumgenx.core.audio import AUDIO_EXTENSIONS, AudioReadError, downmix, encode_wav, read_audio
+from drumgenx.core.audio import (
+    AUDIO_EXTENSIONS,
+    AudioReadError,
+    audio_seconds,
+    downmix,
+    encode_wav,
+    read_audio,
+    read_audio_block,
+)
 from drumgenx.core.errors import DrumgenxError, OutputExistsError
 from drumgenx.core.formats import dump_json, read_json
 from drumgenx.core.parallel import map_in_processes
@@ -124,30 +132,99 @@ def process_file(
     """
     source = str(path)
     try:
-        y, sr = read_audio(path)
+        total_s = audio_seconds(path)
+        if total_s <= config.block_s:
+            blocks = [(0.0, True, *read_audio(path))]
+        else:
+            blocks = _blocks(path, total_s=total_s, config=config)
+        report = FileReport(source, sha256, "processed", duration_s=total_s)
+        slices: list[Slice] = []
+        fingerprints: list[np.ndarray] = []
+        sr, silent = 0, True
+        for offset_s, last, y, sr in blocks:
+            if not len(y):  # a header that promised more frames than the file holds
+                break
+            peak = float(np.max(np.abs(y)))
+            if not np.isfinite(peak):
+                report.status, report.reason = "skipped", "holds non-finite samples"
+                return FileResult(report)
+            if peak <= 10 ** (config.silence_dbfs / 20):
+                continue
+            silent = False
+            drums, sr = separator(y, sr)
+            report.separator = separator.name
+            block_slices, hits = _slice_block(
+                drums, sr, offset_s=offset_s, last=last, config=config
+            )
+            report.hits += hits
+            slices += block_slices
+            fingerprints.append(
+                mfcc_fingerprints([s.audio for s in block_slices], sr=sr, params=config.dedup)
+            )
     except AudioReadError as exc:
         reason = str(exc).removeprefix(f"{path}: ")
         return FileResult(FileReport(source, sha256, "skipped", reason))
-    report = FileReport(source, sha256, "processed", duration_s=len(y) / sr)
-    peak = float(np.max(np.abs(y)))
-    if not np.isfinite(peak):
-        report.status, report.reason = "skipped", "holds non-finite samples"
+    if silent:
+        report.status = "skipped"
+        report.reason = f"silent (peak below {config.silence_dbfs:g} dBFS)"
         return FileResult(report)
-    if peak <= 10 ** (config.silence_dbfs / 20):
-        report.status, report.reason = (
-            "skipped",
-            f"silent (peak below {config.silence_dbfs:g} dBFS)",
-        )
-        return FileResult(report)
-    drums, sr = separator(y, sr)
-    report.separator = separator.name
+    return FileResult(report, sr=sr, slices=slices, fingerprints=np.concatenate(fingerprints))
+
+
+BLOCK_CONTEXT_S = 1.0
+"""Audio read before a block's start, so a sound ringing across the edge is not taken for a
+new attack there, and the detector's first frames have a past."""
+
+
+def _blocks(
+    path: str | Path, *, total_s: float, config: PreprocessConfig
+) -> Iterator[tuple[float, bool, np.ndarray, int]]:
+    """``(offset_s, is_last, audio, sr)`` for each ``block_s`` block of a long file.
+
+    Each read starts `BLOCK_CONTEXT_S` before its block (``offset_s`` is where the read
+    starts) and goes on past its end by one longest slice, so a hit near the end keeps its
+    tail; a last block too short to hold an attack is left to its predecessor's overhang.
+    """
+    overhang = config.slicing.max_length_s + 0.5
+    start = 0.0
+    while True:
+        last = start + config.block_s + MIN_BLOCK_S >= total_s
+        offset = max(0.0, start - BLOCK_CONTEXT_S)
+        seconds = start - offset + config.block_s + overhang
+        y, sr = read_audio_block(path, start_s=offset, seconds=seconds)
+        yield offset, last, y, sr
+        if last:
+            return
+        start += config.block_s
+
+
+MIN_BLOCK_S = 0.1  # a block this short at a file's end holds no hit worth slicing alone
+
+
+def _slice_block(
+    drums: np.ndarray, sr: int, *, offset_s: float, last: bool, config: PreprocessConfig
+) -> tuple[list[Slice], int]:
+    """The slices of one block's drum stem, timed in the file, and its hit count.
+
+    A block keeps its own hits only: those in its context belong to the block before, those
+    in its overhang to the block after.
+    """
     mono = downmix(drums)
     onsets = detect_onsets(mono, sr=sr, params=config.onsets)
-    starts, strengths = with_lead_in(mono, sr=sr, onsets=onsets, config=config)
-    report.hits = len(starts)
-    slices = slice_hits(drums, sr=sr, starts=starts, strengths=strengths, params=config.slicing)
-    fingerprints = mfcc_fingerprints([s.audio for s in slices], sr=sr, params=config.dedup)
-    return FileResult(report, sr=sr, slices=slices, fingerprints=fingerprints)
+    if offset_s == 0.0:
+        starts, strengths = with_lead_in(mono, sr=sr, onsets=onsets, config=config)
+        first = 0.0
+    else:
+        starts, strengths = onsets.starts, onsets.strengths
+        first = BLOCK_CONTEXT_S
+    own = (starts >= first) & ((starts < first + config.block_s) | last)
+    starts, strengths = starts[own], strengths[own]
+    pieces = slice_hits(drums, sr=sr, starts=starts, strengths=strengths, params=config.slicing)
+    if offset_s:
+        pieces = [
+            replace(p, start_s=p.start_s + offset_s, end_s=p.end_s + offset_s) for p in pieces
+        ]
+    return pieces, len(starts)
 
 
 def with_lead_in(
