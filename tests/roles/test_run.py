@@ -86,6 +86,16 @@ def test_workers_and_cache_give_the_same_output(kit_dir: Path, tmp_path: Path) -
         run_roles(out_dir=tmp_path / "bad", workers=0, **common)
 
 
+def test_silent_files_are_a_listed_skip(kit_dir: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    soundfile.write(folder / "silence.wav", np.zeros(22050, np.float32), 22050)
+    shutil.copy(kit_dir / "kick.wav", folder / "kick.wav")
+    result = run_roles(input_dir=folder, out_dir=tmp_path / "out", limit=0, clap_model=NO_CLAP)
+    assert [s.sample_id for s in result.scores] == ["kick"]
+    assert result.skipped == [(str(folder / "silence.wav"), "silent (peak below -60 dBFS)")]
+
+
 def test_non_finite_samples_are_a_listed_skip(kit_dir: Path, tmp_path: Path) -> None:
     y = np.zeros(4410, dtype=np.float32)
     y[100] = np.nan
@@ -139,8 +149,14 @@ def test_a_sound_the_learned_scorer_cannot_read_is_cached_too(tmp_path: Path, mo
     from drumgenx.roles.features import FeatureCache
     from drumgenx.roles.rules import load_role_config
 
-    path = tmp_path / "silent.wav"
-    soundfile.write(path, np.zeros(2205, dtype=np.float32), 22050)
+    import drumgenx.roles.learned as learned
+
+    def cannot_read(*_, **__):
+        raise ValueError("audio is too short to analyse")
+
+    monkeypatch.setattr(learned, "role_features", cannot_read)
+    path = tmp_path / "tick.wav"
+    soundfile.write(path, np.full(8, 0.5, dtype=np.float32), 22050)
     config = load_role_config(None)
     cache = FeatureCache(tmp_path / "cache", params=config.features, tag="t")
     features, learned_input = roles_run.analyse_file(
