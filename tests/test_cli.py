@@ -41,3 +41,30 @@ def test_readme_starts_with_two_commands_and_ci_runs_the_test_one(repo_root: Pat
     assert len(commands) == 2
     assert "drumgenx" in commands[0] and "pytest" in commands[1]
     assert commands[1] in (repo_root / ".ci" / "run").read_text()
+
+
+def test_the_main_job_runs_on_the_demo_audio(tmp_path: Path, repo_root: Path) -> None:
+    """The README's first command past its set-up: demo audio in, a humanized loop out, with
+    hits found in the mix sorted into drum roles. Run twice, it reuses everything."""
+    import json
+
+    import soundfile
+
+    setup, _ = _readme_commands(repo_root)
+    job = setup.split("&& ", 2)[2]  # after the venv and pip steps
+    assert job.startswith(".venv/bin/drumgenx demo ") and "&& .venv/bin/drumgenx run " in job
+    drumgenx = str(Path(sys.executable).with_name("drumgenx"))
+    command = job.replace(".venv/bin/drumgenx", drumgenx)
+    for attempt in range(2):
+        done = subprocess.run(
+            command, shell=True, cwd=tmp_path, capture_output=True, text=True, timeout=600
+        )
+        assert done.returncode == 0, done.stderr
+        assert "Traceback" not in done.stderr
+    assert done.stdout.count("(reused)") == 4
+    record = json.loads(sorted(tmp_path.rglob("run_*.json"))[-1].read_text())
+    roles = record["stages"][1]["summary"]["roles"]
+    assert min(roles["CORE"], roles["ACCENT"], roles["MOTION"]) >= 3, roles
+    loop = next(tmp_path.rglob(record["final"]["wav"]))
+    audio, sr = soundfile.read(loop)
+    assert len(audio) >= 8 * 2 * sr and abs(audio).max() > 0.1  # 8 bars at 120 bpm

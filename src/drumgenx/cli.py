@@ -701,8 +701,13 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _demo(args: argparse.Namespace) -> None:
-    from drumgenx.kit.demo import build_demo
+    from drumgenx.kit.demo import TRUTH_FILE, build_demo
 
+    if (Path(args.out_dir) / TRUTH_FILE).exists():
+        # The demo is written all-or-nothing, so its truth file means a finished demo: the
+        # README's first command can run twice without stopping here.
+        print(f"[DONE] the demo is already in {args.out_dir} (kept as it is)")
+        return
     demo = build_demo(args.out_dir, seed=args.seed)
     for path in demo.paths:
         print(f" - {path}")

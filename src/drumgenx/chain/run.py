@@ -252,9 +252,14 @@ class _Chain:
         except BaseException:
             shutil.rmtree(library, ignore_errors=True)  # this run's folder, no samples in it
             raise
+        not_audio = 0
         for report in summary.reports:
-            if report.status == "skipped":
+            if report.reason == "not an audio file type":
+                not_audio += 1  # notes, cover art, the demo's truth file: no news
+            elif report.status == "skipped":
                 self.notify(f"skipped {report.source}: {report.reason}")
+        if not_audio:
+            self.notify(f"{not_audio} file(s) that are not audio were left out (see the manifest)")
         return {"library": library, "manifest": summary.manifest}, {
             "files_read": summary.files_read,
             "skipped": summary.skipped,

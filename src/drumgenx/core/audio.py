@@ -59,7 +59,15 @@ def read_audio(path: str | Path, *, max_seconds: float | None = None) -> tuple[n
         raise AudioReadError(f"{path}: cannot decode audio ({exc})") from None
     if data.shape[0] == 0:
         raise AudioReadError(f"{path}: holds no audio frames")
+    _check_finite(path, data)
     return data, int(sr)
+
+
+def _check_finite(path: str | Path, data: np.ndarray) -> None:
+    # A float file can hold NaN or infinity; mixed in, one such sample silences a render or
+    # sends it to full scale, so such a file is unreadable for every stage.
+    if not np.isfinite(data).all():
+        raise AudioReadError(f"{path}: holds non-finite samples (NaN or infinity)")
 
 
 def audio_seconds(path: str | Path) -> float:
@@ -90,6 +98,7 @@ def read_audio_block(path: str | Path, *, start_s: float, seconds: float) -> tup
             data = handle.read(max(1, round(seconds * sr)), dtype="float32", always_2d=True)
     except Exception as exc:
         raise AudioReadError(f"{path}: cannot decode audio ({exc})") from None
+    _check_finite(path, data)
     return data, int(sr)
 
 

@@ -8,6 +8,8 @@ line naming the file and the field, e.g.
 from __future__ import annotations
 
 import json
+import math
+import re
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -67,6 +69,10 @@ def _describe(error: Any) -> str:
     return message if len(message) <= 120 else message[:117] + "..."
 
 
+def _a(word: str) -> str:
+    return "an" if word[0] in "aeiou" else "a"
+
+
 def schema_problem(data: Any, fmt: str) -> str | None:
     """The first problem of ``data`` against format ``fmt``'s schema, or None if valid."""
     import jsonschema
@@ -93,17 +99,42 @@ def read_json(path: str | Path, fmt: str) -> Any:
     except (OSError, UnicodeDecodeError) as exc:
         raise FormatError(f"{path}: cannot read ({exc})") from None
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_constant=_refuse_constant)
+    except _NonFiniteNumber as exc:
+        raise FormatError(f"{path}: holds {exc}, which is not a number JSON allows") from None
     except json.JSONDecodeError as exc:
         what = "empty" if not text.strip() else "not valid JSON (truncated?)"
         raise FormatError(
             f"{path}: {what}: {exc.msg} (line {exc.lineno}, column {exc.colno})"
         ) from None
+    if _LONE_SURROGATE.search(text) and _has_lone_surrogate(data):
+        raise FormatError(f"{path}: holds a string with a lone UTF-16 surrogate (\\ud8xx)")
     problem = schema_problem(data, fmt)
     if problem is not None:
-        hint = next((f" (it looks like a {o} file)" for o in FORMATS if _fits(data, o)), "")
+        hint = next((f" (it looks like {_a(o)} {o} file)" for o in FORMATS if _fits(data, o)), "")
         raise FormatError(f"{path}: not a valid {fmt} file{hint}: {problem}")
     return data
+
+
+class _NonFiniteNumber(ValueError):
+    pass
+
+
+def _refuse_constant(name: str) -> Any:
+    # Python's json reads NaN and Infinity, which JSON does not have; a NaN velocity or an
+    # infinite length would pass every schema bound and break the renderer and MIDI.
+    raise _NonFiniteNumber(name)
+
+
+_LONE_SURROGATE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")  # only then is a check needed
+
+
+def _has_lone_surrogate(data: Any) -> bool:
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _fits(data: Any, fmt: str) -> bool:
@@ -112,7 +143,7 @@ def _fits(data: Any, fmt: str) -> bool:
 
 def dump_json(data: Any) -> bytes:
     """Serialise deterministically (same data -> same bytes), UTF-8, trailing newline."""
-    return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    return (json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
 
 
 def load_grid(path: str | Path) -> Grid:
@@ -123,6 +154,16 @@ def load_grid(path: str | Path) -> Grid:
             f"{path}: field 'bar_start': has {len(grid.bar_start)} entries, "
             f"num_bars is {grid.num_bars}"
         )
+    beat = 60.0 / grid.bpm
+    for name, value, expected in (
+        ("tbeat", grid.tbeat, beat),
+        ("tbar", grid.tbar, beat * 4),
+        ("tstep", grid.tstep, beat * 4 / grid.steps_per_bar),
+    ):
+        if not math.isclose(value, expected, rel_tol=1e-6):
+            raise FormatError(
+                f"{path}: field '{name}': is {value:g}, but bpm {grid.bpm:g} makes it {expected:g}"
+            )
     if len(grid.t_step) != grid.num_steps:
         raise FormatError(
             f"{path}: field 't_step': has {len(grid.t_step)} entries, "

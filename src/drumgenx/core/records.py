@@ -46,7 +46,10 @@ class Grid:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Grid:
-        return cls(**{k: data[k] for k in cls.__dataclass_fields__})
+        # JSON Schema counts 1.0 as an integer; the grid's sizes index arrays, so make them int.
+        fields = {k: data[k] for k in cls.__dataclass_fields__}
+        return cls(**{**fields, "steps_per_bar": int(fields["steps_per_bar"]),
+                      "num_bars": int(fields["num_bars"])})  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -75,7 +78,9 @@ class Event:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Event:
-        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
+        fields = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        # JSON Schema counts 1.0 as an integer; bar and step index arrays, so make them int.
+        return cls(**{**fields, "bar": int(fields["bar"]), "step": int(fields["step"])})
 
 
 def events_to_json(events: list[Event]) -> list[dict[str, Any]]:

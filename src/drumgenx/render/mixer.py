@@ -49,11 +49,16 @@ def _hold(y: np.ndarray, frames: int, crossfade: int) -> np.ndarray:
     """Repeat ``y`` with crossfades until it lasts ``frames`` (a TEXTURE holds its length)."""
     if len(y) >= frames or len(y) <= 2 * crossfade:
         return y
+    # Every repeat after the first is the same: y's head cross-faded with y's tail, then the
+    # rest of y. Built once and tiled, so a long hold costs linear time, not quadratic.
     fade_in = 1.0 - _fade_out(crossfade)
-    out = y.copy()
-    while len(out) < frames:
-        head = y[:crossfade] * fade_in + out[-crossfade:] * (1.0 - fade_in)
-        out = np.concatenate([out[:-crossfade], head, y[crossfade:]])
+    joint = y[:crossfade] * fade_in + y[-crossfade:] * (1.0 - fade_in)
+    period = np.concatenate([joint, y[crossfade:-crossfade]])
+    repeats = -(-(frames - len(y)) // len(period))
+    tail = y[-crossfade:]
+    body = np.concatenate([y[:-crossfade], np.tile(period, (repeats, 1))])
+    # the last repeat ends with y's own tail, as the loop version did
+    out = np.concatenate([body, tail])
     return out
 
 

@@ -72,12 +72,12 @@ def load_samples(
             sample_id, pools=pools, pools_dir=pools_dir, sample_root=sample_root
         )
         if path is None:
-            problems.append(f"{sample_id} (file not found)")
+            problems.append(f"{_shown(sample_id)} (file not found)")
             continue
         try:
             samples[sample_id] = read_audio(path)
         except AudioReadError as exc:
-            problems.append(f"{sample_id} ({exc})")
+            problems.append(f"{_shown(sample_id)} ({exc})")
     if problems and not skip_missing:
         where = f" under --sample_root {sample_root}" if sample_root else ""
         raise MissingSamplesError(
@@ -86,3 +86,9 @@ def load_samples(
             + " (pass --skip_missing to render without them)"
         )
     return samples, [f"skipped sample {p}: its hits are silent" for p in problems]
+
+
+def _shown(sample_id: str) -> str:
+    """The id as written, or quoted with escapes when it holds a line break (so an error
+    stays one line)."""
+    return sample_id if sample_id.isprintable() else repr(sample_id)

@@ -1,0 +1,411 @@
+"""The pattern as a drum-machine step grid, one panel per event grid.
+
+Rows are the five roles (CORE at the bottom, as a kick lane sits lowest in a drum rack),
+columns the 16th-note steps, with beat lines and heavier bar lines. A hit shades its cell
+in the role's colour, darker the harder it is played; a thin dark tick inside the cell shows
+when it sounds: at the centre on the grid, left of it early, right of it late, the cell edge
+being half a step. Several hits of one role on one step stack their ticks, one per hit, and
+the strongest hit shades the cell. Long patterns wrap, ``bars_per_line`` bars to a strip.
+
+`step_grid_cells` computes that geometry without drawing (what the tests check);
+`step_grid_png` draws it.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from drumgenx.core.errors import DrumgenxError
+from drumgenx.core.records import Event, Grid
+from drumgenx.core.roles import ROLES
+from drumgenx.pictures.palette import RGB, ROLE_COLOURS, velocity_rgb
+
+# Row of each role counted from the bottom: CORE lowest, TEXTURE on top.
+ROW: dict[str, int] = {role: i for i, role in enumerate(ROLES)}
+
+CELL_PAD_X = 0.1  # gap left and right of a cell, in steps: the grid lines show through it
+CELL_PAD_Y = 0.1  # gap above and below a cell, in rows
+MAX_TICK_SHIFT = 0.5  # a tick never leaves its cell: half a step either way
+DEFAULT_DPI = 100
+
+# Sizes in inches; a picture is laid out by hand so its size is known before drawing.
+_ROW_H = 0.3
+_MARGIN_LEFT = 1.05
+_MARGIN_RIGHT = 0.2
+_LEGEND_GAP = 0.45
+_LEGEND_W = 2.0
+_TITLE_H = 0.55
+_TOP_H = 0.2
+_PANEL_HEAD_H = 0.32
+_AXIS_H = 0.42
+_PANEL_GAP = 0.2
+_BOTTOM_H = 0.1
+_LEGEND_NEEDS = 3.3  # the legend's height from the top of the first strip
+
+_EMPTY_LIGHT = "#efefef"  # empty cell on beats 1 and 3
+_EMPTY_DARK = "#e1e1e1"  # empty cell on beats 2 and 4: groups of four, as on a TR-808
+_BEAT_LINE = "#a8a8a8"
+_BAR_LINE = "#303030"
+_TICK = "#1a1a1a"
+
+
+@dataclass(frozen=True)
+class Tick:
+    """The micro-timing mark of one hit, in strip-free pattern coordinates.
+
+    ``x`` is in steps from the pattern's start (a hit on the grid sits at its cell's centre,
+    ``step + 0.5``); ``y0``..``y1`` in rows from the bottom. ``clipped`` is true when the
+    hit lies more than half a step off and the tick stops at the cell edge.
+    """
+
+    x: float
+    y0: float
+    y1: float
+    vel: float
+    micro_offset_ms: float
+    clipped: bool
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One role's hits on one step: the cell's shade and a tick per hit.
+
+    ``step`` counts steps from the pattern's start (``bar * steps_per_bar + step``); ``row``
+    from the bottom (`ROW`). ``rgb`` is the shade of the strongest hit, ``vel`` its velocity.
+    """
+
+    role: str
+    row: int
+    bar: int
+    step: int
+    vel: float
+    rgb: RGB
+    ticks: tuple[Tick, ...]
+
+
+def offset_steps(micro_offset_ms: float, grid: Grid) -> float:
+    """A micro-timing offset as a fraction of a step (positive = late); 0 if not finite."""
+    if not math.isfinite(micro_offset_ms):
+        return 0.0
+    return micro_offset_ms / (grid.tstep * 1000.0)
+
+
+def step_grid_cells(events: Sequence[Event], grid: Grid) -> list[Cell]:
+    """The cells and ticks a panel draws for ``events`` on ``grid``.
+
+    Parameters
+    ----------
+    events
+        Hits of one event grid, in any order.
+    grid
+        The beat grid they lie on.
+
+    Returns
+    -------
+    list of Cell
+        One per (role, bar, step) that has hits, ordered by step then row; each cell's
+        ticks split its height evenly, strongest hit lowest.
+
+    Raises
+    ------
+    DrumgenxError
+        An event has an unknown role or lies outside the grid.
+    """
+    groups: dict[tuple[int, str], list[Event]] = {}
+    for i, event in enumerate(events):
+        if event.role not in ROW:
+            raise DrumgenxError(
+                f"event {i}: unknown role {event.role!r} (expected one of {', '.join(ROLES)})"
+            )
+        if not (0 <= event.bar < grid.num_bars and 0 <= event.step < grid.steps_per_bar):
+            raise DrumgenxError(
+                f"event {i}: bar {event.bar}, step {event.step} lies outside the grid "
+                f"({grid.num_bars} bars of {grid.steps_per_bar} steps)"
+            )
+        groups.setdefault((event.bar * grid.steps_per_bar + event.step, event.role), []).append(
+            event
+        )
+    cells: list[Cell] = []
+    for (step, role), hits in sorted(groups.items(), key=lambda kv: (kv[0][0], ROW[kv[0][1]])):
+        # Strongest first (lowest tick); ties broken by timing, then sample, so the layout
+        # does not depend on the order of the file.
+        hits = sorted(hits, key=lambda e: (-e.vel, e.micro_offset_ms, e.sample_id))
+        row = ROW[role]
+        bottom, height = row + CELL_PAD_Y, 1.0 - 2 * CELL_PAD_Y
+        share = height / len(hits)
+        gap = min(0.04, share * 0.15)  # a sliver between stacked ticks keeps them countable
+        ticks = []
+        for k, hit in enumerate(hits):
+            shift = offset_steps(hit.micro_offset_ms, grid)
+            clipped = abs(shift) > MAX_TICK_SHIFT
+            shift = max(-MAX_TICK_SHIFT, min(MAX_TICK_SHIFT, shift))
+            ticks.append(
+                Tick(
+                    x=step + 0.5 + shift,
+                    y0=bottom + k * share + gap,
+                    y1=bottom + (k + 1) * share - gap,
+                    vel=hit.vel,
+                    micro_offset_ms=hit.micro_offset_ms,
+                    clipped=clipped,
+                )
+            )
+        strongest = hits[0]
+        cells.append(
+            Cell(
+                role=role,
+                row=row,
+                bar=strongest.bar,
+                step=step,
+                vel=strongest.vel,
+                rgb=velocity_rgb(role, strongest.vel),
+                ticks=tuple(ticks),
+            )
+        )
+    return cells
+
+
+def _summary(label: str, events: Sequence[Event]) -> str:
+    """Panel heading: the label and what a producer checks first (density, dynamics, feel)."""
+    if not events:
+        return f"{label}  ·  no hits"
+    vels = [e.vel for e in events]
+    offsets = [abs(e.micro_offset_ms) for e in events if math.isfinite(e.micro_offset_ms)]
+    timing = sum(offsets) / len(offsets) if offsets else 0.0
+    feel = "on the grid" if timing < 0.05 else f"mean |offset| {timing:.1f} ms"
+    return (
+        f"{label}  ·  {len(events)} hits  ·  velocity {min(vels):.2f}–{max(vels):.2f}"
+        f"  ·  timing {feel}"
+    )
+
+
+def _check_options(dpi: int, bars_per_line: int) -> None:
+    if not isinstance(dpi, int) or not 20 <= dpi <= 600:
+        raise DrumgenxError(f"dpi must be a whole number from 20 to 600, got {dpi!r}")
+    if not isinstance(bars_per_line, int) or bars_per_line < 1:
+        raise DrumgenxError(f"bars_per_line must be a whole number >= 1, got {bars_per_line!r}")
+
+
+def step_grid_png(
+    panels: Sequence[tuple[str, Sequence[Event]]],
+    grid: Grid,
+    *,
+    title: str | None = None,
+    dpi: int = DEFAULT_DPI,
+    bars_per_line: int = 4,
+) -> bytes:
+    """Draw event grids as stacked step-grid panels and return the PNG.
+
+    Parameters
+    ----------
+    panels
+        ``(label, events)`` per panel, drawn top to bottom, e.g.
+        ``[("skeleton", skeleton), ("GrooVAE humanize", humanized)]``.
+    grid
+        The beat grid every panel lies on.
+    title
+        Heading over the whole picture; none if omitted.
+    dpi
+        Pixels per inch (20..600); the picture's size in inches follows from the number of
+        bars and panels.
+    bars_per_line
+        Bars per strip; a longer pattern wraps onto further strips, so 16 bars stay
+        readable.
+
+    Returns
+    -------
+    bytes
+        A PNG; the same input gives the same bytes.
+
+    Raises
+    ------
+    DrumgenxError
+        No panels, a bad option, or an event outside the grid or with an unknown role.
+    """
+    _check_options(dpi, bars_per_line)
+    if not panels:
+        raise DrumgenxError("nothing to draw: no event grids given")
+    cells = [step_grid_cells(events, grid) for _, events in panels]  # validates before drawing
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    spb = grid.steps_per_bar
+    lines = math.ceil(grid.num_bars / bars_per_line)
+    line_bars = min(bars_per_line, grid.num_bars)
+    line_steps = line_bars * spb
+    step_w = min(0.32, max(0.12, 12.0 / line_steps))  # 1 bar ~5 in wide, 4 bars ~12 in
+    grid_w = line_steps * step_w
+    strip_h = len(ROLES) * _ROW_H
+    panel_h = _PANEL_HEAD_H + lines * (strip_h + _AXIS_H)
+    top = _TITLE_H if title else _TOP_H
+    content_h = top + len(panels) * panel_h + (len(panels) - 1) * _PANEL_GAP + _BOTTOM_H
+    height = max(content_h, top + _PANEL_HEAD_H + _LEGEND_NEEDS)
+    width = _MARGIN_LEFT + grid_w + _LEGEND_GAP + _LEGEND_W + _MARGIN_RIGHT
+
+    fig = Figure(figsize=(width, height), dpi=dpi, facecolor="white")
+    FigureCanvasAgg(fig)
+
+    def axes_at(left: float, top_in: float, w: float, h: float) -> Any:
+        """Axes placed in inches from the top-left corner."""
+        return fig.add_axes((left / width, 1 - (top_in + h) / height, w / width, h / height))
+
+    try:
+        if title:
+            fig.text(
+                _MARGIN_LEFT / width,
+                1 - 0.18 / height,
+                title,
+                ha="left",
+                va="top",
+                fontsize=13,
+                fontweight="bold",
+            )
+        y = top
+        for (label, events), panel_cells in zip(panels, cells, strict=True):
+            fig.text(
+                _MARGIN_LEFT / width,
+                1 - (y + _PANEL_HEAD_H - 0.08) / height,
+                _summary(label, events),
+                ha="left",
+                va="bottom",
+                fontsize=10.5,
+            )
+            y += _PANEL_HEAD_H
+            for line in range(lines):
+                first_bar = line * bars_per_line
+                bars_here = min(bars_per_line, grid.num_bars - first_bar)
+                ax = axes_at(_MARGIN_LEFT, y, bars_here * spb * step_w, strip_h)
+                strip = [c for c in panel_cells if first_bar <= c.bar < first_bar + bars_here]
+                _draw_strip(ax, strip, grid, first_bar=first_bar, bars=bars_here)
+                y += strip_h + _AXIS_H
+            y += _PANEL_GAP
+        legend_left = _MARGIN_LEFT + grid_w + _LEGEND_GAP
+        _draw_legend(axes_at, legend_left, top + _PANEL_HEAD_H, grid)
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
+        return buffer.getvalue()
+    finally:
+        fig.clear()  # no pyplot: nothing global to close, just free the artists now
+
+
+def _cell_rect(step: float, row: float) -> list[tuple[float, float]]:
+    x0, x1 = step + CELL_PAD_X, step + 1 - CELL_PAD_X
+    y0, y1 = row + CELL_PAD_Y, row + 1 - CELL_PAD_Y
+    return [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
+
+
+def _draw_strip(ax: Any, cells: Sequence[Cell], grid: Grid, *, first_bar: int, bars: int) -> None:
+    """One strip of ``bars`` bars: empty cells, grid lines, hit cells, ticks, axis labels."""
+    from matplotlib.collections import LineCollection, PolyCollection
+
+    spb = grid.steps_per_bar
+    beat = max(1, spb // 4)  # 4/4: four steps to the beat
+    steps = bars * spb
+    origin = first_bar * spb  # cells carry pattern steps; this strip starts here
+
+    empty, empty_colours = [], []
+    for s in range(steps):
+        shade = _EMPTY_LIGHT if (s // beat) % 2 == 0 else _EMPTY_DARK
+        for row in range(len(ROLES)):
+            empty.append(_cell_rect(s, row))
+            empty_colours.append(shade)
+    ax.add_collection(PolyCollection(empty, facecolors=empty_colours, linewidths=0, zorder=1))
+
+    beat_lines = [[(s, 0), (s, len(ROLES))] for s in range(beat, steps, beat) if s % spb]
+    bar_lines = [[(s, 0), (s, len(ROLES))] for s in range(0, steps + 1, spb)]
+    ax.add_collection(LineCollection(beat_lines, colors=_BEAT_LINE, linewidths=1.0, zorder=2))
+    ax.add_collection(LineCollection(bar_lines, colors=_BAR_LINE, linewidths=2.0, zorder=2))
+
+    hits = [_cell_rect(c.step - origin, c.row) for c in cells]
+    ax.add_collection(
+        PolyCollection(hits, facecolors=[c.rgb for c in cells], linewidths=0, zorder=3)
+    )
+    ticks = [[(t.x - origin, t.y0), (t.x - origin, t.y1)] for c in cells for t in c.ticks]
+    ax.add_collection(
+        LineCollection(ticks, colors=_TICK, linewidths=1.4, capstyle="butt", zorder=4)
+    )
+
+    ax.set_xlim(0, steps)
+    ax.set_ylim(0, len(ROLES))
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    ax.set_yticks([r + 0.5 for r in range(len(ROLES))], list(ROLES), fontsize=9)
+    for label, role in zip(ax.get_yticklabels(), ROLES, strict=True):
+        label.set_color(ROLE_COLOURS[role])
+        label.set_fontweight("bold")
+    ax.tick_params(axis="y", length=0, pad=6)
+    # Bar numbers centred over their bars (1-based, as a DAW counts), beats as minor ticks.
+    ax.set_xticks([b * spb + spb / 2 for b in range(bars)])
+    ax.set_xticklabels([f"bar {first_bar + b + 1}" for b in range(bars)], fontsize=9)
+    ax.set_xticks([s + 0.5 for s in range(0, steps, beat)], minor=True)
+    ax.set_xticklabels(
+        [str((s % spb) // beat + 1) for s in range(0, steps, beat)], minor=True, fontsize=7
+    )
+    ax.tick_params(axis="x", which="major", length=0, pad=13)
+    ax.tick_params(axis="x", which="minor", length=0, pad=2, labelcolor="#777777")
+
+
+def _draw_legend(axes_at: Any, left: float, top: float, grid: Grid) -> None:
+    """The key: velocity shades per role, then what the ticks mean, in this grid's ms."""
+    from matplotlib.collections import LineCollection, PolyCollection
+
+    levels = (0.25, 0.5, 0.75, 1.0)
+    cell_w = 0.34
+    ramp = axes_at(left, top, cell_w * len(levels), len(ROLES) * _ROW_H)
+    rects, colours = [], []
+    for role in ROLES:
+        for i, vel in enumerate(levels):
+            rects.append(_cell_rect(i, ROW[role]))
+            colours.append(velocity_rgb(role, vel))
+    ramp.add_collection(PolyCollection(rects, facecolors=colours, linewidths=0))
+    ramp.set_xlim(0, len(levels))
+    ramp.set_ylim(0, len(ROLES))
+    ramp.set_yticks([])
+    ramp.set_xticks([i + 0.5 for i in range(len(levels))], [f"{v:g}" for v in levels])
+    ramp.tick_params(axis="x", length=0, labelsize=8, pad=2)
+    ramp.set_title("velocity (shade)", fontsize=9, loc="left", pad=4)
+    for spine in ramp.spines.values():
+        spine.set_visible(False)
+
+    half_ms = grid.tstep * 1000 / 2
+    examples = (("early", -0.3, 1), ("on grid", 0.0, 1), ("late", 0.3, 1), ("2 hits", 0.0, 2))
+    key_top = top + len(ROLES) * _ROW_H + 0.62
+    key = axes_at(left, key_top, cell_w * len(examples), _ROW_H * 1.6)
+    neutral = velocity_rgb("CORE", 0.5)
+    key.add_collection(
+        PolyCollection(
+            [_cell_rect(i, 0) for i in range(len(examples))],
+            facecolors=[neutral] * len(examples),
+            linewidths=0,
+        )
+    )
+    marks = []
+    for i, (_, shift, count) in enumerate(examples):
+        share = (1 - 2 * CELL_PAD_Y) / count
+        for k in range(count):
+            y0 = CELL_PAD_Y + k * share + 0.04 * (count > 1)
+            x = i + 0.5 + (shift if count == 1 else (-0.15 if k == 0 else 0.2))
+            marks.append([(x, y0), (x, y0 + share - 0.08 * (count > 1))])
+    key.add_collection(LineCollection(marks, colors=_TICK, linewidths=1.4, capstyle="butt"))
+    key.set_xlim(0, len(examples))
+    key.set_ylim(0, 1)
+    key.set_yticks([])
+    key.set_xticks([i + 0.5 for i in range(len(examples))], [e[0] for e in examples])
+    key.tick_params(axis="x", length=0, labelsize=7.5, pad=2)
+    key.set_title("timing (tick)", fontsize=9, loc="left", pad=4)
+    for spine in key.spines.values():
+        spine.set_visible(False)
+    key.text(
+        0,
+        -0.75,
+        f"cell edge = ½ step = {half_ms:.0f} ms\nat {grid.bpm:g} BPM; strongest hit shades",
+        transform=key.transAxes,
+        ha="left",
+        va="top",
+        fontsize=7.5,
+        color="#444444",
+    )
