@@ -55,7 +55,7 @@ def test_the_main_job_runs_on_the_demo_audio(tmp_path: Path, repo_root: Path) ->
     assert job.startswith(".venv/bin/drumgenx demo ") and "&& .venv/bin/drumgenx run " in job
     drumgenx = str(Path(sys.executable).with_name("drumgenx"))
     command = job.replace(".venv/bin/drumgenx", drumgenx)
-    for attempt in range(2):
+    for _attempt in range(2):
         done = subprocess.run(
             command, shell=True, cwd=tmp_path, capture_output=True, text=True, timeout=600
         )

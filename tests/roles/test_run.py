@@ -145,11 +145,10 @@ def test_stale_learned_weights_are_one_clear_error(
 
 
 def test_a_sound_the_learned_scorer_cannot_read_is_cached_too(tmp_path: Path, monkeypatch) -> None:
+    import drumgenx.roles.learned as learned
     from drumgenx.roles import run as roles_run
     from drumgenx.roles.features import FeatureCache
     from drumgenx.roles.rules import load_role_config
-
-    import drumgenx.roles.learned as learned
 
     def cannot_read(*_, **__):
         raise ValueError("audio is too short to analyse")
