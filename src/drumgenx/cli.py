@@ -653,8 +653,8 @@ def run_chain_command(args: argparse.Namespace) -> None:
     print(f"[DONE] {run.record}")
     print(f" - loop: {run.wav}")
     print(f" - midi: {run.midi}")
-    print(f" - pictures: {run.output('groove', 'grid_picture')}, ")
-    print(f"             {run.output('groove', 'library_map')}")
+    print(f" - step grid: {run.output('groove', 'grid_picture')}")
+    print(f" - library map: {run.output('groove', 'library_map')}")
 
 
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:

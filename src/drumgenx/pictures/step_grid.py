@@ -16,7 +16,7 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from drumgenx.core.errors import DrumgenxError
@@ -29,6 +29,7 @@ ROW: dict[str, int] = {role: i for i, role in enumerate(ROLES)}
 
 CELL_PAD_X = 0.1  # gap left and right of a cell, in steps: the grid lines show through it
 CELL_PAD_Y = 0.1  # gap above and below a cell, in rows
+NOTCH_H = 0.1  # white marks at a hit cell's top and bottom centre: where "on the grid" is
 MAX_TICK_SHIFT = 0.5  # a tick never leaves its cell: half a step either way
 DEFAULT_DPI = 100
 
@@ -44,7 +45,7 @@ _PANEL_HEAD_H = 0.32
 _AXIS_H = 0.42
 _PANEL_GAP = 0.2
 _BOTTOM_H = 0.1
-_LEGEND_NEEDS = 3.3  # the legend's height from the top of the first strip
+_LEGEND_NEEDS = 3.8  # the legend's height from the top of the first strip
 
 _EMPTY_LIGHT = "#efefef"  # empty cell on beats 1 and 3
 _EMPTY_DARK = "#e1e1e1"  # empty cell on beats 2 and 4: groups of four, as on a TR-808
@@ -135,7 +136,8 @@ def step_grid_cells(events: Sequence[Event], grid: Grid) -> list[Cell]:
         # does not depend on the order of the file.
         hits = sorted(hits, key=lambda e: (-e.vel, e.micro_offset_ms, e.sample_id))
         row = ROW[role]
-        bottom, height = row + CELL_PAD_Y, 1.0 - 2 * CELL_PAD_Y
+        # Ticks leave the cell's top and bottom edges free for the on-grid notches.
+        bottom, height = row + CELL_PAD_Y + NOTCH_H, 1.0 - 2 * (CELL_PAD_Y + NOTCH_H)
         share = height / len(hits)
         gap = min(0.04, share * 0.15)  # a sliver between stacked ticks keeps them countable
         ticks = []
@@ -168,16 +170,20 @@ def step_grid_cells(events: Sequence[Event], grid: Grid) -> list[Cell]:
     return cells
 
 
-def _summary(label: str, events: Sequence[Event]) -> str:
-    """Panel heading: the label and what a producer checks first (density, dynamics, feel)."""
+def _summary(label: str, events: Sequence[Event], *, wrap: bool = False) -> str:
+    """Panel heading: the label and what a producer checks first (density, dynamics, feel).
+
+    ``wrap`` puts the numbers on a second line, for grids too narrow for one.
+    """
+    sep = "\n" if wrap else "  ·  "
     if not events:
-        return f"{label}  ·  no hits"
+        return f"{label}{sep}no hits"
     vels = [e.vel for e in events]
     offsets = [abs(e.micro_offset_ms) for e in events if math.isfinite(e.micro_offset_ms)]
     timing = sum(offsets) / len(offsets) if offsets else 0.0
     feel = "on the grid" if timing < 0.05 else f"mean |offset| {timing:.1f} ms"
     return (
-        f"{label}  ·  {len(events)} hits  ·  velocity {min(vels):.2f}–{max(vels):.2f}"
+        f"{label}{sep}{len(events)} hits  ·  velocity {min(vels):.2f}–{max(vels):.2f}"
         f"  ·  timing {feel}"
     )
 
@@ -240,10 +246,12 @@ def step_grid_png(
     step_w = min(0.32, max(0.12, 12.0 / line_steps))  # 1 bar ~5 in wide, 4 bars ~12 in
     grid_w = line_steps * step_w
     strip_h = len(ROLES) * _ROW_H
-    panel_h = _PANEL_HEAD_H + lines * (strip_h + _AXIS_H)
+    wrap = grid_w < 8.0  # a heading line is ~7 in long at 10.5 pt
+    head_h = _PANEL_HEAD_H + (0.2 if wrap else 0.0)
+    panel_h = head_h + lines * (strip_h + _AXIS_H)
     top = _TITLE_H if title else _TOP_H
     content_h = top + len(panels) * panel_h + (len(panels) - 1) * _PANEL_GAP + _BOTTOM_H
-    height = max(content_h, top + _PANEL_HEAD_H + _LEGEND_NEEDS)
+    height = max(content_h, top + head_h + _LEGEND_NEEDS)
     width = _MARGIN_LEFT + grid_w + _LEGEND_GAP + _LEGEND_W + _MARGIN_RIGHT
 
     fig = Figure(figsize=(width, height), dpi=dpi, facecolor="white")
@@ -268,13 +276,13 @@ def step_grid_png(
         for (label, events), panel_cells in zip(panels, cells, strict=True):
             fig.text(
                 _MARGIN_LEFT / width,
-                1 - (y + _PANEL_HEAD_H - 0.08) / height,
-                _summary(label, events),
+                1 - (y + head_h - 0.08) / height,
+                _summary(label, events, wrap=wrap),
                 ha="left",
                 va="bottom",
                 fontsize=10.5,
             )
-            y += _PANEL_HEAD_H
+            y += head_h
             for line in range(lines):
                 first_bar = line * bars_per_line
                 bars_here = min(bars_per_line, grid.num_bars - first_bar)
@@ -284,7 +292,7 @@ def step_grid_png(
                 y += strip_h + _AXIS_H
             y += _PANEL_GAP
         legend_left = _MARGIN_LEFT + grid_w + _LEGEND_GAP
-        _draw_legend(axes_at, legend_left, top + _PANEL_HEAD_H, grid)
+        _draw_legend(axes_at, legend_left, top + head_h, grid)
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
         return buffer.getvalue()
@@ -296,6 +304,32 @@ def _cell_rect(step: float, row: float) -> list[tuple[float, float]]:
     x0, x1 = step + CELL_PAD_X, step + 1 - CELL_PAD_X
     y0, y1 = row + CELL_PAD_Y, row + 1 - CELL_PAD_Y
     return [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
+
+
+def _notches(cells: Sequence[Cell], origin: int) -> list[list[tuple[float, float]]]:
+    """Short marks at the centre of each hit cell's top and bottom edge."""
+    marks = []
+    for cell in cells:
+        x = cell.step - origin + 0.5
+        y0, y1 = cell.row + CELL_PAD_Y, cell.row + 1 - CELL_PAD_Y
+        marks += [[(x, y0), (x, y0 + NOTCH_H)], [(x, y1 - NOTCH_H), (x, y1)]]
+    return marks
+
+
+def _draw_hits(ax: Any, cells: Sequence[Cell], origin: int) -> None:
+    """Hit cells, their ticks and their on-grid notches; ``origin`` is the axes' step 0."""
+    from matplotlib.collections import LineCollection, PolyCollection
+
+    hits = [_cell_rect(c.step - origin, c.row) for c in cells]
+    ax.add_collection(
+        PolyCollection(hits, facecolors=[c.rgb for c in cells], linewidths=0, zorder=3)
+    )
+    ticks = [[(t.x - origin, t.y0), (t.x - origin, t.y1)] for c in cells for t in c.ticks]
+    ax.add_collection(
+        LineCollection(ticks, colors=_TICK, linewidths=1.4, capstyle="butt", zorder=4)
+    )
+    notches = _notches(cells, origin)
+    ax.add_collection(LineCollection(notches, colors="white", linewidths=1.2, zorder=5))
 
 
 def _draw_strip(ax: Any, cells: Sequence[Cell], grid: Grid, *, first_bar: int, bars: int) -> None:
@@ -320,14 +354,7 @@ def _draw_strip(ax: Any, cells: Sequence[Cell], grid: Grid, *, first_bar: int, b
     ax.add_collection(LineCollection(beat_lines, colors=_BEAT_LINE, linewidths=1.0, zorder=2))
     ax.add_collection(LineCollection(bar_lines, colors=_BAR_LINE, linewidths=2.0, zorder=2))
 
-    hits = [_cell_rect(c.step - origin, c.row) for c in cells]
-    ax.add_collection(
-        PolyCollection(hits, facecolors=[c.rgb for c in cells], linewidths=0, zorder=3)
-    )
-    ticks = [[(t.x - origin, t.y0), (t.x - origin, t.y1)] for c in cells for t in c.ticks]
-    ax.add_collection(
-        LineCollection(ticks, colors=_TICK, linewidths=1.4, capstyle="butt", zorder=4)
-    )
+    _draw_hits(ax, cells, origin)
 
     ax.set_xlim(0, steps)
     ax.set_ylim(0, len(ROLES))
@@ -351,10 +378,10 @@ def _draw_strip(ax: Any, cells: Sequence[Cell], grid: Grid, *, first_bar: int, b
 
 def _draw_legend(axes_at: Any, left: float, top: float, grid: Grid) -> None:
     """The key: velocity shades per role, then what the ticks mean, in this grid's ms."""
-    from matplotlib.collections import LineCollection, PolyCollection
+    from matplotlib.collections import PolyCollection
 
     levels = (0.25, 0.5, 0.75, 1.0)
-    cell_w = 0.34
+    cell_w = 0.42
     ramp = axes_at(left, top, cell_w * len(levels), len(ROLES) * _ROW_H)
     rects, colours = [], []
     for role in ROLES:
@@ -372,29 +399,22 @@ def _draw_legend(axes_at: Any, left: float, top: float, grid: Grid) -> None:
         spine.set_visible(False)
 
     half_ms = grid.tstep * 1000 / 2
-    examples = (("early", -0.3, 1), ("on grid", 0.0, 1), ("late", 0.3, 1), ("2 hits", 0.0, 2))
+    step_ms = grid.tstep * 1000
+    examples = {"early": (-0.3,), "on grid": (0.0,), "late": (0.3,), "2 hits": (-0.2, 0.25)}
+    # The key is drawn by the same code as the pattern, from hits on a one-bar grid.
+    key_grid = replace(grid, num_bars=1, bar_start=grid.bar_start[:1])
+    key_events = [
+        Event(0, i, "CORE", f"key{k}", 0.55 - 0.1 * k, 1.0, shift * step_ms)
+        for i, shifts in enumerate(examples.values())
+        for k, shift in enumerate(shifts)
+    ]
     key_top = top + len(ROLES) * _ROW_H + 0.62
     key = axes_at(left, key_top, cell_w * len(examples), _ROW_H * 1.6)
-    neutral = velocity_rgb("CORE", 0.5)
-    key.add_collection(
-        PolyCollection(
-            [_cell_rect(i, 0) for i in range(len(examples))],
-            facecolors=[neutral] * len(examples),
-            linewidths=0,
-        )
-    )
-    marks = []
-    for i, (_, shift, count) in enumerate(examples):
-        share = (1 - 2 * CELL_PAD_Y) / count
-        for k in range(count):
-            y0 = CELL_PAD_Y + k * share + 0.04 * (count > 1)
-            x = i + 0.5 + (shift if count == 1 else (-0.15 if k == 0 else 0.2))
-            marks.append([(x, y0), (x, y0 + share - 0.08 * (count > 1))])
-    key.add_collection(LineCollection(marks, colors=_TICK, linewidths=1.4, capstyle="butt"))
+    _draw_hits(key, step_grid_cells(key_events, key_grid), 0)
     key.set_xlim(0, len(examples))
     key.set_ylim(0, 1)
     key.set_yticks([])
-    key.set_xticks([i + 0.5 for i in range(len(examples))], [e[0] for e in examples])
+    key.set_xticks([i + 0.5 for i in range(len(examples))], list(examples))
     key.tick_params(axis="x", length=0, labelsize=7.5, pad=2)
     key.set_title("timing (tick)", fontsize=9, loc="left", pad=4)
     for spine in key.spines.values():
@@ -402,7 +422,9 @@ def _draw_legend(axes_at: Any, left: float, top: float, grid: Grid) -> None:
     key.text(
         0,
         -0.75,
-        f"cell edge = ½ step = {half_ms:.0f} ms\nat {grid.bpm:g} BPM; strongest hit shades",
+        f"½ step (to the cell edge)\n= {half_ms:.0f} ms at {grid.bpm:g} BPM\n"
+        "white notch = on the grid\n"
+        "several hits: a tick each,\nthe strongest shades the cell",
         transform=key.transAxes,
         ha="left",
         va="top",

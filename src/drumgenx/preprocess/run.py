@@ -351,7 +351,8 @@ def _existing_library(
 def _candidates(dataset_root: Path, output_root: Path) -> Iterator[Path]:
     """Every file under ``dataset_root`` (sorted), except the output folder's own files."""
     output = output_root.resolve()
-    for path in sorted(p for p in dataset_root.rglob("*") if p.is_file()):
+    # a broken link too: it is listed as unreadable rather than silently not there
+    for path in sorted(p for p in dataset_root.rglob("*") if p.is_file() or p.is_symlink()):
         if output not in path.resolve().parents:
             yield path
 
@@ -434,7 +435,11 @@ def run_preprocess(
         if path.suffix.lower() not in AUDIO_EXTENSIONS:
             reports.append(FileReport(str(path), None, "skipped", "not an audio file type"))
             continue
-        digest = file_sha256(path)
+        try:
+            digest = file_sha256(path)
+        except OSError as exc:
+            reports.append(FileReport(str(path), None, "skipped", f"cannot read ({exc.strerror})"))
+            continue
         if digest in seen:
             reports.append(
                 FileReport(str(path), digest, "skipped", f"same content as {seen[digest]}")
