@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import subprocess
 import sys
 
@@ -81,7 +82,7 @@ def test_several_hits_on_one_step_get_a_tick_each_and_the_strongest_shades(grid:
     assert [t.vel for t in cell.ticks] == [0.9, 0.6, 0.4]  # strongest lowest
     spans = [(t.y0, t.y1) for t in cell.ticks]
     assert all(ROW["MOTION"] < y0 < y1 < ROW["MOTION"] + 1 for y0, y1 in spans)
-    assert all(a[1] < b[0] for a, b in zip(spans, spans[1:], strict=False))  # no overlap
+    assert all(a[1] < b[0] for a, b in itertools.pairwise(spans))  # no overlap
     # The order of the file does not change the picture.
     assert step_grid_cells(hits[::-1], grid) == step_grid_cells(hits, grid)
 
