@@ -19,7 +19,7 @@ import numpy as np
 
 from drumgenx.core.errors import DrumgenxError
 from drumgenx.core.roles import ROLES
-from drumgenx.pictures.palette import ROLE_COLOURS
+from drumgenx.pictures.palette import ROLE_COLOURS, check_dpi
 
 DEFAULT_DPI = 100
 _SIZE_IN = (8.5, 6.8)
@@ -180,8 +180,7 @@ def library_map_png(
     DrumgenxError
         No samples, a record without ``sample_id`` or with an unknown role, or a bad dpi.
     """
-    if not isinstance(dpi, int) or not 20 <= dpi <= 600:
-        raise DrumgenxError(f"dpi must be a whole number from 20 to 600, got {dpi!r}")
+    check_dpi(dpi)
     if not samples:
         raise DrumgenxError("no samples to map")
     for i, sample in enumerate(samples):

@@ -5,6 +5,14 @@ from __future__ import annotations
 from drumgenx.core.errors import DrumgenxError
 from drumgenx.core.roles import ROLES
 
+
+def check_dpi(dpi: int) -> None:
+    """Both pictures take 20..600 pixels per inch: below, labels are unreadable; above, a
+    16-bar grid is a file of many megabytes."""
+    if not isinstance(dpi, int) or not 20 <= dpi <= 600:
+        raise DrumgenxError(f"dpi must be a whole number from 20 to 600, got {dpi!r}")
+
+
 # Okabe & Ito (2008), "Color Universal Design": the eight colours stay apart for the common
 # colour-vision deficiencies; these five are the darker ones, so light velocity shades of
 # them still read against a white page.

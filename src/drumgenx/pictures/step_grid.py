@@ -22,7 +22,7 @@ from typing import Any
 from drumgenx.core.errors import DrumgenxError
 from drumgenx.core.records import Event, Grid
 from drumgenx.core.roles import ROLES
-from drumgenx.pictures.palette import RGB, ROLE_COLOURS, velocity_rgb
+from drumgenx.pictures.palette import RGB, ROLE_COLOURS, check_dpi, velocity_rgb
 
 # Row of each role counted from the bottom: CORE lowest, TEXTURE on top.
 ROW: dict[str, int] = {role: i for i, role in enumerate(ROLES)}
@@ -189,8 +189,7 @@ def _summary(label: str, events: Sequence[Event], *, wrap: bool = False) -> str:
 
 
 def _check_options(dpi: int, bars_per_line: int) -> None:
-    if not isinstance(dpi, int) or not 20 <= dpi <= 600:
-        raise DrumgenxError(f"dpi must be a whole number from 20 to 600, got {dpi!r}")
+    check_dpi(dpi)
     if not isinstance(bars_per_line, int) or bars_per_line < 1:
         raise DrumgenxError(f"bars_per_line must be a whole number >= 1, got {bars_per_line!r}")
 
