@@ -216,7 +216,7 @@ def test_bad_audio_is_a_listed_skip_in_preprocess_and_the_run_goes_on(
     assert rc == 0 and "Traceback" not in captured.err
     assert len(list((tmp_path / "lib").glob("dummy_*.wav"))) >= 8
     skipped_lines = [line for line in captured.err.splitlines() if "skipped" in line]
-    for name in set(bad_names) - {"truncated.wav"}:  # a cut-short file may still hold hits
+    for name in bad_names:
         assert any(name in line for line in skipped_lines), name
 
 
@@ -231,9 +231,8 @@ def test_bad_audio_is_a_listed_skip_in_roles(tmp_path: Path, capsys) -> None:
     pools = json.loads(next((tmp_path / "out").glob("pools_*.json")).read_text())
     placed = {i["sample_id"] for key, items in pools.items() if key != "counts" for i in items}
     assert "kit/kick" in placed and "bad/huge" in placed  # a long file is still a sound
-    for name in {"zero_bytes.wav", "notes.wav", "picture.mp3", "unreadable.wav", "nan.wav"}:
+    for name in set(bad_names) - {"readme.txt"}:  # stage 2 looks at audio names only
         assert any(name in line for line in captured.err.splitlines() if "skipped" in line), name
-    assert set(bad_names) >= {"zero_bytes.wav", "notes.wav"}
 
 
 def test_bad_audio_is_a_listed_skip_in_run_and_a_loop_comes_out(tmp_path: Path, capsys) -> None:

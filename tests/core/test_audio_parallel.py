@@ -44,3 +44,20 @@ def test_workers_start_with_their_share_of_threads_and_the_parent_keeps_its_own(
     got = list(map_in_processes(_thread_settings, range(4), workers=2))
     assert got == [(share,) * len(THREAD_VARIABLES)] * 4
     assert _thread_settings(0) == before
+
+
+def test_a_wav_cut_short_is_refused_and_a_whole_one_is_not(tmp_path: Path) -> None:
+    from drumgenx.core.audio import audio_seconds, truncated_wav
+
+    y = np.random.default_rng(0).uniform(-0.5, 0.5, (4410, 2)).astype(np.float32)
+    soundfile.write(tmp_path / "whole.wav", y, 44100, subtype="PCM_24")
+    soundfile.write(tmp_path / "whole.flac", y, 44100)
+    data = (tmp_path / "whole.wav").read_bytes()
+    (tmp_path / "cut.wav").write_bytes(data[: len(data) // 2])
+    assert truncated_wav(tmp_path / "whole.wav") is None
+    assert truncated_wav(tmp_path / "whole.flac") is None  # no length in its header to check
+    assert "truncated" in (truncated_wav(tmp_path / "cut.wav") or "")
+    for read in (read_audio, audio_seconds):
+        with pytest.raises(AudioReadError, match=r"cut\.wav: truncated"):
+            read(tmp_path / "cut.wav")
+    assert read_audio(tmp_path / "whole.wav")[0].shape == (4410, 2)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 
 import numpy as np
@@ -50,6 +51,9 @@ def read_audio(path: str | Path, *, max_seconds: float | None = None) -> tuple[n
     """
     import soundfile
 
+    problem = truncated_wav(path)
+    if problem:
+        raise AudioReadError(f"{path}: {problem}")
     try:
         with soundfile.SoundFile(str(path)) as handle:
             sr = handle.samplerate
@@ -70,6 +74,41 @@ def _check_finite(path: str | Path, data: np.ndarray) -> None:
         raise AudioReadError(f"{path}: holds non-finite samples (NaN or infinity)")
 
 
+def truncated_wav(path: str | Path) -> str | None:
+    """Why a RIFF/WAVE file is cut short (its data chunk runs past the file's end), or None.
+
+    libsndfile decodes such a file as far as it goes without a word, so a download or copy
+    that stopped half-way would pass as a shorter sound; the callers list it as skipped.
+    Only WAV says in its header how long it is meant to be; other formats return None.
+    """
+    import struct
+
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(12)
+            if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+                return None
+            size = os.fstat(handle.fileno()).st_size
+            while True:
+                chunk = handle.read(8)
+                if len(chunk) < 8:
+                    return None
+                name, length = chunk[:4], struct.unpack("<I", chunk[4:])[0]
+                if name == b"data":
+                    if length == 0xFFFFFFFF:  # streamed: length unknown by design
+                        return None
+                    present = size - handle.tell()
+                    if length > present:
+                        return (
+                            f"truncated: the header promises {length} bytes of audio, "
+                            f"the file holds {present}"
+                        )
+                    return None
+                handle.seek(length + (length & 1), os.SEEK_CUR)
+    except OSError:
+        return None  # reading it will fail, with its own reason
+
+
 def audio_seconds(path: str | Path) -> float:
     """A file's duration from its header, without decoding it.
 
@@ -80,6 +119,9 @@ def audio_seconds(path: str | Path) -> float:
     """
     import soundfile
 
+    problem = truncated_wav(path)
+    if problem:
+        raise AudioReadError(f"{path}: {problem}")
     try:
         info = soundfile.info(str(path))
     except Exception as exc:  # libsndfile raises several types for bad files
