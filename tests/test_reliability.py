@@ -377,6 +377,7 @@ def test_the_audio_runners_list_bad_files_and_go_on(tmp_path: Path, script: str,
     )
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr and "notes.wav" in done.stderr
+    assert "picture.mp3" in done.stderr and "MPEG-Header" not in done.stderr  # no decoder noise
 
 
 # --- Ctrl-C --------------------------------------------------------------------------------

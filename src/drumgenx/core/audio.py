@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -55,7 +57,7 @@ def read_audio(path: str | Path, *, max_seconds: float | None = None) -> tuple[n
     if problem:
         raise AudioReadError(f"{path}: {problem}")
     try:
-        with soundfile.SoundFile(str(path)) as handle:
+        with _decoder_quiet(path), soundfile.SoundFile(str(path)) as handle:
             sr = handle.samplerate
             frames = -1 if max_seconds is None else max(1, round(max_seconds * sr))
             data = handle.read(frames, dtype="float32", always_2d=True)
@@ -72,6 +74,25 @@ def _check_finite(path: str | Path, data: np.ndarray) -> None:
     # sends it to full scale, so such a file is unreadable for every stage.
     if not np.isfinite(data).all():
         raise AudioReadError(f"{path}: holds non-finite samples (NaN or infinity)")
+
+
+@contextlib.contextmanager
+def _decoder_quiet(path: str | Path) -> Iterator[None]:
+    """Keep libmpg123's own diagnostics ("Note: Illegal Audio-MPEG-Header ...", written
+    straight to file descriptor 2) off the terminal while an MP3 is opened and read: the
+    file's fate is reported once, as a skip with its reason, like every other format's."""
+    if Path(path).suffix.lower() != ".mp3":
+        yield
+        return
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 def truncated_wav(path: str | Path) -> str | None:
@@ -123,7 +144,8 @@ def audio_seconds(path: str | Path) -> float:
     if problem:
         raise AudioReadError(f"{path}: {problem}")
     try:
-        info = soundfile.info(str(path))
+        with _decoder_quiet(path):
+            info = soundfile.info(str(path))
     except Exception as exc:  # libsndfile raises several types for bad files
         raise AudioReadError(f"{path}: cannot decode audio ({exc})") from None
     return info.frames / info.samplerate if info.samplerate else 0.0
@@ -134,7 +156,7 @@ def read_audio_block(path: str | Path, *, start_s: float, seconds: float) -> tup
     import soundfile
 
     try:
-        with soundfile.SoundFile(str(path)) as handle:
+        with _decoder_quiet(path), soundfile.SoundFile(str(path)) as handle:
             sr = handle.samplerate
             handle.seek(min(round(start_s * sr), handle.frames))
             data = handle.read(max(1, round(seconds * sr)), dtype="float32", always_2d=True)
