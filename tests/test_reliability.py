@@ -65,7 +65,7 @@ def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
 def assert_one_line_error(rc: int, err: str, *, contains: str = "") -> None:
     assert rc == 2, err
     assert "Traceback" not in err
-    # notices and the progress display ("[1/4 preprocess] 3/10") may come before it
+    # notices and the progress display ("[1/4 preprocess]: 3/10") may come before it
     lines = [line for line in err.splitlines() if not line.startswith(("drumgenx: notice:", "["))]
     assert len(lines) == 1 and lines[0].startswith("drumgenx: error: "), err
     assert contains in lines[0], err

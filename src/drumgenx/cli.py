@@ -86,18 +86,22 @@ def add_preprocess_arguments(
     )
 
 
-def _progress_printer(label: str):
-    """A one-line progress display on a terminal, a line per 10 % in a log."""
+def _progress_printer(label: str, *, unit: str = " files", finish_line: bool = True):
+    """A one-line progress display on a terminal, a line per 10 % in a log.
+
+    ``finish_line=False`` leaves the terminal line open at 100 % for the caller to clear
+    (`drumgenx run` replaces it with the stage's summary).
+    """
     tty = sys.stderr.isatty()
     last = [-1]
 
     def show(done: int, total: int, item: str) -> None:
         if tty:
-            end = "\n" if done == total else ""
-            print(f"\r{label}: {done}/{total} files  {item[-50:]:<50}", end=end, file=sys.stderr)
+            end = "\n" if done == total and finish_line else ""
+            print(f"\r{label}: {done}/{total}{unit}  {item[-48:]:<48}", end=end, file=sys.stderr)
         elif total and (done * 10 // total) != last[0]:
             last[0] = done * 10 // total
-            print(f"{label}: {done}/{total} files", file=sys.stderr)
+            print(f"{label}: {done}/{total}{unit}", file=sys.stderr)
 
     return show
 
@@ -587,21 +591,18 @@ def _export_kit(args: argparse.Namespace) -> None:
 
 
 def _chain_progress():
-    """One progress line for the whole run: the stage, its count, the current item."""
-    tty = sys.stderr.isatty()
-    last: dict[str, int] = {}
+    """One progress line for the whole run: ``[2/4 roles]: 37/120  file``."""
+    from drumgenx.chain.run import STAGES
+
+    printers: dict[str, Callable[[int, int, str], None]] = {}
 
     def show(stage: str, done: int, total: int, item: str) -> None:
-        from drumgenx.chain.run import STAGES
+        if stage not in printers:
+            label = f"[{STAGES.index(stage) + 1}/{len(STAGES)} {stage}]"
+            printers[stage] = _progress_printer(label, unit="", finish_line=False)
+        printers[stage](done, total, item)
 
-        label = f"[{STAGES.index(stage) + 1}/{len(STAGES)} {stage}]"
-        if tty:
-            print(f"\r{label} {done}/{total}  {item[-48:]:<48}", end="", file=sys.stderr)
-        elif total and (done * 10 // total) != last.get(stage):
-            last[stage] = done * 10 // total
-            print(f"{label} {done}/{total}", file=sys.stderr)
-
-    return show, tty
+    return show, sys.stderr.isatty()
 
 
 def _stage_line(result) -> str:  # result: chain.run.StageResult
@@ -636,10 +637,17 @@ def run_chain_command(args: argparse.Namespace) -> None:
     )
     progress, tty = _chain_progress()
 
+    def clear_progress() -> None:
+        if tty:  # a notice or a summary takes the progress line's place
+            print("\r\033[K", end="", file=sys.stderr)
+
     def on_stage(result) -> None:
-        if tty:
-            print("\r\033[K", end="", file=sys.stderr)  # clear the progress line
+        clear_progress()
         print(_stage_line(result), flush=True)
+
+    def chain_notice(message: str) -> None:
+        clear_progress()
+        notice(message)
 
     run = run_chain(
         args.input_dir,
@@ -648,7 +656,7 @@ def run_chain_command(args: argparse.Namespace) -> None:
         from_stage=args.from_stage,
         progress=progress,
         on_stage=on_stage,
-        notify=notice,
+        notify=chain_notice,
     )
     print(f"[DONE] {run.record}")
     print(f" - loop: {run.wav}")
