@@ -36,7 +36,9 @@ def find_audio_files(root: str | Path) -> list[Path]:
     )
 
 
-def read_audio(path: str | Path, *, max_seconds: float | None = None) -> tuple[np.ndarray, int]:
+def read_audio(
+    path: str | Path, *, max_seconds: float | None = None, start_s: float = 0.0
+) -> tuple[np.ndarray, int]:
     """Decode a file to float32 samples of shape ``(frames, channels)`` and its rate.
 
     Parameters
@@ -44,26 +46,29 @@ def read_audio(path: str | Path, *, max_seconds: float | None = None) -> tuple[n
     path
         Any format libsndfile reads.
     max_seconds
-        Decode only the first this-many seconds (default: all).
+        Decode only this many seconds (default: all; fewer at the file's end).
+    start_s
+        Where to start decoding (default: the beginning), for reading a long file in blocks.
 
     Raises
     ------
     AudioReadError
-        Not decodable, or zero frames.
+        Not decodable, a WAV cut short, NaN or infinite samples, or zero frames (at
+        ``start_s`` 0: a block past a file's end is just empty).
     """
     import soundfile
 
-    problem = truncated_wav(path)
-    if problem:
-        raise AudioReadError(f"{path}: {problem}")
+    _refuse_truncated(path)
     try:
         with _decoder_quiet(path), soundfile.SoundFile(str(path)) as handle:
             sr = handle.samplerate
+            if start_s:
+                handle.seek(min(round(start_s * sr), handle.frames))
             frames = -1 if max_seconds is None else max(1, round(max_seconds * sr))
             data = handle.read(frames, dtype="float32", always_2d=True)
     except Exception as exc:  # libsndfile raises several types for bad files
         raise AudioReadError(f"{path}: cannot decode audio ({exc})") from None
-    if data.shape[0] == 0:
+    if data.shape[0] == 0 and not start_s:
         raise AudioReadError(f"{path}: holds no audio frames")
     _check_finite(path, data)
     return data, int(sr)
@@ -93,6 +98,12 @@ def _decoder_quiet(path: str | Path) -> Iterator[None]:
         os.dup2(saved, 2)
         os.close(saved)
         os.close(devnull)
+
+
+def _refuse_truncated(path: str | Path) -> None:
+    problem = truncated_wav(path)
+    if problem:
+        raise AudioReadError(f"{path}: {problem}")
 
 
 def truncated_wav(path: str | Path) -> str | None:
@@ -140,30 +151,13 @@ def audio_seconds(path: str | Path) -> float:
     """
     import soundfile
 
-    problem = truncated_wav(path)
-    if problem:
-        raise AudioReadError(f"{path}: {problem}")
+    _refuse_truncated(path)
     try:
         with _decoder_quiet(path):
             info = soundfile.info(str(path))
     except Exception as exc:  # libsndfile raises several types for bad files
         raise AudioReadError(f"{path}: cannot decode audio ({exc})") from None
     return info.frames / info.samplerate if info.samplerate else 0.0
-
-
-def read_audio_block(path: str | Path, *, start_s: float, seconds: float) -> tuple[np.ndarray, int]:
-    """Decode ``seconds`` of a file from ``start_s`` on (fewer at its end), as `read_audio`."""
-    import soundfile
-
-    try:
-        with _decoder_quiet(path), soundfile.SoundFile(str(path)) as handle:
-            sr = handle.samplerate
-            handle.seek(min(round(start_s * sr), handle.frames))
-            data = handle.read(max(1, round(seconds * sr)), dtype="float32", always_2d=True)
-    except Exception as exc:
-        raise AudioReadError(f"{path}: cannot decode audio ({exc})") from None
-    _check_finite(path, data)
-    return data, int(sr)
 
 
 def downmix(y: np.ndarray) -> np.ndarray:

@@ -41,7 +41,6 @@ from drumgenx.core.audio import (
     downmix,
     encode_wav,
     read_audio,
-    read_audio_block,
 )
 from drumgenx.core.errors import DrumgenxError, OutputExistsError
 from drumgenx.core.formats import dump_json, read_json
@@ -144,11 +143,7 @@ def process_file(
         for offset_s, last, y, sr in blocks:
             if not len(y):  # a header that promised more frames than the file holds
                 break
-            peak = float(np.max(np.abs(y)))
-            if not np.isfinite(peak):
-                report.status, report.reason = "skipped", "holds non-finite samples"
-                return FileResult(report)
-            if peak <= 10 ** (config.silence_dbfs / 20):
+            if float(np.max(np.abs(y))) <= 10 ** (config.silence_dbfs / 20):
                 continue
             silent = False
             drums, sr = separator(y, sr)
@@ -191,7 +186,7 @@ def _blocks(
         last = start + config.block_s + MIN_BLOCK_S >= total_s
         offset = max(0.0, start - BLOCK_CONTEXT_S)
         seconds = start - offset + config.block_s + overhang
-        y, sr = read_audio_block(path, start_s=offset, seconds=seconds)
+        y, sr = read_audio(path, start_s=offset, max_seconds=seconds)
         yield offset, last, y, sr
         if last:
             return

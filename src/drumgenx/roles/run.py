@@ -135,10 +135,7 @@ def analyse_file(
         return cached
     params = config.features
     y, sr = read_audio(path, max_seconds=max(params.max_duration_s, MAX_SECONDS + 1.0))
-    try:
-        mono = downmix(y)
-    except ValueError as exc:  # NaN or infinity in a float file
-        raise AudioReadError(f"{path}: {exc}") from None
+    mono = downmix(y)  # read_audio has refused empty and non-finite audio
     if not np.max(np.abs(mono)) > 10 ** (SILENCE_DBFS / 20):
         raise AudioReadError(f"{path}: silent (peak below {SILENCE_DBFS:g} dBFS)")
     mono = resample(mono[:, None], sr, params.analysis_sr)[:, 0]
