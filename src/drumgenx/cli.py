@@ -107,25 +107,20 @@ def _progress_printer(label: str, *, unit: str = " files", finish_line: bool = T
 
 
 def run_preprocess_command(args: argparse.Namespace) -> None:
-    import dataclasses
-
     from drumgenx.core.config import config_to_yaml, load_config
-    from drumgenx.preprocess.config import PreprocessConfig
+    from drumgenx.preprocess.config import PreprocessConfig, with_overrides
     from drumgenx.preprocess.run import run_preprocess
 
-    config = load_config(args.config, PreprocessConfig)
-    overrides = {
+    separation = {
         "method": args.separator,
         "demucs_model": args.demucs_model,
         "demucs_repo": args.demucs_repo,
     }
-    overrides = {k: v for k, v in overrides.items() if v is not None}
-    if overrides:
-        separation = dataclasses.replace(config.separation, **overrides)
-        config = dataclasses.replace(config, separation=separation)
-    if args.onset_method:
-        onsets = dataclasses.replace(config.onsets, method=args.onset_method)
-        config = dataclasses.replace(config, onsets=onsets)
+    config = with_overrides(
+        load_config(args.config, PreprocessConfig),
+        separation={k: v for k, v in separation.items() if v is not None},
+        onset_method=args.onset_method,
+    )
     if args.print_config:
         print(config_to_yaml(config), end="")
         return

@@ -88,18 +88,13 @@ class ChainParams:
         return SkeletonParams(bars=self.bars, seed=self.seed)
 
     def preprocess_config(self):  # -> preprocess.config.PreprocessConfig
-        import dataclasses
+        from drumgenx.preprocess.config import PreprocessConfig, with_overrides
 
-        from drumgenx.preprocess.config import PreprocessConfig
-
-        config = PreprocessConfig()
-        if self.separator:
-            separation = dataclasses.replace(config.separation, method=self.separator)
-            config = dataclasses.replace(config, separation=separation)
-        if self.onset_method:
-            onsets = dataclasses.replace(config.onsets, method=self.onset_method)
-            config = dataclasses.replace(config, onsets=onsets)
-        return config
+        return with_overrides(
+            PreprocessConfig(),
+            separation={"method": self.separator} if self.separator else None,
+            onset_method=self.onset_method,
+        )
 
 
 @dataclass

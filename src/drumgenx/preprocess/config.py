@@ -11,7 +11,7 @@ Print the whole config with ``drumgenx preprocess --print_config``; a YAML file 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from drumgenx.preprocess.dedup import DedupParams
 from drumgenx.preprocess.onsets import OnsetParams
@@ -39,3 +39,18 @@ class PreprocessConfig:
     # bounded whatever the file (HPSS of 5 min of 44.1 kHz stereo peaks near 1 GiB); each
     # block reads on past its end by one longest slice, so a hit near the edge keeps its tail.
     block_s: float = 300.0
+
+
+def with_overrides(
+    config: PreprocessConfig,
+    *,
+    separation: dict[str, object] | None = None,
+    onset_method: str | None = None,
+) -> PreprocessConfig:
+    """``config`` with the command-line choices applied (a None or empty value changes
+    nothing): shared by ``drumgenx preprocess`` and ``drumgenx run``."""
+    if separation:
+        config = replace(config, separation=replace(config.separation, **separation))
+    if onset_method:
+        config = replace(config, onsets=replace(config.onsets, method=onset_method))
+    return config
