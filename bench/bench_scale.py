@@ -120,6 +120,14 @@ def _read_marker(folder: Path) -> dict | None:
         return None
 
 
+def _finished_input(folder: Path, params: dict) -> dict | None:
+    """The marker of an input set made earlier with these parameters and finished, if any."""
+    marker = _read_marker(folder)
+    if marker is not None and marker["params"] == params and marker.get("complete"):
+        return marker
+    return None
+
+
 def _fresh_folder(folder: Path, params: dict) -> None:
     """Empty ``folder`` for a new input set; refuse one this script did not make."""
     if folder.exists():
@@ -271,8 +279,8 @@ def make_library(root: Path, args: argparse.Namespace) -> dict:
         "huge_minutes": args.huge_minutes,
         "seed": args.seed,
     }
-    marker = _read_marker(root)
-    if marker is not None and marker["params"] == params and marker.get("complete"):
+    marker = _finished_input(root, params)
+    if marker is not None:
         print(f"library: reusing {root} ({marker['files']} files)")
         return marker
     started = time.perf_counter()
@@ -426,8 +434,8 @@ def make_audio(root: Path, args: argparse.Namespace) -> dict:
         "audio_files": args.audio_files,
         "seed": args.seed,
     }
-    marker = _read_marker(root)
-    if marker is not None and marker["params"] == params and marker.get("complete"):
+    marker = _finished_input(root, params)
+    if marker is not None:
         print(f"audio: reusing {root} ({len(marker['tracks'])} tracks)")
         return marker
     started = time.perf_counter()
