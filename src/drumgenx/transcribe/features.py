@@ -1,0 +1,104 @@
+"""The transcriber's input: a log-frequency spectrogram and its rises, 100 frames a second.
+
+Pure numpy (scipy's FFT when present): the shipped model and its trainer call the same
+function, so what the network saw in training is what it sees at run time.
+
+1. The input is resampled to 44.1 kHz (the rate the filterbank was laid out for) and
+   scaled to a peak of 1, so a quiet file and a loud one look alike.
+2. Centred Hann frames of 2048 samples (46 ms: a kick's fundamental is resolved from a
+   tom's) every 441 samples (10 ms, the frame rate of madmom's and ADTOF's drum models).
+3. Triangular filters, 12 per octave from 30 Hz to 17 kHz, each averaging its FFT bins;
+   below ~250 Hz, where a semitone is narrower than a bin, one filter per bin remains.
+4. ``log10(1 + 1000 * E)``: a log scale above -60 dB re full scale.
+5. A second channel holds the positive change from the previous frame (the spectral flux
+   every onset detector is built on), so the first layer need not learn to difference.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+__all__ = ["FPS", "HOP", "N_FFT", "SR", "n_filters", "transcriber_features"]
+
+SR = 44100
+"""Analysis rate: inputs at other rates are resampled to it."""
+N_FFT = 2048
+HOP = 441
+FPS = SR / HOP
+"""Frames per second (100)."""
+FMIN_HZ = 30.0
+FMAX_HZ = 17000.0
+BANDS_PER_OCTAVE = 12
+LOG_MUL = 1000.0
+
+
+@functools.cache
+def _filterbank() -> np.ndarray:
+    """Triangular log filters ``(N_FFT // 2 + 1, n_filters)``, each summing to 1."""
+    n_oct = np.log2(FMAX_HZ / FMIN_HZ)
+    centres = FMIN_HZ * 2.0 ** (np.arange(int(n_oct * BANDS_PER_OCTAVE) + 1) / BANDS_PER_OCTAVE)
+    bins = np.unique(np.round(centres * N_FFT / SR).astype(int))
+    bins = bins[(bins >= 1) & (bins < N_FFT // 2)]
+    edges = np.concatenate([[bins[0] - 1], bins, [bins[-1] + 1]])
+    k = np.arange(N_FFT // 2 + 1)[:, None]
+    lo, mid, hi = edges[:-2][None, :], edges[1:-1][None, :], edges[2:][None, :]
+    rise = (k - lo) / np.maximum(mid - lo, 1)
+    fall = (hi - k) / np.maximum(hi - mid, 1)
+    fb = np.clip(np.minimum(rise, fall), 0.0, None)
+    fb /= fb.sum(axis=0, keepdims=True)
+    return fb.astype(np.float32)
+
+
+def n_filters() -> int:
+    """Number of filters (the feature width per channel)."""
+    return _filterbank().shape[1]
+
+
+def n_frames(n_samples: int) -> int:
+    """Frames for ``n_samples`` samples at `SR` (centred frames: one per hop, plus one)."""
+    return 1 + n_samples // HOP
+
+
+def transcriber_features(y: np.ndarray, *, sr: int) -> np.ndarray:
+    """The network's input for mono audio ``y`` at ``sr``.
+
+    Parameters
+    ----------
+    y : np.ndarray
+        Mono audio, 1-D float.
+    sr : int
+        Sample rate of ``y``; other rates than 44.1 kHz are resampled (soxr).
+
+    Returns
+    -------
+    np.ndarray
+        float32 ``(2, frames, filters)``: the log filterbank spectrogram and its positive
+        first difference. Frame ``i`` is centred on ``i / FPS`` seconds.
+    """
+    y = np.asarray(y, dtype=np.float32)
+    if y.ndim != 1:
+        raise ValueError(f"y must be mono (1-D), got shape {y.shape}")
+    if sr != SR:
+        from drumgenx.core.audio import resample
+
+        y = resample(y, sr, SR).astype(np.float32)
+    peak = float(np.max(np.abs(y))) if y.size else 0.0
+    if peak > 0:
+        y = y * np.float32(1.0 / peak)
+    pad = N_FFT // 2
+    yp = np.pad(y, (pad, pad))
+    frames = np.lib.stride_tricks.sliding_window_view(yp, N_FFT)[::HOP][: n_frames(len(y))]
+    window = np.hanning(N_FFT + 1)[:-1].astype(np.float32)
+    try:
+        from scipy.fft import rfft
+    except ImportError:  # pragma: no cover - scipy is a dependency; numpy's is the fallback
+        from numpy.fft import rfft
+    mag = np.abs(rfft(frames * window, axis=1)).astype(np.float32)
+    mag *= np.float32(2.0 / window.sum())  # a full-scale sine peaks at ~1
+    logspec = np.log10(np.float32(1.0) + np.float32(LOG_MUL) * (mag @ _filterbank()))
+    rises = np.zeros_like(logspec)
+    np.subtract(logspec[1:], logspec[:-1], out=rises[1:])
+    np.maximum(rises, 0.0, out=rises)
+    return np.stack([logspec, rises]).astype(np.float32, copy=False)
