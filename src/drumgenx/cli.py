@@ -150,6 +150,34 @@ def run_preprocess_command(args: argparse.Namespace) -> None:
         print(f" - manifest: {summary.manifest}")
 
 
+# --- transcribe -----------------------------------------------------------------------------
+
+
+def run_transcribe_command(args: argparse.Namespace) -> None:
+    from drumgenx.core.errors import DrumgenxError
+    from drumgenx.transcribe.run import transcribe_files
+
+    summary = transcribe_files(
+        args.audio,
+        out_dir=args.out,
+        model_path=args.model,
+        progress=_progress_printer("transcribe"),
+    )
+    for source, reason in summary.skipped:
+        notice(f"skipped {source}: {reason}")
+    if not summary.files:
+        raise DrumgenxError(
+            f"no input could be transcribed ({len(summary.skipped)} skipped, reasons above)"
+        )
+    skipped = ", ".join(f"{n} {why}" for why, n in summary.skipped_counts.items()) or "none"
+    print(f"[DONE] transcribe in {summary.seconds:.1f} s")
+    print(f" - files transcribed: {len(summary.files)}; skipped: {skipped}")
+    for done in summary.files:
+        tempo = f"{done.tempo_bpm:.1f} bpm" if done.tempo_bpm else "tempo unknown (120 in MIDI)"
+        hits = f"{done.hits} hit" + ("" if done.hits == 1 else "s")
+        print(f" - {done.source}: {hits}, {tempo} -> {done.midi}, {done.hits_json}")
+
+
 # --- stage 2: roles -----------------------------------------------------------------------
 
 
@@ -757,6 +785,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_preprocess_arguments(p, dataset_root=None, output_root="dummy_dataset")
     p.set_defaults(handler=run_preprocess_command)
+
+    p = sub.add_parser(
+        "transcribe",
+        help="transcribe drums: audio -> General MIDI drums (.mid) and hits (.hits.json)",
+        description="Find every drum hit in each audio file (a drum track or a full mix) "
+        "with the drum transcriber; write OUT/<name>.mid (channel 10, the estimated tempo) "
+        "and OUT/<name>.hits.json (times, strengths, class probabilities). Existing files "
+        "are never replaced: a new <name>_N pair is written instead.",
+    )
+    p.add_argument("audio", nargs="+", metavar="AUDIO", help="audio files or folders")
+    p.add_argument("--out", required=True, help="output folder (created if needed)")
+    p.add_argument(
+        "--model", metavar="WEIGHTS.npz", help="transcriber weights (default: the shipped ones)"
+    )
+    p.set_defaults(handler=run_transcribe_command)
 
     p = sub.add_parser(
         "roles",

@@ -28,6 +28,7 @@ FORMATS: dict[str, str] = {
     "manifest": "manifest.schema.json",
     "per_sample": "per_sample.schema.json",
     "run": "run.schema.json",
+    "hits": "hits.schema.json",
 }
 
 
@@ -188,6 +189,20 @@ def load_pools(path: str | Path) -> Pools:
                 f"but {pool_key(role)} holds {len(data[pool_key(role)])}"
             )
     return Pools.from_json(data)
+
+
+def load_hits(path: str | Path) -> dict[str, Any]:
+    """Load a transcription (``<name>.hits.json``, from ``drumgenx transcribe``) and check
+    that its hits are in time order."""
+    data = read_json(path, "hits")
+    times = [hit["time_s"] for hit in data["hits"]]
+    for i in range(1, len(times)):
+        if times[i] < times[i - 1]:
+            raise FormatError(
+                f"{path}: field 'hits[{i}].time_s': is {times[i]:g}, before the hit ahead of "
+                f"it ({times[i - 1]:g}); hits are sorted by time"
+            )
+    return data
 
 
 def check_events_fit_grid(events: list[Event], grid: Grid, *, events_path: str | Path) -> None:

@@ -16,6 +16,7 @@ import math
 from collections.abc import Mapping
 
 from drumgenx.core.errors import DrumgenxError
+from drumgenx.core.midi import drum_midi_file, midi_to_velocity, velocity_to_midi
 from drumgenx.core.records import Event, Grid
 from drumgenx.core.roles import ROLES
 from drumgenx.render.timing import check_swing, onset_steps, swing_delay
@@ -23,18 +24,8 @@ from drumgenx.render.timing import check_swing, onset_steps, swing_delay
 # General MIDI percussion keys (GM 1 spec, key map for channel 10). TEXTURE has no GM
 # instrument; the Chinese cymbal is the longest-sustaining cymbal, a stand-in for a bed.
 GM_DRUM_NOTES: dict[str, int] = {"CORE": 36, "ACCENT": 38, "MOTION": 42, "FILL": 45, "TEXTURE": 52}
-DRUM_CHANNEL = 9  # channel 10 counted from 1
 TICKS_PER_BEAT = 480  # common DAW resolution: one tick is ~1 ms at 120 bpm
 STEPS_PER_BEAT = 4
-
-
-def velocity_to_midi(vel: float) -> int:
-    """0..1 -> MIDI 1..127 (1 rather than 0: a note-on with velocity 0 is a note-off)."""
-    return max(1, min(127, round(1 + vel * 126)))
-
-
-def midi_to_velocity(velocity: int) -> float:
-    return (velocity - 1) / 126
 
 
 def parse_note_overrides(specs: list[str] | None) -> dict[str, int]:
@@ -80,39 +71,10 @@ def events_to_midi(
         if tick < 0:
             notices.append(f"hit at bar {event.bar} step {event.step} starts before 0: moved to 0")
             tick = 0
-        onsets.append((tick, notes[event.role], velocity_to_midi(event.vel), event.dur_steps))
-    onsets.sort()
-
-    messages = []  # (tick, order, message): note-offs sort before note-ons at one tick
-    for i, (tick, note, velocity, dur_steps) in enumerate(onsets):
-        end = tick + max(1, round(dur_steps * ticks_per_step))
-        # A drum note ends before the next hit of the same note, or that hit's note-on is cut.
-        later = [t for t, n, _, _ in onsets[i + 1 :] if n == note and t > tick]
-        end = min([end, *later[:1]])
-        messages.append(
-            (tick, 1, mido.Message("note_on", channel=DRUM_CHANNEL, note=note, velocity=velocity))
-        )
-        messages.append(
-            (end, 0, mido.Message("note_off", channel=DRUM_CHANNEL, note=note, velocity=0))
-        )
-    messages.sort(key=lambda m: (m[0], m[1]))
-
-    conductor = mido.MidiTrack(
-        [
-            mido.MetaMessage("track_name", name="drumgenx", time=0),
-            mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(grid.bpm), time=0),
-            mido.MetaMessage("time_signature", numerator=4, denominator=4, time=0),
-        ]
-    )
-    drums = mido.MidiTrack([mido.MetaMessage("track_name", name="drums", time=0)])
-    previous = 0
-    for tick, _, message in messages:
-        drums.append(message.copy(time=tick - previous))
-        previous = tick
-    song = mido.MidiFile(type=1, ticks_per_beat=TICKS_PER_BEAT, tracks=[conductor, drums])
-    buffer = io.BytesIO()
-    song.save(file=buffer)
-    return buffer.getvalue(), notices
+        length = max(1, round(event.dur_steps * ticks_per_step))
+        onsets.append((tick, notes[event.role], velocity_to_midi(event.vel), length))
+    data = drum_midi_file(onsets, tempo=mido.bpm2tempo(grid.bpm), ticks_per_beat=TICKS_PER_BEAT)
+    return data, notices
 
 
 def midi_to_events(

@@ -1,0 +1,162 @@
+"""``drumgenx transcribe``: the demo song and bad inputs in; MIDI and hits.json out, checked
+with an independent reader (pretty_midi), against their schema, and never overwritten."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+from pathlib import Path
+
+import mido
+import numpy as np
+import pretty_midi
+import pytest
+import soundfile
+
+from drumgenx.cli import main
+from drumgenx.core.errors import FormatError
+from drumgenx.core.formats import load_hits
+from drumgenx.kit.demo import build_demo
+from drumgenx.transcribe.run import CLASS_NOTES, transcribe_files
+
+NOTES = set(CLASS_NOTES.values())
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo audio, a text file named .wav and a silent WAV."""
+    root = tmp_path_factory.mktemp("in")
+    build_demo(root / "demo", seed=0)
+    (root / "bad.wav").write_text("this is not audio")
+    soundfile.write(str(root / "silent.wav"), np.zeros(44100, np.float32), 44100)
+    return root
+
+
+@pytest.fixture(scope="module")
+def first_run(
+    inputs: Path, tmp_path_factory: pytest.TempPathFactory, tiny_transcriber_path: Path
+) -> tuple[Path, str, str]:
+    out = tmp_path_factory.mktemp("out")
+    capture = tmp_path_factory.mktemp("log")
+    argv = ["transcribe", str(inputs / "demo" / "demo_song.wav"), str(inputs / "bad.wav")]
+    argv += [str(inputs / "silent.wav"), "--out", str(out), "--model", str(tiny_transcriber_path)]
+    import contextlib
+
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        assert main(argv) == 0
+    (capture / "stdout").write_text(stdout.getvalue())
+    return out, stdout.getvalue(), stderr.getvalue()
+
+
+def test_the_demo_song_becomes_gm_drums_on_channel_10(first_run) -> None:
+    out, stdout, _ = first_run
+    assert sorted(p.name for p in out.iterdir()) == ["demo_song.hits.json", "demo_song.mid"]
+    record = load_hits(out / "demo_song.hits.json")  # schema-checked
+    hits = record["hits"]
+    assert len(hits) >= 20 and record["classes"] == list(CLASS_NOTES)
+    assert record["tempo_bpm"] == pytest.approx(110.0, rel=0.05)  # the demo song is 110 bpm
+    assert record["model"]["weights"] == "tiny_transcriber.npz"
+    assert record["model"]["version"] == "tiny-test"
+    assert record["sample_rate"] == 44100 and record["duration_s"] > 20
+
+    midi = pretty_midi.PrettyMIDI(str(out / "demo_song.mid"))
+    assert len(midi.instruments) == 1 and midi.instruments[0].is_drum
+    notes = sorted(midi.instruments[0].notes, key=lambda n: (n.start, n.pitch))
+    assert {n.pitch for n in notes} <= NOTES
+    expected = sorted(
+        (hit["time_s"], CLASS_NOTES[name], round(1 + 126 * hit["strength"]))
+        for hit in hits
+        for name in hit["classes"]
+    )
+    assert len(notes) == len(expected)
+    for note, (time_s, pitch, velocity) in zip(notes, expected, strict=True):
+        assert abs(note.start - time_s) <= 0.001
+        assert note.pitch == pitch and note.velocity == velocity
+        assert 0 < note.end - note.start <= 0.051
+    _, tempi = midi.get_tempo_changes()
+    assert tempi[0] == pytest.approx(record["tempo_bpm"], rel=1e-4)
+    song = mido.MidiFile(str(out / "demo_song.mid"))
+    channels = {m.channel for t in song.tracks for m in t if m.type in ("note_on", "note_off")}
+    assert channels == {9}  # channel 10 counted from 1
+    assert "demo_song.wav: " in stdout and f"{len(hits)} hits" in stdout
+
+
+def test_bad_and_silent_inputs_are_listed_and_the_run_goes_on(first_run) -> None:
+    _, stdout, stderr = first_run
+    assert "skipped" in stderr and "bad.wav: cannot decode audio" in stderr
+    assert "silent.wav: silent (peak below -60 dBFS)" in stderr
+    assert "files transcribed: 1; skipped: 1 cannot decode audio, 1 silent" in stdout
+    assert "Traceback" not in stderr
+
+
+def test_nothing_is_overwritten_and_same_names_get_numbers(
+    inputs: Path, tmp_path: Path, tiny_transcriber_path: Path
+) -> None:
+    song = inputs / "demo" / "demo_song.wav"
+    other = tmp_path / "elsewhere" / "demo_song.wav"
+    other.parent.mkdir()
+    shutil.copy(inputs / "demo" / "drum_loop.wav", other)
+    out = tmp_path / "out"
+    first = transcribe_files([song, other], out_dir=out, model_path=tiny_transcriber_path)
+    assert [f.midi.name for f in first.files] == ["demo_song.mid", "demo_song_2.mid"]
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    second = transcribe_files([song], out_dir=out, model_path=tiny_transcriber_path)
+    assert [(f.midi.name, f.hits_json.name) for f in second.files] == [
+        ("demo_song_3.mid", "demo_song_3.hits.json")
+    ]
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.name in before} == before
+    assert second.files[0].midi.read_bytes() == before["demo_song.mid"]  # deterministic
+
+
+def test_folders_are_searched_and_a_folder_of_only_bad_files_is_an_error(
+    inputs: Path, tmp_path: Path, tiny_transcriber_path: Path, capsys
+) -> None:
+    summary = transcribe_files(
+        [inputs / "demo"], out_dir=tmp_path / "all", model_path=tiny_transcriber_path
+    )
+    names = sorted(Path(f.source).name for f in summary.files)
+    assert names == sorted(["demo_song.wav", "drum_loop.wav", "door_slam.wav",
+                            "metal_clank.wav", "cardboard_tap.wav"])  # fmt: skip
+    for done in summary.files:
+        load_hits(done.hits_json)
+    bad = [str(inputs / "bad.wav"), str(inputs / "silent.wav")]
+    model = ["--model", str(tiny_transcriber_path)]
+    code = main(["transcribe", *bad, "--out", str(tmp_path / "none"), *model])
+    err = capsys.readouterr().err
+    assert code == 2 and "error: no input could be transcribed (2 skipped" in err
+    assert not list((tmp_path / "none").iterdir())
+
+
+def test_missing_weights_and_missing_inputs_are_one_line(
+    inputs: Path, tmp_path: Path, capsys
+) -> None:
+    song = str(inputs / "demo" / "demo_song.wav")
+    code = main(["transcribe", song, "--out", str(tmp_path), "--model", str(tmp_path / "x.npz")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1
+    assert "transcriber weights not found" in err and "x.npz" in err
+    code = main(["transcribe", str(tmp_path / "nope.wav"), "--out", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert (
+        code == 2
+        and err.strip() == f"drumgenx: error: AUDIO {tmp_path / 'nope.wav'}: no such file or folder"
+    )
+
+
+def test_a_broken_hits_file_is_one_line(first_run, tmp_path: Path) -> None:
+    out, _, _ = first_run
+    data = json.loads((out / "demo_song.hits.json").read_text())
+    data["hits"][0]["class_probs"].pop("tom")
+    bad = tmp_path / "bad.hits.json"
+    bad.write_text(json.dumps(data))
+    with pytest.raises(
+        FormatError, match=r"bad.hits.json: not a valid hits file: field 'hits\[0\]"
+    ):
+        load_hits(bad)
+    data = json.loads((out / "demo_song.hits.json").read_text())
+    data["hits"][0], data["hits"][1] = data["hits"][1], data["hits"][0]
+    bad.write_text(json.dumps(data))
+    with pytest.raises(FormatError, match=r"field 'hits\[1\].time_s'"):
+        load_hits(bad)
