@@ -16,6 +16,7 @@ from pathlib import Path
 from drumgenx.core.roles import ROLES  # no heavy imports behind it
 
 EXIT_USER_ERROR = 2
+ONSET_METHODS = ("flux", "learned", "transcribe")
 EXIT_INTERRUPTED = 130
 
 
@@ -72,9 +73,15 @@ def add_preprocess_arguments(
     parser.add_argument("--demucs_repo", help="folder of local Demucs weights (offline use)")
     parser.add_argument(
         "--onset_method",
-        choices=("flux", "learned"),
-        help="hit detector: multi-band spectral flux, or the learned activation trained on "
-        "GMD renders (default: flux)",
+        choices=ONSET_METHODS,
+        help="hit detector: multi-band spectral flux, the learned activation trained on GMD "
+        "renders, or the drum transcriber (on the original audio; records each hit's drum "
+        "class probabilities) (default: flux)",
+    )
+    parser.add_argument(
+        "--transcriber_weights",
+        metavar="WEIGHTS.npz",
+        help="--onset_method transcribe: the transcriber's weights (default: the shipped ones)",
     )
     parser.add_argument("--workers", type=int, default=1, help="files in parallel (default: 1)")
     parser.add_argument(
@@ -120,6 +127,7 @@ def run_preprocess_command(args: argparse.Namespace) -> None:
         load_config(args.config, PreprocessConfig),
         separation={k: v for k, v in separation.items() if v is not None},
         onset_method=args.onset_method,
+        transcriber_weights=args.transcriber_weights,
     )
     if args.print_config:
         print(config_to_yaml(config), end="")
@@ -655,6 +663,7 @@ def run_chain_command(args: argparse.Namespace) -> None:
         swing=args.swing,
         separator=args.separator,
         onset_method=args.onset_method,
+        transcriber_weights=args.transcriber_weights,
         clap_model=args.clap_model,
         workers=args.workers,
     )
@@ -719,7 +728,14 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         choices=("auto", "demucs", "hpss", "none"),
         help="stage 1 drum separation (default: auto, Demucs with the HPSS fallback)",
     )
-    parser.add_argument("--onset_method", choices=("flux", "learned"), help="(default: flux)")
+    parser.add_argument(
+        "--onset_method", choices=ONSET_METHODS, help="as for stage 1 (default: flux)"
+    )
+    parser.add_argument(
+        "--transcriber_weights",
+        metavar="WEIGHTS.npz",
+        help="--onset_method transcribe: the transcriber's weights (default: the shipped ones)",
+    )
     parser.add_argument("--clap_model", help="CLAP checkpoint folder or cached hub name")
     parser.add_argument("--workers", type=int, default=1, help="processes (default: 1)")
     parser.add_argument(

@@ -164,3 +164,28 @@ def test_cli_prints_each_stage_and_the_final_files(audio_dir: Path, first_run, c
     assert f"loop: {first_run.wav}" in out and f"midi: {first_run.midi}" in out
     record = json.loads(Path(out.split("[DONE] ")[1].split("\n")[0]).read_text())
     assert record["params"]["bars"] == 2
+
+
+def test_stage_1_key_follows_the_transcriber_weights(
+    audio_dir: Path, tmp_path: Path, tiny_transcriber_path: Path
+) -> None:
+    """With --onset_method transcribe, new weights at the same path redo stage 1; without
+    it, the weights play no part; missing weights fail before any stage."""
+    from drumgenx.chain.run import _Chain
+
+    weights = tmp_path / "w.npz"
+    shutil.copy(tiny_transcriber_path, weights)
+
+    def key(**params) -> str:
+        return _Chain(audio_dir, tmp_path, ChainParams(**params), None, print).key("preprocess")
+
+    chosen = {"onset_method": "transcribe", "transcriber_weights": str(weights)}
+    first = key(**chosen)
+    assert key(**chosen) == first
+    weights.write_bytes(weights.read_bytes() + b"\0")  # retrained, same file name
+    assert key(**chosen) != first
+    assert key(transcriber_weights=str(weights)) == key()  # flux: weights not used
+    missing = {"onset_method": "transcribe", "transcriber_weights": str(tmp_path / "gone.npz")}
+    with pytest.raises(DrumgenxError, match=r"cannot read transcriber weights .*gone\.npz"):
+        run_chain(audio_dir, out=tmp_path / "out", params=ChainParams(**missing), **QUIET)
+    assert not (tmp_path / "out" / "library_1").exists()

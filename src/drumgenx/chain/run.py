@@ -51,7 +51,8 @@ class ChainParams:
     Defaults: ``bpm`` 120 and ``seed`` 42 as stage 3's examples, ``bars`` 8 (a loop long
     enough for GrooVAE's 2-bar windows to vary), ``mode`` humanize and ``temperature`` 0.5
     as stage 4. ``separator`` / ``onset_method`` / ``clap_model`` None: the stage's own
-    default (Demucs with the HPSS fallback, spectral flux, the cached CLAP checkpoint).
+    default (Demucs with the HPSS fallback, spectral flux, the cached CLAP checkpoint);
+    ``transcriber_weights`` None: the shipped weights (``onset_method`` transcribe only).
     ``workers`` changes speed only, so it is not part of any stage's key.
     """
 
@@ -63,6 +64,7 @@ class ChainParams:
     swing: float = 0.0
     separator: str | None = None
     onset_method: str | None = None
+    transcriber_weights: str | None = None
     clap_model: str | None = None
     workers: int = 1
 
@@ -94,6 +96,10 @@ class ChainParams:
             PreprocessConfig(),
             separation={"method": self.separator} if self.separator else None,
             onset_method=self.onset_method,
+            # only where it is used: a weights path does not change what flux finds
+            transcriber_weights=(
+                self.transcriber_weights if self.onset_method == "transcribe" else None
+            ),
         )
 
 
@@ -356,8 +362,13 @@ class _Chain:
         p = self.params
         before = self.results[STAGES[STAGES.index(stage) - 1]].key if stage != STAGES[0] else None
         if stage == "preprocess":
-            config = asdict(p.preprocess_config())
-            return _key(stage, config, input_listing(self.input_dir))
+            config = p.preprocess_config()
+            parts: list[Any] = [stage, asdict(config), input_listing(self.input_dir)]
+            if config.onsets.method == "transcribe":  # the same path may hold new weights
+                from drumgenx.preprocess.onsets_transcribe import transcriber_identity
+
+                parts.append(transcriber_identity(config.onsets))
+            return _key(*parts)
         if stage == "roles":
             return _key(stage, before, p.clap_model)
         if stage == "skeleton":

@@ -46,6 +46,7 @@ def with_overrides(
     *,
     separation: dict[str, object] | None = None,
     onset_method: str | None = None,
+    transcriber_weights: str | None = None,
 ) -> PreprocessConfig:
     """``config`` with the command-line choices applied (a None or empty value changes
     nothing): shared by ``drumgenx preprocess`` and ``drumgenx run``."""
@@ -53,4 +54,8 @@ def with_overrides(
         config = replace(config, separation=replace(config.separation, **separation))
     if onset_method:
         config = replace(config, onsets=replace(config.onsets, method=onset_method))
+    if transcriber_weights:
+        config = replace(
+            config, onsets=replace(config.onsets, transcriber_weights=str(transcriber_weights))
+        )
     return config

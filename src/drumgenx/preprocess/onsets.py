@@ -150,8 +150,14 @@ class OnsetParams:
     """Resolution of the energy envelope used for backtracking (1 ms)."""
 
     method: str = "flux"
-    """``"flux"`` (this module) or ``"learned"``: a small conv net over the same log
-    filterbank (``onsets_learned``, pure numpy; uses only the backtracking settings here)."""
+    """``"flux"`` (this module), ``"learned"``: a small conv net over the same log
+    filterbank (``onsets_learned``, pure numpy; uses only the backtracking settings here), or
+    ``"transcribe"``: the drum transcriber (``onsets_transcribe``; in stage 1 it listens to
+    the original audio, the starts are backtracked on the stem, and every hit keeps its five
+    class probabilities)."""
+    transcriber_weights: str = ""
+    """``method="transcribe"`` only: the transcriber's weights file (empty: the shipped
+    ``transcribe/weights/transcriber.npz``)."""
 
 
 @dataclass(frozen=True)
@@ -456,8 +462,14 @@ def detect_onsets(y: np.ndarray, *, sr: int, params: OnsetParams = OnsetParams()
         ``strengths`` (0..1), all sorted by time. Silence gives empty arrays.
     """
     if params.method != "flux":
+        if params.method == "transcribe":  # here on y alone; stage 1 passes the mix too
+            from drumgenx.preprocess.onsets_transcribe import detect_onsets_transcribe
+
+            return detect_onsets_transcribe(y, sr=sr, params=params).onsets
         if params.method != "learned":
-            raise ValueError(f"method must be 'flux' or 'learned', got {params.method!r}")
+            raise ValueError(
+                f"method must be 'flux', 'learned' or 'transcribe', got {params.method!r}"
+            )
         from drumgenx.preprocess.onsets_learned import detect_onsets_learned  # no import cycle
 
         return detect_onsets_learned(y, sr=sr, params=params)

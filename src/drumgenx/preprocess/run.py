@@ -27,7 +27,7 @@ import shutil
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -51,6 +51,7 @@ from drumgenx.preprocess.dedup import find_duplicates, mfcc_fingerprints
 from drumgenx.preprocess.onsets import Onsets, detect_onsets
 from drumgenx.preprocess.separation import DrumSeparator, make_separator
 from drumgenx.preprocess.slicing import Slice, peak_normalize, slice_hits
+from drumgenx.transcribe.model import CLASSES
 
 SAMPLE_PATTERN = re.compile(r"^dummy_(\d{5,})\.wav$")
 Progress = Callable[[int, int, str], None]  # (files done, files in all, current file)
@@ -67,6 +68,8 @@ class FileReport:
     duration_s: float = 0.0
     hits: int = 0
     separator: str | None = None  # which separator made the stem the slices come from
+    # every hit detected in the file: {time_s, strength, class_probs (transcribe only)}
+    hit_list: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -92,6 +95,8 @@ class StagedSlice:
     start_s: float
     end_s: float
     onset_strength: float
+    onset_s: float | None = None  # its hit's detected onset (None: sound before the first)
+    class_probs: tuple[float, ...] | None = None  # the transcriber's, in CLASSES order
 
 
 @dataclass
@@ -139,19 +144,20 @@ def process_file(
         report = FileReport(source, sha256, "processed", duration_s=total_s)
         slices: list[Slice] = []
         fingerprints: list[np.ndarray] = []
-        sr, silent = 0, True
+        stem_sr, silent = 0, True
         for offset_s, last, y, sr in blocks:
             if not len(y):  # a header that promised more frames than the file holds
                 break
             if float(np.max(np.abs(y))) <= 10 ** (config.silence_dbfs / 20):
                 continue
             silent = False
-            drums, sr = separator(y, sr)
+            drums, stem_sr = separator(y, sr)
             report.separator = separator.name
-            block_slices, hits = _slice_block(
-                drums, sr, offset_s=offset_s, last=last, config=config
+            block_slices, hits, hit_list = _slice_block(
+                drums, stem_sr, offset_s=offset_s, last=last, config=config, mix=(y, sr)
             )
             report.hits += hits
+            report.hit_list += hit_list
             slices += block_slices
             fingerprints.append(
                 mfcc_fingerprints([s.audio for s in block_slices], sr=sr, params=config.dedup)
@@ -163,7 +169,7 @@ def process_file(
         report.status = "skipped"
         report.reason = f"silent (peak below {config.silence_dbfs:g} dBFS)"
         return FileResult(report)
-    return FileResult(report, sr=sr, slices=slices, fingerprints=np.concatenate(fingerprints))
+    return FileResult(report, sr=stem_sr, slices=slices, fingerprints=np.concatenate(fingerprints))
 
 
 BLOCK_CONTEXT_S = 1.0
@@ -197,29 +203,71 @@ MIN_BLOCK_S = 0.1  # a block this short at a file's end holds no hit worth slici
 
 
 def _slice_block(
-    drums: np.ndarray, sr: int, *, offset_s: float, last: bool, config: PreprocessConfig
-) -> tuple[list[Slice], int]:
-    """The slices of one block's drum stem, timed in the file, and its hit count.
+    drums: np.ndarray,
+    sr: int,
+    *,
+    offset_s: float,
+    last: bool,
+    config: PreprocessConfig,
+    mix: tuple[np.ndarray, int] | None = None,
+) -> tuple[list[Slice], int, list[dict]]:
+    """The slices of one block's drum stem, timed in the file, its hit count and its hits.
 
     A block keeps its own hits only: those in its context belong to the block before, those
-    in its overhang to the block after.
+    in its overhang to the block after. ``mix`` is the block's original audio and rate: the
+    transcriber (``onsets.method == "transcribe"``) listens to it, not to the stem. Each
+    slice carries its hit's onset (and class probabilities, from the transcriber); the hit
+    list holds every detected hit the block owns, sliced or not.
     """
     mono = downmix(drums)
-    onsets = detect_onsets(mono, sr=sr, params=config.onsets)
+    probs = None
+    if config.onsets.method == "transcribe":
+        from drumgenx.preprocess.onsets_transcribe import detect_onsets_transcribe
+
+        y_mix, mix_sr = mix if mix is not None else (drums, sr)
+        found = detect_onsets_transcribe(
+            downmix(y_mix), sr=mix_sr, stem=mono, stem_sr=sr, params=config.onsets
+        )
+        onsets, probs = found.onsets, found.class_probs
+    else:
+        onsets = detect_onsets(mono, sr=sr, params=config.onsets)
     if offset_s == 0.0:
         starts, strengths = with_lead_in(mono, sr=sr, onsets=onsets, config=config)
         first = 0.0
     else:
         starts, strengths = onsets.starts, onsets.strengths
         first = BLOCK_CONTEXT_S
+    lead = len(starts) - len(onsets.starts)  # 1 when sound before the first onset leads
     own = (starts >= first) & ((starts < first + config.block_s) | last)
+    hit_of = np.flatnonzero(own) - lead  # each own start's onset (-1: the lead-in)
     starts, strengths = starts[own], strengths[own]
     pieces = slice_hits(drums, sr=sr, starts=starts, strengths=strengths, params=config.slicing)
-    if offset_s:
-        pieces = [
-            replace(p, start_s=p.start_s + offset_s, end_s=p.end_s + offset_s) for p in pieces
-        ]
-    return pieces, len(starts)
+    out = []
+    for piece in pieces:
+        k = int(hit_of[piece.hit_index])
+        out.append(
+            replace(
+                piece,
+                start_s=piece.start_s + offset_s,
+                end_s=piece.end_s + offset_s,
+                onset_s=None if k < 0 else float(onsets.times[k]) + offset_s,
+                class_probs=None if k < 0 or probs is None else tuple(map(float, probs[k])),
+            )
+        )
+    hit_list = [
+        {
+            "time_s": round(float(onsets.times[k]) + offset_s, 6),
+            "strength": round(float(onsets.strengths[k]), 6),
+            **({} if probs is None else {"class_probs": class_probs_json(probs[k])}),
+        }
+        for k in hit_of[hit_of >= 0].tolist()
+    ]
+    return out, len(starts), hit_list
+
+
+def class_probs_json(probs: Sequence[float]) -> dict[str, float]:
+    """The manifest's ``class_probs`` object: each class name with its probability."""
+    return {name: round(float(p), 6) for name, p in zip(CLASSES, probs, strict=True)}
 
 
 def with_lead_in(
@@ -300,6 +348,8 @@ def _process_and_stage(job: tuple[str, str]) -> Staged:
                     piece.start_s,
                     piece.end_s,
                     piece.onset_strength,
+                    piece.onset_s,
+                    piece.class_probs,
                 )
             )
     notices: list[str] = _worker["notices"]  # type: ignore[assignment]
@@ -417,6 +467,10 @@ def run_preprocess(
         raise DrumgenxError(f"--dataset_root {dataset_root}: no such folder")
     if workers < 1:
         raise DrumgenxError(f"--workers must be at least 1, got {workers}")
+    if config.onsets.method == "transcribe":  # missing weights: one line, before any work
+        from drumgenx.preprocess.onsets_transcribe import load_transcriber
+
+        load_transcriber(config.onsets)
     try:
         output_root.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -564,12 +618,24 @@ def _deduplicate(
             "start_s": round(piece.start_s, 6),
             "end_s": round(piece.end_s, 6),
             "similarity": round(float(everything[rep] @ everything[n_old + i]), 6),
+            **_hit_fields(piece),
         }
         if rep < n_old:
             by_existing.append({"sample_id": library_ids[rep], **hit})
         else:
             absorbed.setdefault(rep - n_old, []).append(hit)
     return kept, absorbed, by_existing
+
+
+def _hit_fields(piece: StagedSlice) -> dict[str, object]:
+    """A slice's hit in the manifest: ``onset_s`` (null for sound before the first onset)
+    and, when the transcriber found it, ``class_probs``."""
+    fields: dict[str, object] = {
+        "onset_s": None if piece.onset_s is None else round(piece.onset_s, 6)
+    }
+    if piece.class_probs is not None:
+        fields["class_probs"] = class_probs_json(piece.class_probs)
+    return fields
 
 
 def _write_manifest(
@@ -595,6 +661,7 @@ def _write_manifest(
             "start_s": round(piece.start_s, 6),
             "end_s": round(piece.end_s, 6),
             "onset_strength": round(piece.onset_strength, 6),
+            **_hit_fields(piece),
             "absorbed": absorbed,
         }
         for piece, path, absorbed in samples

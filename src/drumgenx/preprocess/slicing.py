@@ -90,12 +90,22 @@ class Slice:
     onset_strength : float
         The detector's strength of this hit, passed through (de-duplication keeps the
         strongest of several copies).
+    hit_index : int
+        Which hit of the ``starts`` given to :func:`slice_hits` this slice is (-1: unknown).
+    onset_s : float or None
+        The detected onset of its hit in the source (s), when the caller records it (None
+        for sound before the first onset, which has no detected hit).
+    class_probs : tuple of float or None
+        The transcriber's five class probabilities of its hit, when it found the hit.
     """
 
     audio: np.ndarray
     start_s: float
     end_s: float
     onset_strength: float
+    hit_index: int = -1
+    onset_s: float | None = None
+    class_probs: tuple[float, ...] | None = None
 
 
 def _raised_cosine(n: int) -> np.ndarray:
@@ -190,8 +200,8 @@ def slice_hits(
     ends = np.minimum(np.append(begins[1:], n_frames), begins + max_len)
 
     slices: list[Slice] = []
-    for attack, begin, end, strength in zip(
-        attacks.tolist(), begins.tolist(), ends.tolist(), weights.tolist(), strict=True
+    for index, (attack, begin, end, strength) in enumerate(
+        zip(attacks.tolist(), begins.tolist(), ends.tolist(), weights.tolist(), strict=True)
     ):
         if end - begin < max(min_len, 1):
             continue  # too short even before the trim
@@ -223,6 +233,7 @@ def slice_hits(
                 start_s=begin / sr,
                 end_s=(begin + length) / sr,
                 onset_strength=strength,
+                hit_index=index,
             )
         )
     return slices
