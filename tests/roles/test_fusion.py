@@ -43,3 +43,42 @@ def test_missing_sources_and_bad_settings() -> None:
     assert np.allclose(fused, UNIFORM) and weights["rule"] == 1.0
     with pytest.raises(ValueError):
         fuse(p_rule=UNIFORM, p_clap=None, p_model=None, alpha=1.5, model_weight=0)
+
+
+def test_class_probs_map_to_roles() -> None:
+    from drumgenx.core.roles import ROLES
+    from drumgenx.roles.fusion import TEXTURE_FLOOR, class_probs_to_roles
+
+    kick = class_probs_to_roles(
+        {"kick": 0.95, "snare": 0.05, "hihat": 0.05, "tom": 0.1, "cymbal": 0.05}
+    )
+    assert kick.sum() == pytest.approx(1.0) and ROLES[int(kick.argmax())] == "CORE"
+    assert kick[ROLES.index("FILL")] == pytest.approx(
+        0.1 / (0.95 + 0.05 + 0.05 + 0.1 + TEXTURE_FLOOR)
+    )
+    crash = class_probs_to_roles(
+        {"kick": 0.0, "snare": 0.0, "hihat": 0.3, "tom": 0.2, "cymbal": 0.9}
+    )
+    assert ROLES[int(crash.argmax())] == "FILL"  # the larger of tom and cymbal, not their sum
+    assert crash[ROLES.index("FILL")] == pytest.approx(0.9 / (0.3 + 0.9 + TEXTURE_FLOOR))
+    alike = class_probs_to_roles(dict.fromkeys(("kick", "snare", "hihat", "tom", "cymbal"), 0.3))
+    assert confidence(alike) < 0.1 and alike[ROLES.index("TEXTURE")] > 0
+    assert class_probs_to_roles(dict.fromkeys(("kick", "tom"), 0.0)) is None
+
+
+def test_the_hits_source_is_a_fourth_source_only_when_given() -> None:
+    p_rule = np.array([0.6, 0.1, 0.1, 0.1, 0.1])
+    base, weights = fuse(p_rule=p_rule, p_clap=None, p_model=CERTAIN, alpha=0.9, model_weight=2)
+    same, same_weights = fuse(
+        p_rule=p_rule, p_clap=None, p_model=CERTAIN, alpha=0.9, model_weight=2, hits_weight=3
+    )
+    assert np.array_equal(base, same) and weights == same_weights and "hits" not in weights
+    fill = np.array([0, 0, 0, 1.0, 0])
+    fused, weights = fuse(
+        p_rule=p_rule, p_clap=None, p_model=CERTAIN, alpha=0.9, model_weight=2,
+        p_hits=fill, hits_weight=3,
+    )  # fmt: skip
+    assert weights["hits"] == pytest.approx(3 / (0.9 * (1 + confidence(p_rule)) / 2 + 2 + 3))
+    assert fused[3] == pytest.approx(weights["hits"] + 0.1 * weights["rule"])
+    with pytest.raises(ValueError):
+        fuse(p_rule=p_rule, p_clap=None, p_model=None, alpha=0.9, model_weight=1, hits_weight=-1)

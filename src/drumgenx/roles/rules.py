@@ -279,10 +279,16 @@ class FusionConfig:
         Base weight of the learned scorer in the fusion (2.0: the best fused accuracy of
         ``bench/bench_roles.py``'s leave-one-kit-out sweep 0.5-8; the learned scorer is the
         most accurate source on kits it never saw, so it outweighs the rules' 0.9).
+    transcriber_weight : float
+        Base weight of the drum classes stage 1's transcriber gave the sample's hit (the
+        manifest's ``class_probs``, with ``--onset_method transcribe``; mapped to roles by
+        :func:`drumgenx.roles.fusion.class_probs_to_roles`). 3.0 is a first value, to be
+        chosen on held-out kits (``bench/bench_transcriber.py``).
     """
 
     alpha: float = 0.9
     model_weight: float = 2.0
+    transcriber_weight: float = 3.0  # to be chosen on held-out kits: bench/bench_transcriber.py
 
 
 @dataclass(frozen=True)
@@ -356,8 +362,10 @@ def _problems(config: RoleConfig) -> list[str]:
         value = getattr(config.fusion, key)
         if not 0.0 <= value <= 1.0:
             out.append(f"fusion.{key}: must be within 0..1, got {value}")
-    if config.fusion.model_weight < 0:
-        out.append(f"fusion.model_weight: must be >= 0, got {config.fusion.model_weight}")
+    for key in ("model_weight", "transcriber_weight"):
+        value = getattr(config.fusion, key)
+        if not value >= 0:
+            out.append(f"fusion.{key}: must be >= 0, got {value}")
     return out
 
 

@@ -4,12 +4,17 @@ Per file (:func:`analyse_file`, mapped over ``workers`` processes): 11 DSP featu
 learned scorer's input, both cached by content hash. Then rule probabilities per file, the
 learned scorer's in one batch, CLAP (batched) when its weights load offline; then the fusion
 (`roles.fusion`), the guards on the fused result, and the pools, each sorted by confidence.
+
+Stage 1's manifests in the input folder (``manifest_N.json``) are read for one thing: a
+one-shot whose entry carries the transcriber's ``class_probs`` (``--onset_method
+transcribe``) gets them as a fourth fusion source (`manifest_class_probs`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import random
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -25,14 +30,14 @@ from drumgenx.core.audio import (
     read_audio,
     resample,
 )
-from drumgenx.core.errors import DrumgenxError
-from drumgenx.core.formats import dump_json
+from drumgenx.core.errors import DrumgenxError, FormatError
+from drumgenx.core.formats import dump_json, read_json
 from drumgenx.core.parallel import map_in_processes
 from drumgenx.core.records import PoolItem, Pools
 from drumgenx.core.roles import ROLES
 from drumgenx.core.versioning import write_versioned
 from drumgenx.roles.features import FeatureCache, extract_features
-from drumgenx.roles.fusion import fuse
+from drumgenx.roles.fusion import class_probs_to_roles, fuse
 from drumgenx.roles.rules import RoleConfig, apply_guards, load_role_config, rule_probabilities
 
 if TYPE_CHECKING:
@@ -54,6 +59,7 @@ class SampleScore:
     p_clap: np.ndarray | None = None
     weights: dict[str, float] = field(default_factory=dict)
     p_fused: np.ndarray | None = None
+    p_hits: np.ndarray | None = None  # the transcriber's classes as roles, when known
 
     @property
     def role(self) -> str:
@@ -71,6 +77,7 @@ class SampleScore:
                 else {r: round(float(v), 6) for r, v in zip(ROLES, p, strict=True)}
             )
 
+        hits = {} if self.p_hits is None else {"p_hits": probs(self.p_hits)}
         return {
             "sample_id": self.sample_id,
             "filepath": self.filepath,
@@ -78,6 +85,7 @@ class SampleScore:
             "p_rule": probs(self.p_rule),
             "p_clap": probs(self.p_clap),
             "p_model": probs(self.p_model),
+            **hits,
             "weights": {k: round(v, 6) for k, v in self.weights.items()},
             "p_fused": probs(self.p_fused),
             "guard_actions": self.guard_actions,
@@ -261,6 +269,7 @@ def run_roles(
         except (OSError, ValueError) as exc:
             raise DrumgenxError(f"learned role scorer: {exc}") from None
 
+    class_probs = manifest_class_probs(input_dir, notify=notify)
     cache = FeatureCache(
         out_dir / ".drumgenx-cache", params=config.features, tag=f"learned{LEARNED_VERSION}"
     )
@@ -275,7 +284,10 @@ def run_roles(
             features, learned_input = result
             sample_id = path.relative_to(input_dir).with_suffix("").as_posix()
             p_rule = rule_probabilities(features, config)
-            scores.append(SampleScore(sample_id, str(path), features, p_rule, None))
+            score = SampleScore(sample_id, str(path), features, p_rule, None)
+            if class_probs and (hit := class_probs.get(path.resolve())) is not None:
+                score.p_hits = class_probs_to_roles(hit)
+            scores.append(score)
             learned_inputs.append(learned_input)
         if progress:
             progress(done, len(files), str(path))
@@ -292,6 +304,8 @@ def run_roles(
             p_model=score.p_model,
             alpha=alpha,
             model_weight=fusion.model_weight,
+            p_hits=score.p_hits,
+            hits_weight=fusion.transcriber_weight,
         )
         score.p_fused, score.guard_actions = apply_guards(score.features, fused, config)
 
@@ -319,6 +333,41 @@ def run_roles(
         },
     )
     return RolesRun(version, paths["pools"], paths["per_sample"], scores, skipped, clap_name)
+
+
+MANIFEST_NAME = re.compile(r"^manifest_\d+\.json$")
+
+
+def manifest_class_probs(
+    input_dir: Path, *, notify: Callable[[str], None] = print
+) -> dict[Path, dict[str, float]]:
+    """The transcriber's ``class_probs`` of every one-shot a stage-1 manifest under
+    ``input_dir`` names, by the one-shot's resolved path.
+
+    Only manifests that mention ``class_probs`` are parsed and checked (a flux run's, the
+    default, costs one read). A manifest off its schema is left out with a notice: it only
+    adds a fusion source, so the run goes on without it.
+    """
+    out: dict[Path, dict[str, float]] = {}
+    for manifest in sorted(input_dir.rglob("manifest_*.json")):
+        if not MANIFEST_NAME.match(manifest.name):
+            continue
+        try:
+            if '"class_probs"' not in manifest.read_text(encoding="utf-8", errors="replace"):
+                continue
+            data = read_json(manifest, "manifest")
+        except OSError as exc:
+            notify(
+                f"{manifest}: cannot read ({exc.strerror}); its class probabilities are not used"
+            )
+            continue
+        except FormatError as exc:
+            notify(f"{exc}; its class probabilities are not used")
+            continue
+        for sample in data["samples"]:
+            if "class_probs" in sample:
+                out[(manifest.parent / sample["file"]).resolve()] = sample["class_probs"]
+    return out
 
 
 def _add_model_scores(scores: list[SampleScore], inputs: list[np.ndarray | None]) -> None:
