@@ -7,6 +7,6 @@ timgm6mb-soundfont hydrogen-drumkits hydrogen-data``) and the Groove MIDI Datase
 
 Modules: :mod:`.gmd` (performances, drum notes, the 5 classes), :mod:`.kits` (drum kits,
 one-shots, sample-exact rendering), :mod:`.accompaniment` (composed non-drum parts rendered with
-FluidSynth), :mod:`.augment` (mix augmentations) and :mod:`.corpus` (items, files, manifest and
-the ``python -m drumgenx.training.corpus`` CLI).
+FluidSynth), :mod:`.augment` (mix augmentations), :mod:`.corpus` (items, files, manifest and
+the ``python -m drumgenx.training.corpus`` CLI) and :mod:`.transcriber` (the trainer).
 """
