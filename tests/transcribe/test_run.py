@@ -25,10 +25,13 @@ NOTES = set(CLASS_NOTES.values())
 
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo audio, a text file named .wav and a silent WAV."""
+    """The demo audio, a text file named .wav, an empty file, a WAV cut short, a silent WAV."""
     root = tmp_path_factory.mktemp("in")
     build_demo(root / "demo", seed=0)
     (root / "bad.wav").write_text("this is not audio")
+    (root / "empty.wav").write_bytes(b"")
+    loop = (root / "demo" / "drum_loop.wav").read_bytes()
+    (root / "cut.wav").write_bytes(loop[: len(loop) // 2])
     soundfile.write(str(root / "silent.wav"), np.zeros(44100, np.float32), 44100)
     return root
 
@@ -39,8 +42,9 @@ def first_run(
 ) -> tuple[Path, str, str]:
     out = tmp_path_factory.mktemp("out")
     capture = tmp_path_factory.mktemp("log")
-    argv = ["transcribe", str(inputs / "demo" / "demo_song.wav"), str(inputs / "bad.wav")]
-    argv += [str(inputs / "silent.wav"), "--out", str(out), "--model", str(tiny_transcriber_path)]
+    argv = ["transcribe", str(inputs / "demo" / "demo_song.wav")]
+    argv += [str(inputs / name) for name in ("bad.wav", "empty.wav", "cut.wav", "silent.wav")]
+    argv += ["--out", str(out), "--model", str(tiny_transcriber_path)]
     import contextlib
 
     stdout, stderr = io.StringIO(), io.StringIO()
@@ -86,8 +90,11 @@ def test_the_demo_song_becomes_gm_drums_on_channel_10(first_run) -> None:
 def test_bad_and_silent_inputs_are_listed_and_the_run_goes_on(first_run) -> None:
     _, stdout, stderr = first_run
     assert "skipped" in stderr and "bad.wav: cannot decode audio" in stderr
+    assert "empty.wav: cannot decode audio" in stderr
+    assert "cut.wav: truncated: the header promises" in stderr
     assert "silent.wav: silent (peak below -60 dBFS)" in stderr
-    assert "files transcribed: 1; skipped: 1 cannot decode audio, 1 silent" in stdout
+    assert "files transcribed: 1; skipped: 2 cannot decode audio, 1 truncated" in stdout
+    assert stdout.rstrip().splitlines()[1].endswith(", 1 silent")
     assert "Traceback" not in stderr
 
 
