@@ -1,0 +1,324 @@
+"""The drum transcriber against the onset detectors a user would pick instead, on held-out
+kits and accompaniment, drums alone and in mixes; then roles of the slices stage 1 cuts.
+
+Usage (by hand, never by CI; set-up: ``bash bench/setup_bench_venv.sh``, which installs the
+SoundFonts, FluidSynth, the Debian kits and the peers' venv)::
+
+    .venv-bench/bin/python bench/bench_transcriber.py [--n 40] [--duration 30] [--seed 0]
+        [--conditions drums mix-6 mix0 mix+6] [--no-madmom] [--roles] [--weights FILE]
+
+Audio (``drumgenx.training.corpus.render_item``, no augmentation): the first ``duration`` s of
+``n`` Groove MIDI Dataset *test* beats (seeded choice; the test split is never trained or
+tuned on) rendered sample-exactly through the *frozen test* kits (``training.kits``: the 8
+kits of TimGM6mb, Debian's BJA_Pacific and TR808EmulationKit; no model saw them, no choice
+was made on them), dealt round-robin; for mixes, under accompaniment composed at the beat's
+tempo and rendered through TimGM6mb's melodic programs (never used in training), at a drum-to-
+rest RMS ratio of -6, 0 or +6 dB. Reference onsets: every sounding note's start, merged where
+one falls within 30 ms of the previous kept one (flams are one onset; madmom's
+``combine=0.03``).
+
+Detectors, same audio, same run, one thread pinned to one core: the transcriber
+(``transcribe_audio``), drumgenx ``flux`` and ``learned`` on the audio as given, ``flux``
+after HPSS (what stage 1 did with its defaults before the transcriber, when Demucs weights
+are absent), madmom's CNN onset detector (its CLI settings) and ``librosa.onset.onset_detect``
+(defaults). Scores: ``mir_eval.onset.f_measure`` at 50 and 20 ms, counts pooled over files.
+Per class (transcriber only): the hits transcribed as that class against that class's notes.
+
+``--roles``: the 0 dB mixes are written as WAV files and run through ``drumgenx preprocess``
+(separator ``auto`` = HPSS here) with ``--onset_method flux`` and with ``transcribe``, then
+``drumgenx roles`` (all files, no CLAP). Each slice is labelled by the notes starting within
+-20/+30 ms of its start (the loudest one; classes map to roles kick->CORE, snare->ACCENT,
+hi-hat/ride->MOTION, tom/crash->FILL); slices with no note there are counted apart.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import _onecore  # first: one thread per pool, before numpy loads
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent / "src"))  # the bench venv need not install drumgenx
+
+from bench_onsets import import_madmom
+
+from drumgenx.transcribe.model import CLASSES
+
+SR = 44100
+WINDOWS = (0.05, 0.02)
+GMD_DIR = (HERE.parent.parent / "shared" / "data" / "gmd").resolve()
+CACHE_DIR = HERE.parent / ".bench-cache" / "oneshots"
+CONDITIONS = {"drums": None, "mix-6": -6.0, "mix0": 0.0, "mix+6": 6.0}
+ROLE_OF_CLASS = {
+    "kick": "CORE",
+    "snare": "ACCENT",
+    "hihat": "MOTION",
+    "tom": "FILL",
+    "cymbal": "FILL",
+}
+GOAL = {"drums": (0.97, 0.93), "mix0": (0.90, 0.85)}
+ADTOF_MDB_F = 0.887  # ADTOF (Zehren et al. 2023), MDB-Drums, 5 classes: other data
+
+
+def merge(times: np.ndarray, window: float = 0.03) -> np.ndarray:
+    kept: list[float] = []
+    for t in np.sort(np.asarray(times, dtype=float)):
+        if not kept or t - kept[-1] > window:
+            kept.append(float(t))
+    return np.asarray(kept)
+
+
+def render(n: int, duration: float, seed: int):
+    """``[(name, kit_id, labels, {condition: audio})]`` for ``n`` GMD test beats."""
+    from drumgenx.training import kits as kitlib
+    from drumgenx.training.corpus import SilentExcerpt, render_item
+    from drumgenx.training.gmd import load_performances
+
+    perfs = [p for p in load_performances(GMD_DIR, "test") if p.beat_type == "beat"]
+    order = np.random.default_rng(seed).permutation(len(perfs))
+    frozen = kitlib.frozen_kits()
+    out = []
+    for i in order:
+        if len(out) == n:
+            break
+        perf, kit = perfs[i], frozen[len(out) % len(frozen)]
+        audio, labels = {}, None
+        try:
+            for cond, ratio in CONDITIONS.items():
+                item = render_item(
+                    perf,
+                    kit=kit,
+                    accompaniment_font=None if ratio is None else "TimGM6mb",
+                    start_s=0.0,
+                    duration_s=min(duration, perf.duration_s),
+                    drum_to_rest_db=ratio,
+                    seed=seed * 100_003 + int(i),
+                    cache_dir=CACHE_DIR,
+                    augment=False,
+                )
+                audio[cond] = item.mix
+                labels = item.labels
+        except SilentExcerpt:
+            continue
+        out.append((perf.gmd_id.replace("/", "_"), kit.kit_id, labels, audio))
+    return out
+
+
+def build_detectors(use_madmom: bool, weights: str | None):
+    from drumgenx.preprocess.onsets import OnsetParams, detect_onsets
+    from drumgenx.preprocess.separation import SeparationParams, make_separator
+    from drumgenx.transcribe.detect import transcribe_audio
+    from drumgenx.transcribe.model import load_model
+
+    model = load_model(weights)
+    notes = [f"transcriber: {weights or 'shipped weights'}, {model.n_params} parameters"]
+    hpss = make_separator(SeparationParams(method="hpss"))
+    flux, learned = OnsetParams(), OnsetParams(method="learned")
+    dets = {
+        "drumgenx transcriber": lambda y: transcribe_audio(y, sr=SR, model=model),
+        "drumgenx flux": lambda y: detect_onsets(y, sr=SR, params=flux).times,
+        "drumgenx learned": lambda y: detect_onsets(y, sr=SR, params=learned).times,
+        "drumgenx flux after HPSS": lambda y: (
+            detect_onsets(hpss(y[:, None], SR)[0][:, 0], sr=SR, params=flux).times
+        ),
+    }
+    try:
+        import librosa
+
+        dets["librosa onset_detect"] = lambda y: librosa.onset.onset_detect(
+            y=y, sr=SR, units="time"
+        )
+    except ImportError as exc:
+        notes.append(f"librosa skipped: {exc}")
+    if use_madmom:
+        madmom, why = import_madmom()
+        if madmom is None:
+            notes.append(f"madmom skipped: {why}")
+        else:
+            from madmom.audio.signal import Signal
+            from madmom.features.onsets import CNNOnsetProcessor, OnsetPeakPickingProcessor
+
+            cnn = CNNOnsetProcessor()
+            pick = OnsetPeakPickingProcessor(
+                threshold=0.54, smooth=0.05, pre_max=0.01, post_max=0.01, fps=100
+            )
+
+            def madmom_cnn(y: np.ndarray) -> np.ndarray:
+                pcm = np.clip(np.round(y * 32767.0), -32768, 32767).astype(np.int16)
+                return pick(cnn(Signal(pcm, sample_rate=SR, num_channels=1)))
+
+            dets["madmom CNN"] = madmom_cnn
+    return dets, notes
+
+
+def f_counts(ref: np.ndarray, est: np.ndarray, window: float) -> tuple[int, int, int]:
+    import mir_eval
+
+    if len(ref) == 0 or len(est) == 0:
+        return 0, len(est), len(ref)
+    return len(mir_eval.util.match_events(ref, np.sort(est), window)), len(est), len(ref)
+
+
+def prf(counts) -> tuple[float, float, float]:
+    tp, ne, nr = counts
+    p, r = (tp / ne if ne else 0.0), (tp / nr if nr else 0.0)
+    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+
+
+def onset_table(data, cond: str, dets) -> dict[str, dict]:
+    results = {}
+    for name, det in dets.items():
+        det(data[0][3][cond][: SR * 3])  # warm-up: numba, model loading
+        counts = {w: np.zeros(3, dtype=np.int64) for w in WINDOWS}
+        per_class = {c: np.zeros(3, dtype=np.int64) for c in CLASSES}
+        seconds = audio_s = 0.0
+        for _, _, labels, audio in data:
+            y = audio[cond]
+            t0 = time.perf_counter()
+            out = det(y)
+            seconds += time.perf_counter() - t0
+            audio_s += len(y) / SR
+            times = out.times if hasattr(out, "times") else np.asarray(out, dtype=float)
+            ref = merge(np.array([lab.time_s for lab in labels]))
+            for w in WINDOWS:
+                counts[w] += f_counts(ref, times, w)
+            if hasattr(out, "classes"):
+                for c, cname in enumerate(CLASSES):
+                    ref_c = merge(np.array([lab.time_s for lab in labels if lab.drum_class == c]))
+                    per_class[cname] += f_counts(ref_c, out.times[out.classes[:, c]], 0.05)
+        results[name] = {
+            "f": {w: prf(counts[w]) for w in WINDOWS},
+            "rtf": audio_s / seconds,
+            "per_class": {c: prf(v) for c, v in per_class.items()}
+            if hasattr(out, "classes")
+            else None,
+        }
+    return results
+
+
+def print_onsets(cond: str, data, results) -> None:
+    n_ref = sum(len(merge(np.array([lab.time_s for lab in labels]))) for _, _, labels, _ in data)
+    audio_s = sum(len(a[cond]) for *_, a in data) / SR
+    print(f"\n## {cond}: {audio_s:.0f} s of audio, {n_ref} reference onsets\n")
+    print("| detector | P@50 | R@50 | F1@50 | P@20 | R@20 | F1@20 | speed (x real time, 1 core) |")
+    print("|---|---|---|---|---|---|---|---|")
+    for name, r in results.items():
+        (p5, r5, f5), (p2, r2, f2) = r["f"][0.05], r["f"][0.02]
+        print(
+            f"| {name} | {p5:.3f} | {r5:.3f} | **{f5:.3f}** | {p2:.3f} | {r2:.3f} "
+            f"| **{f2:.3f}** | {r['rtf']:.0f}x |"
+        )
+    for r in results.values():
+        if r["per_class"]:
+            cells = " | ".join(f"{r['per_class'][c][2]:.3f}" for c in CLASSES)
+            header = " | ".join(CLASSES)
+            print(f"\nTranscriber per class, F1@50: | {header} |\n|{'---|' * 5}\n| {cells} |")
+            mean = np.mean([r["per_class"][c][2] for c in CLASSES])
+            print(
+                f"(mean {mean:.3f}; ADTOF's published F {ADTOF_MDB_F} is on MDB-Drums, other data)"
+            )
+
+
+def roles_check(data, weights: str | None) -> None:
+    import soundfile as sf
+
+    from drumgenx.core.formats import read_json
+    from drumgenx.preprocess.config import PreprocessConfig, with_overrides
+    from drumgenx.preprocess.run import run_preprocess
+    from drumgenx.roles.run import run_roles
+
+    with tempfile.TemporaryDirectory(prefix="bench-roles-") as tmp:
+        tmp = Path(tmp)
+        (tmp / "songs").mkdir()
+        truth = {}
+        for name, _, labels, audio in data:
+            sf.write(tmp / "songs" / f"{name}.wav", audio["mix0"], SR, subtype="PCM_16")
+            truth[f"{name}.wav"] = labels
+        print("\n## Roles of slices cut from the 0 dB mixes (stage 1 -> stage 2, HPSS, no CLAP)\n")
+        roles = ("CORE", "ACCENT", "MOTION", "FILL", "TEXTURE")
+        for method in ("flux", "transcribe"):
+            config = with_overrides(PreprocessConfig(), onset_method=method)
+            if method == "transcribe" and weights:
+                from dataclasses import replace
+
+                config = replace(config, onsets=replace(config.onsets, transcriber_weights=weights))
+            lib = tmp / f"lib_{method}"
+            run_preprocess(
+                dataset_root=tmp / "songs", output_root=lib, config=config, notify=lambda m: None
+            )
+            result = run_roles(
+                input_dir=lib, out_dir=tmp / f"roles_{method}", limit=0, notify=lambda m: None
+            )
+            manifest = read_json(sorted(lib.glob("manifest_*.json"))[-1], "manifest")
+            start_of = {
+                s["sample_id"]: (Path(s["source"]).name, s["start_s"]) for s in manifest["samples"]
+            }
+            confusion = np.zeros((5, 5), dtype=np.int64)
+            unlabelled = 0
+            for score in result.scores:
+                src, start = start_of[Path(score.filepath).stem]
+                near = [lab for lab in truth[src] if -0.02 <= lab.time_s - start <= 0.03]
+                if not near:
+                    unlabelled += 1
+                    continue
+                true_role = ROLE_OF_CLASS[
+                    CLASSES[max(near, key=lambda lab: lab.velocity).drum_class]
+                ]
+                confusion[roles.index(true_role), roles.index(score.role)] += 1
+            acc = np.trace(confusion) / max(1, confusion.sum())
+            print(
+                f"**{method}**: {confusion.sum()} slices labelled, {unlabelled} with no note "
+                f"within -20/+30 ms; accuracy **{acc:.1%}**\n"
+            )
+            print("| true \\ given | " + " | ".join(roles) + " |\n|---|" + "---|" * 5)
+            for i, r in enumerate(roles[:4]):
+                print(f"| {r} | " + " | ".join(str(v) for v in confusion[i]) + " |")
+            print()
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--n", type=int, default=40)
+    ap.add_argument("--duration", type=float, default=30.0)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--conditions", nargs="+", default=list(CONDITIONS), choices=list(CONDITIONS))
+    ap.add_argument("--no-madmom", action="store_true")
+    ap.add_argument(
+        "--roles", action="store_true", help="also run stages 1 and 2 on the 0 dB mixes"
+    )
+    ap.add_argument("--weights", help="transcriber weights (default: the shipped ones)")
+    args = ap.parse_args(argv)
+    if not (GMD_DIR / "info.csv").is_file():
+        print(f"SKIP: GMD not found at {GMD_DIR}")
+        return 0
+    warnings.filterwarnings("ignore")
+    t0 = time.time()
+    data = render(args.n, args.duration, args.seed)
+    kits = sorted({k for _, k, _, _ in data})
+    print(
+        f"GMD test beats: {len(data)} (seed {args.seed}), first {args.duration:g} s each; frozen "
+        f"kits: {', '.join(kits)}; accompaniment TimGM6mb; rendered in {time.time() - t0:.0f} s"
+    )
+    pinned = _onecore.pin_one_core()
+    dets, notes = build_detectors(not args.no_madmom, args.weights)
+    print(f"{pinned}, 1 thread; " + "; ".join(notes))
+    for cond in args.conditions:
+        print_onsets(cond, data, onset_table(data, cond, dets))
+    for cond, (g50, g20) in GOAL.items():
+        print(
+            f"\nGoal ({cond}): F1 >= {g50} @50 ms and >= {g20} @20 ms, ahead of madmom and librosa"
+        )
+    if args.roles:
+        roles_check(data, args.weights)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
