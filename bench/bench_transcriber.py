@@ -5,7 +5,8 @@ Usage (by hand, never by CI; set-up: ``bash bench/setup_bench_venv.sh``, which i
 SoundFonts, FluidSynth, the Debian kits and the peers' venv)::
 
     .venv-bench/bin/python bench/bench_transcriber.py [--n 40] [--duration 30] [--seed 0]
-        [--conditions drums mix-6 mix0 mix+6] [--no-madmom] [--roles] [--weights FILE]
+        [--conditions drums mix-6 mix0 mix+6] [--no-madmom] [--roles] [--separation]
+        [--weights FILE] [--split test|validation]
 
 Audio (``drumgenx.training.corpus.render_item``, no augmentation): the first ``duration`` s of
 ``n`` Groove MIDI Dataset *test* beats (seeded choice; the test split is never trained or
@@ -23,6 +24,11 @@ after HPSS (what stage 1 did with its defaults before the transcriber, when Demu
 are absent), madmom's CNN onset detector (its CLI settings) and ``librosa.onset.onset_detect``
 (defaults). Scores: ``mir_eval.onset.f_measure`` at 50 and 20 ms, counts pooled over files.
 Per class (transcriber only): the hits transcribed as that class against that class's notes.
+
+``--split validation`` renders GMD *validation* beats through the training kits under
+FluidR3_GM accompaniment instead: the set on which stage settings (the fusion weight of the
+hit classes, the separator, the default onset method) are chosen. The frozen group is only
+ever reported.
 
 ``--roles``: the 0 dB mixes are written as WAV files and run through ``drumgenx preprocess``
 (separator ``auto`` = HPSS here) with ``--onset_method flux`` and with ``transcribe``, then
@@ -75,15 +81,20 @@ def merge(times: np.ndarray, window: float = 0.03) -> np.ndarray:
     return np.asarray(kept)
 
 
-def render(n: int, duration: float, seed: int):
-    """``[(name, kit_id, labels, {condition: audio})]`` for ``n`` GMD test beats."""
+def render(n: int, duration: float, seed: int, split: str = "test"):
+    """``[(name, kit_id, labels, {condition: audio})]`` for ``n`` GMD beats of ``split``.
+
+    ``test``: the frozen kits under TimGM6mb accompaniment (the report). ``validation``: the
+    training kits under FluidR3_GM accompaniment (where settings are chosen).
+    """
     from drumgenx.training import kits as kitlib
     from drumgenx.training.corpus import SilentExcerpt, render_item
     from drumgenx.training.gmd import load_performances
 
-    perfs = [p for p in load_performances(GMD_DIR, "test") if p.beat_type == "beat"]
+    perfs = [p for p in load_performances(GMD_DIR, split) if p.beat_type == "beat"]
     order = np.random.default_rng(seed).permutation(len(perfs))
-    frozen = kitlib.frozen_kits()
+    frozen = kitlib.frozen_kits() if split == "test" else kitlib.training_kits()
+    font = "TimGM6mb" if split == "test" else "FluidR3_GM"
     out = []
     for i in order:
         if len(out) == n:
@@ -95,7 +106,7 @@ def render(n: int, duration: float, seed: int):
                 item = render_item(
                     perf,
                     kit=kit,
-                    accompaniment_font=None if ratio is None else "TimGM6mb",
+                    accompaniment_font=None if ratio is None else font,
                     start_s=0.0,
                     duration_s=min(duration, perf.duration_s),
                     drum_to_rest_db=ratio,
@@ -228,12 +239,17 @@ def print_onsets(cond: str, data, results) -> None:
             )
 
 
+FUSION_SWEEP = (0.0, 1.0, 2.0, 3.0, 5.0, 8.0, 13.0)
+
+
 def roles_check(data, weights: str | None) -> None:
     import soundfile as sf
 
     from drumgenx.core.formats import read_json
     from drumgenx.preprocess.config import PreprocessConfig, with_overrides
     from drumgenx.preprocess.run import run_preprocess
+    from drumgenx.roles.fusion import fuse
+    from drumgenx.roles.rules import apply_guards, load_role_config
     from drumgenx.roles.run import run_roles
 
     with tempfile.TemporaryDirectory(prefix="bench-roles-") as tmp:
@@ -264,6 +280,7 @@ def roles_check(data, weights: str | None) -> None:
             }
             confusion = np.zeros((5, 5), dtype=np.int64)
             unlabelled = 0
+            labelled = []
             for score in result.scores:
                 src, start = start_of[Path(score.filepath).stem]
                 near = [lab for lab in truth[src] if -0.02 <= lab.time_s - start <= 0.03]
@@ -274,6 +291,26 @@ def roles_check(data, weights: str | None) -> None:
                     CLASSES[max(near, key=lambda lab: lab.velocity).drum_class]
                 ]
                 confusion[roles.index(true_role), roles.index(score.role)] += 1
+                labelled.append((score, true_role))
+            if method == "transcribe":  # what the fusion weight of the hit classes does
+                config = load_role_config(None)
+                sweep = []
+                for w in FUSION_SWEEP:
+                    right = 0
+                    for score, true_role in labelled:
+                        fused, _ = fuse(
+                            p_rule=score.p_rule,
+                            p_clap=score.p_clap,
+                            p_model=score.p_model,
+                            alpha=config.fusion.alpha,
+                            model_weight=config.fusion.model_weight,
+                            p_hits=score.p_hits,
+                            hits_weight=w,
+                        )
+                        p, _ = apply_guards(score.features, fused, config)
+                        right += roles[int(np.argmax(p))] == true_role
+                    sweep.append(f"{w:g}: {right / max(1, len(labelled)):.1%}")
+                print("transcriber_weight sweep (accuracy): " + ", ".join(sweep) + "\n")
             acc = np.trace(confusion) / max(1, confusion.sum())
             print(
                 f"**{method}**: {confusion.sum()} slices labelled, {unlabelled} with no note "
@@ -328,6 +365,7 @@ def separation_check(data, weights: str | None, slice_s: float = 0.25) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--split", default="test", choices=["test", "validation"])
     ap.add_argument("--n", type=int, default=40)
     ap.add_argument("--duration", type=float, default=30.0)
     ap.add_argument("--seed", type=int, default=0)
@@ -344,11 +382,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     warnings.filterwarnings("ignore")
     t0 = time.time()
-    data = render(args.n, args.duration, args.seed)
+    data = render(args.n, args.duration, args.seed, args.split)
     kits = sorted({k for _, k, _, _ in data})
     print(
-        f"GMD test beats: {len(data)} (seed {args.seed}), first {args.duration:g} s each; frozen "
-        f"kits: {', '.join(kits)}; accompaniment TimGM6mb; rendered in {time.time() - t0:.0f} s"
+        f"GMD {args.split} beats: {len(data)} (seed {args.seed}), first {args.duration:g} s "
+        f"each; kits: {', '.join(kits)}; rendered in {time.time() - t0:.0f} s"
     )
     pinned = _onecore.pin_one_core()
     dets, notes = build_detectors(not args.no_madmom, args.weights)
