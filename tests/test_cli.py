@@ -65,6 +65,19 @@ def test_the_main_job_runs_on_the_demo_audio(tmp_path: Path, repo_root: Path) ->
     record = json.loads(sorted(tmp_path.rglob("run_*.json"))[-1].read_text())
     roles = record["stages"][1]["summary"]["roles"]
     assert min(roles["CORE"], roles["ACCENT"], roles["MOTION"]) >= 3, roles
+    # The transcriber (stage 1's default) hears the song's toms under the bed, and their
+    # drum class carries them to the FILL pool (with flux they were read as ACCENT).
+    truth = json.loads(next(tmp_path.rglob("demo_truth.json")).read_text())
+    toms = [h["time_s"] for h in truth["files"]["demo_song.wav"]["hits"] if "tom" in h["voice"]]
+    manifest = json.loads(sorted(tmp_path.rglob("manifest_*.json"))[-1].read_text())
+    tom_samples = {
+        s["sample_id"]
+        for s in manifest["samples"]
+        if s["source"].endswith("demo_song.wav")
+        and any(-0.02 <= t - s["start_s"] <= 0.03 for t in toms)
+    }
+    pools = json.loads(sorted(tmp_path.rglob("pools_*.json"))[-1].read_text())
+    assert tom_samples & {item["sample_id"] for item in pools["FILL_POOL"]}, tom_samples
     loop = next(tmp_path.rglob(record["final"]["wav"]))
     audio, sr = soundfile.read(loop)
     assert len(audio) >= 8 * 2 * sr and abs(audio).max() > 0.1  # 8 bars at 120 bpm

@@ -76,7 +76,7 @@ def add_preprocess_arguments(
         choices=ONSET_METHODS,
         help="hit detector: multi-band spectral flux, the learned activation trained on GMD "
         "renders, or the drum transcriber (on the original audio; records each hit's drum "
-        "class probabilities) (default: flux)",
+        "class probabilities) (default: transcribe)",
     )
     parser.add_argument(
         "--transcriber_weights",
@@ -729,7 +729,7 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         help="stage 1 drum separation (default: auto, Demucs with the HPSS fallback)",
     )
     parser.add_argument(
-        "--onset_method", choices=ONSET_METHODS, help="as for stage 1 (default: flux)"
+        "--onset_method", choices=ONSET_METHODS, help="as for stage 1 (default: transcribe)"
     )
     parser.add_argument(
         "--transcriber_weights",

@@ -184,7 +184,8 @@ def test_stage_1_key_follows_the_transcriber_weights(
     assert key(**chosen) == first
     weights.write_bytes(weights.read_bytes() + b"\0")  # retrained, same file name
     assert key(**chosen) != first
-    assert key(transcriber_weights=str(weights)) == key()  # flux: weights not used
+    flux = {"onset_method": "flux"}
+    assert key(transcriber_weights=str(weights), **flux) == key(**flux)  # weights not used
     missing = {"onset_method": "transcribe", "transcriber_weights": str(tmp_path / "gone.npz")}
     with pytest.raises(DrumgenxError, match=r"cannot read transcriber weights .*gone\.npz"):
         run_chain(audio_dir, out=tmp_path / "out", params=ChainParams(**missing), **QUIET)

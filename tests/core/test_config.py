@@ -38,6 +38,28 @@ def test_defaults_and_partial_override(tmp_path: Path) -> None:
     assert _load(tmp_path, "") == Outer()
 
 
+@dataclass(frozen=True)
+class Parent:
+    """A parent whose default section differs from the section class's own defaults."""
+
+    inner: Inner = field(default_factory=lambda: Inner(name="parent's"))
+
+
+def test_a_partial_section_keeps_the_parents_defaults(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text("inner:\n  threshold: 2\n")
+    assert load_config(path, Parent).inner == Inner(threshold=2.0, name="parent's")
+
+
+def test_stage_1_config_file_keeps_the_transcriber_default(tmp_path: Path) -> None:
+    from drumgenx.preprocess.config import PreprocessConfig
+
+    path = tmp_path / "stage1.yaml"
+    path.write_text("onsets:\n  delta: 0.05\n")
+    config = load_config(path, PreprocessConfig)
+    assert config.onsets.method == "transcribe" and config.onsets.delta == 0.05
+
+
 @pytest.mark.parametrize(
     "text, message",
     [

@@ -119,7 +119,9 @@ def test_flux_manifests_keep_onsets_but_no_class_probs(tmp_path: Path) -> None:
     summary = run_preprocess(
         dataset_root=tmp_path / "in",
         output_root=tmp_path / "out",
-        config=PreprocessConfig(separation=SeparationParams(method="none")),
+        config=PreprocessConfig(
+            separation=SeparationParams(method="none"), onsets=OnsetParams(method="flux")
+        ),
     )
     manifest = read_json(summary.manifest, "manifest")
     assert all("class_probs" not in s and s["onset_s"] > 0 for s in manifest["samples"])

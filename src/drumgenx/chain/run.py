@@ -51,7 +51,7 @@ class ChainParams:
     Defaults: ``bpm`` 120 and ``seed`` 42 as stage 3's examples, ``bars`` 8 (a loop long
     enough for GrooVAE's 2-bar windows to vary), ``mode`` humanize and ``temperature`` 0.5
     as stage 4. ``separator`` / ``onset_method`` / ``clap_model`` None: the stage's own
-    default (Demucs with the HPSS fallback, spectral flux, the cached CLAP checkpoint);
+    default (Demucs with the HPSS fallback, the drum transcriber, the cached CLAP checkpoint);
     ``transcriber_weights`` None: the shipped weights (``onset_method`` transcribe only).
     ``workers`` changes speed only, so it is not part of any stage's key.
     """
@@ -92,15 +92,15 @@ class ChainParams:
     def preprocess_config(self):  # -> preprocess.config.PreprocessConfig
         from drumgenx.preprocess.config import PreprocessConfig, with_overrides
 
-        return with_overrides(
+        config = with_overrides(
             PreprocessConfig(),
             separation={"method": self.separator} if self.separator else None,
             onset_method=self.onset_method,
-            # only where it is used: a weights path does not change what flux finds
-            transcriber_weights=(
-                self.transcriber_weights if self.onset_method == "transcribe" else None
-            ),
         )
+        # only where it is used: a weights path does not change what flux finds
+        if config.onsets.method != "transcribe":
+            return config
+        return with_overrides(config, transcriber_weights=self.transcriber_weights)
 
 
 @dataclass

@@ -18,12 +18,12 @@ from drumgenx.core.errors import DrumgenxError
 T = TypeVar("T")
 
 
-def _coerce(value: Any, annotation: Any, where: str) -> Any:
+def _coerce(value: Any, annotation: Any, where: str, current: Any = None) -> Any:
     origin = typing.get_origin(annotation)
     if dataclasses.is_dataclass(annotation):
         if not isinstance(value, dict):
             raise DrumgenxError(f"{where}: expected a mapping, got {type(value).__name__}")
-        return _build(annotation, value, where)
+        return _build(annotation, value, where, base=current)
     if origin in (types.UnionType, typing.Union):
         options = typing.get_args(annotation)
         if value is None and type(None) in options:
@@ -60,13 +60,21 @@ def _coerce(value: Any, annotation: Any, where: str) -> Any:
     raise DrumgenxError(f"{where}: expected {name}, got {type(value).__name__} {value!r}")
 
 
-def _build(cls: type[T], data: dict[str, Any], where: str) -> T:
+def _build(cls: type[T], data: dict[str, Any], where: str, base: Any = None) -> T:
+    """``data`` laid over ``base`` where there is one: a nested section keeps the defaults its
+    parent gives it (stage 1's ``onsets.method`` is not ``OnsetParams``'s own) and changes
+    only the keys the file names."""
     hints = typing.get_type_hints(cls)
     fields = {f.name for f in dataclasses.fields(cls) if f.init}
     unknown = sorted(set(data) - fields)
     if unknown:
         raise DrumgenxError(f"{where}: unknown key(s) {unknown}; known: {sorted(fields)}")
-    return cls(**{k: _coerce(v, hints[k], f"{where}.{k}") for k, v in data.items()})
+    if not isinstance(base, cls):  # e.g. a list item: the class's own defaults
+        return cls(**{k: _coerce(v, hints[k], f"{where}.{k}") for k, v in data.items()})
+    return dataclasses.replace(
+        base,
+        **{k: _coerce(v, hints[k], f"{where}.{k}", getattr(base, k)) for k, v in data.items()},
+    )
 
 
 def load_config(path: str | Path | None, cls: type[T]) -> T:
@@ -84,7 +92,7 @@ def load_config(path: str | Path | None, cls: type[T]) -> T:
         raise DrumgenxError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
     if not isinstance(data, dict):
         raise DrumgenxError(f"{path}: expected a mapping of settings at the top level")
-    return _build(cls, data, str(path))
+    return _build(cls, data, str(path), base=cls())
 
 
 def config_to_yaml(config: Any) -> str:

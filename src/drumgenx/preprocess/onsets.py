@@ -150,11 +150,12 @@ class OnsetParams:
     """Resolution of the energy envelope used for backtracking (1 ms)."""
 
     method: str = "flux"
-    """``"flux"`` (this module), ``"learned"``: a small conv net over the same log
-    filterbank (``onsets_learned``, pure numpy; uses only the backtracking settings here), or
+    """``"flux"`` (this module, and :func:`detect_onsets`'s default), ``"learned"``: a small
+    conv net over the same log filterbank (``onsets_learned``, pure numpy; uses only the
+    backtracking settings here), or
     ``"transcribe"``: the drum transcriber (``onsets_transcribe``; in stage 1 it listens to
     the original audio, the starts are backtracked on the stem, and every hit keeps its five
-    class probabilities)."""
+    class probabilities). Stage 1's default is ``"transcribe"`` (``PreprocessConfig``)."""
     transcriber_weights: str = ""
     """``method="transcribe"`` only: the transcriber's weights file (empty: the shipped
     ``transcribe/weights/transcriber.npz``)."""
