@@ -268,15 +268,6 @@ def read_notes(midi_path: Path, *, duration: float) -> list[tuple[float, int, in
     return notes
 
 
-def merge_onsets(times: np.ndarray, *, window: float = 0.03) -> np.ndarray:
-    """Keep an onset only if it is more than ``window`` s after the previous *kept* one."""
-    kept: list[float] = []
-    for t in np.sort(np.asarray(times, dtype=float)):
-        if not kept or t - kept[-1] > window:
-            kept.append(float(t))
-    return np.asarray(kept)
-
-
 def render_performance(
     perf: Performance, *, duration: float = 30.0
 ) -> tuple[np.ndarray, np.ndarray, int]:
@@ -309,6 +300,8 @@ def render_performance(
     peak = float(np.max(np.abs(out))) if out.size else 0.0
     if peak > 0:
         out *= 10 ** (-1 / 20) / peak
+    from drumgenx.training.transcriber import merge_onsets  # the one reference merge
+
     ref = merge_onsets(np.array([t for t, _, _ in notes]))
     return out.astype(np.float32), ref, len(notes)
 

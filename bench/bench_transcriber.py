@@ -55,6 +55,7 @@ sys.path.insert(0, str(HERE.parent / "src"))  # the bench venv need not install 
 
 from bench_onsets import import_madmom
 
+from drumgenx.training.transcriber import merge_onsets as merge
 from drumgenx.transcribe.model import CLASSES
 
 SR = 44100
@@ -71,14 +72,6 @@ ROLE_OF_CLASS = {
 }
 GOAL = {"drums": (0.97, 0.93), "mix0": (0.90, 0.85)}
 ADTOF_MDB_F = 0.887  # ADTOF (Zehren et al. 2023), MDB-Drums, 5 classes: other data
-
-
-def merge(times: np.ndarray, window: float = 0.03) -> np.ndarray:
-    kept: list[float] = []
-    for t in np.sort(np.asarray(times, dtype=float)):
-        if not kept or t - kept[-1] > window:
-            kept.append(float(t))
-    return np.asarray(kept)
 
 
 def render(n: int, duration: float, seed: int, split: str = "test"):

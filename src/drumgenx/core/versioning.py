@@ -164,3 +164,14 @@ def write_versioned(
         targets = {family: out_dir / f"{family}_{n}{ext}" for family, (ext, _) in files.items()}
         write_new_files({targets[f]: data for f, (_, data) in files.items()})
     return n, targets
+
+
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 of a file's bytes, read in 1 MiB blocks (any size, flat memory)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -14,13 +14,13 @@ thresholds and timing offset are the model's own, chosen on validation kits.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from drumgenx.core.errors import DrumgenxError
+from drumgenx.core.versioning import file_sha256
 from drumgenx.preprocess.onsets import OnsetParams, Onsets, _backtrack, _check_audio
 
 __all__ = [
@@ -80,16 +80,12 @@ def transcriber_identity(params: OnsetParams) -> str:
     (``drumgenx run`` keys stage 1 on it)."""
     path = weights_path(params)
     try:
-        digest = hashlib.sha256()
-        with open(path, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
+        return file_sha256(path)
     except OSError as exc:
         raise DrumgenxError(
             f"--onset_method transcribe: cannot read transcriber weights {path}: "
             f"{exc.strerror or exc}"
         ) from None
-    return digest.hexdigest()
 
 
 def detect_onsets_transcribe(

@@ -18,7 +18,6 @@ A Ctrl-C or error removes what the run had linked, so the library is as before.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import os
@@ -45,7 +44,7 @@ from drumgenx.core.audio import (
 from drumgenx.core.errors import DrumgenxError, OutputExistsError
 from drumgenx.core.formats import dump_json, read_json
 from drumgenx.core.parallel import map_in_processes
-from drumgenx.core.versioning import write_new_files, write_versioned
+from drumgenx.core.versioning import file_sha256, write_new_files, write_versioned
 from drumgenx.preprocess.config import PreprocessConfig
 from drumgenx.preprocess.dedup import find_duplicates, mfcc_fingerprints
 from drumgenx.preprocess.onsets import Onsets, detect_onsets
@@ -112,14 +111,6 @@ class PreprocessSummary:
     duplicates_removed: int
     seconds: float
     reports: list[FileReport]
-
-
-def file_sha256(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def process_file(

@@ -27,7 +27,6 @@ are skipped with their reason, as stage 1 lists them, and the run goes on.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import time
 from collections import Counter
@@ -48,7 +47,7 @@ from drumgenx.core.audio import (
 from drumgenx.core.errors import DrumgenxError, OutputExistsError
 from drumgenx.core.formats import dump_json
 from drumgenx.core.midi import bpm_to_tempo, drum_midi_file, velocity_to_midi
-from drumgenx.core.versioning import write_new_files
+from drumgenx.core.versioning import file_sha256, write_new_files
 
 __all__ = [
     "CLASS_NOTES",
@@ -140,14 +139,6 @@ def _load_model(model_path: str | Path | None):  # -> model.TranscriberModel
         return path, load_model(path)
     except (OSError, ValueError, KeyError) as exc:
         raise DrumgenxError(f"cannot load transcriber weights {path}: {exc}") from None
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def transcription_to_midi(
@@ -275,7 +266,7 @@ def transcribe_files(
     meta = model.meta or {}
     model_info: dict[str, object] = {
         "weights": weights.name,
-        "sha256": _sha256(weights),
+        "sha256": file_sha256(weights),
         "version": _plain(meta.get("version")),
         "date": None if meta.get("date") is None else str(meta.get("date")),
     }
