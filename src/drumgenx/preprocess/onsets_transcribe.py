@@ -60,19 +60,11 @@ def load_transcriber(params: OnsetParams):  # -> transcribe.model.TranscriberMod
     DrumgenxError
         The weights file is missing or unreadable (one line naming it).
     """
-    from drumgenx.transcribe.model import load_model
+    from drumgenx.transcribe.model import open_model
 
-    path = weights_path(params)
-    if not path.is_file():
-        hint = "" if params.transcriber_weights else " (the shipped weights are not installed)"
-        raise DrumgenxError(
-            f"--onset_method transcribe: transcriber weights not found: {path}{hint}; "
-            "set onsets.transcriber_weights, or choose another onset method (flux)"
-        )
-    try:
-        return load_model(path)
-    except (OSError, ValueError, KeyError) as exc:
-        raise DrumgenxError(f"cannot load transcriber weights {path}: {exc}") from None
+    shipped = "" if params.transcriber_weights else " (the shipped weights are not installed)"
+    hint = f"{shipped}; set onsets.transcriber_weights, or choose another onset method (flux)"
+    return open_model(weights_path(params), hint=hint)[1]
 
 
 def transcriber_identity(params: OnsetParams) -> str:

@@ -32,6 +32,7 @@ __all__ = [
     "TranscriberModel",
     "activations",
     "load_model",
+    "open_model",
     "save_model",
 ]
 
@@ -162,6 +163,20 @@ def load_model(path: str | Path | None = None) -> TranscriberModel:
             "data, or choose another onset method (flux)"
         )
     return _load_cached(path.resolve())
+
+
+def open_model(path: str | Path | None = None, *, hint: str = "") -> tuple[Path, TranscriberModel]:
+    """:func:`load_model` for commands: the path it read, and a missing or unreadable file as
+    one :class:`~drumgenx.core.errors.DrumgenxError` line naming it (``hint`` appended)."""
+    from drumgenx.core.errors import DrumgenxError
+
+    path = DEFAULT_WEIGHTS if path is None else Path(path).expanduser()
+    if not path.is_file():
+        raise DrumgenxError(f"transcriber weights not found: {path}{hint}")
+    try:
+        return path, load_model(path)
+    except (OSError, ValueError, KeyError) as exc:
+        raise DrumgenxError(f"cannot load transcriber weights {path}: {exc}") from None
 
 
 # --- inference -----------------------------------------------------------------------------

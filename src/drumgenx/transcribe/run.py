@@ -124,21 +124,12 @@ def _inputs(paths: Sequence[str | Path]) -> tuple[list[Path], list[tuple[str, st
     return found, refused
 
 
-def _load_model(model_path: str | Path | None):  # -> model.TranscriberModel
-    from drumgenx.transcribe.model import DEFAULT_WEIGHTS, load_model
+def _load_model(model_path: str | Path | None):  # -> (Path, model.TranscriberModel)
+    from drumgenx.transcribe.model import open_model
 
-    path = DEFAULT_WEIGHTS if model_path is None else Path(model_path).expanduser()
-    if not path.is_file():
-        hint = (
-            " (the shipped weights are not installed: pass --model WEIGHTS.npz)"
-            if model_path is None
-            else ""
-        )
-        raise DrumgenxError(f"transcriber weights not found: {path}{hint}")
-    try:
-        return path, load_model(path)
-    except (OSError, ValueError, KeyError) as exc:
-        raise DrumgenxError(f"cannot load transcriber weights {path}: {exc}") from None
+    shipped = model_path is None
+    hint = " (the shipped weights are not installed: pass --model WEIGHTS.npz)" if shipped else ""
+    return open_model(model_path, hint=hint)
 
 
 def transcription_to_midi(
