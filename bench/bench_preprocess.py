@@ -44,6 +44,7 @@ from drumgenx.preprocess.separation import (
 )
 from drumgenx.preprocess.slicing import slice_hits
 
+GOAL_TRANSCRIBE = 100.0
 GOAL = 300.0
 
 
@@ -113,23 +114,28 @@ def main() -> int:
             ),
         ),
         (
-            "process_file, --separator none",
+            "process_file, --separator none (transcribe, default)",
             _timed(lambda: [process_file(p, config=config, separator=none) for p in files]),
         ),
     ]
-    learned = dataclasses.replace(
-        config, onsets=dataclasses.replace(config.onsets, method="learned")
-    )
-    rows.append(
-        (
-            "process_file, --separator none --onset_method learned",
-            _timed(lambda: [process_file(p, config=learned, separator=none) for p in files]),
+    for method in ("flux", "learned"):
+        other = dataclasses.replace(
+            config, onsets=dataclasses.replace(config.onsets, method=method)
         )
-    )
+        rows.append(
+            (
+                f"process_file, --separator none --onset_method {method}",
+                _timed(
+                    lambda other=other: [
+                        process_file(p, config=other, separator=none) for p in files
+                    ]
+                ),
+            )
+        )
     counter = iter(range(1_000_000))
     rows.append(
         (
-            "run_preprocess, --separator none",
+            "run_preprocess, --separator none (transcribe)",
             _timed(
                 lambda: run_preprocess(
                     dataset_root=folder / "in",
@@ -166,8 +172,10 @@ def main() -> int:
     )
     print(f"{'step':54} {'seconds':>9} {'x real time':>12}  goal")
     for name, seconds in rows:
+        # the issue's goal for the transcriber is 100x; the seed detectors' 300x
+        target = GOAL_TRANSCRIBE if "transcribe" in name else GOAL
         goal = (
-            f">= {GOAL:.0f}x {'PASS' if audio_s / seconds >= GOAL else 'FAIL'}"
+            f">= {target:.0f}x {'PASS' if audio_s / seconds >= target else 'FAIL'}"
             if "separator none" in name
             else ""
         )
