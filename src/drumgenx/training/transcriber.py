@@ -27,7 +27,7 @@ import json
 import math
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -161,8 +161,6 @@ def tune_peak_picking(
     acts: list[np.ndarray], items: list[Item], model: TranscriberModel
 ) -> TranscriberModel:
     """``model`` with the thresholds and timing offset that score best on ``items``."""
-    from dataclasses import replace
-
     refs = [merge_onsets(it.notes[:, 0]) for it in items]
     grid = np.round(np.arange(0.15, 0.86, 0.05), 2)
     best_hit = max(
@@ -308,8 +306,6 @@ def train_transcriber(
     model = export_model(net, mean=mean, std=std)
     model = tune_peak_picking(acts, valid, model)
     scores = _evaluate(acts, valid, model)
-    from dataclasses import replace
-
     model = replace(
         model,
         meta={

@@ -22,7 +22,13 @@ import numpy as np
 from drumgenx.transcribe.features import FPS, transcriber_features
 from drumgenx.transcribe.model import CLASSES, TranscriberModel, activations, load_model
 
-__all__ = ["TranscribeParams", "Transcription", "pick_peaks", "transcribe_audio"]
+__all__ = [
+    "TranscribeParams",
+    "Transcription",
+    "hits_from_activations",
+    "pick_peaks",
+    "transcribe_audio",
+]
 
 
 @dataclass(frozen=True)
