@@ -30,6 +30,20 @@ def test_every_stage_subcommand_is_listed() -> None:
         assert command in help_text
 
 
+def test_run_help_states_ranges_and_defaults(capsys) -> None:
+    import pytest
+
+    from drumgenx.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "INPUT [INPUT ...]" in text and "audio file(s) and/or folder(s)" in text
+    assert "--bpm BPM tempo, 20..999 (default: 120)" in text
+    assert "0..0.75" in text and "(default: 8)" in text and "0 or more" in text
+    assert "transcribe (the drum transcriber) (default: transcribe)" in text
+
+
 def _readme_commands(repo_root: Path) -> list[str]:
     text = (repo_root / "README.md").read_text()
     block = text.split("```bash\n", 1)[1].split("```", 1)[0]

@@ -682,7 +682,7 @@ def run_chain_command(args: argparse.Namespace) -> None:
         notice(message)
 
     run = run_chain(
-        args.input_dir,
+        args.inputs,
         out=args.out,
         params=params,
         from_stage=args.from_stage,
@@ -701,11 +701,25 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     from drumgenx.chain.run import STAGES, ChainParams  # dataclass only: no heavy imports
 
     d = ChainParams()
-    parser.add_argument("input_dir", metavar="INPUT_DIR", help="folder of audio, any kind")
-    parser.add_argument("--out", required=True, help="output folder for every stage's files")
-    parser.add_argument("--bpm", type=float, default=d.bpm, help="tempo (default: %(default)s)")
     parser.add_argument(
-        "--bars", type=int, default=d.bars, help="loop length (default: %(default)s)"
+        "inputs",
+        nargs="+",
+        metavar="INPUT",
+        help="audio file(s) and/or folder(s) of audio (searched recursively), any kind",
+    )
+    parser.add_argument(
+        "--out",
+        required=True,
+        help="output folder for every stage's files (created if needed; not inside an input)",
+    )
+    parser.add_argument(
+        "--bpm", type=float, default=d.bpm, help=f"tempo, 20..999 (default: {d.bpm:g})"
+    )
+    parser.add_argument(
+        "--bars",
+        type=int,
+        default=d.bars,
+        help="loop length in bars, 1 or more (default: %(default)s)",
     )
     parser.add_argument(
         "--seed", type=int, default=d.seed, help="random seed (default: %(default)s)"
@@ -718,10 +732,17 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         "(default: %(default)s)",
     )
     parser.add_argument(
-        "--temperature", type=float, default=d.temperature, help="vary only (default: %(default)s)"
+        "--temperature",
+        type=float,
+        default=d.temperature,
+        help="--mode vary only: sampling temperature, 0 or more; 0 the model's closest "
+        "reconstruction, 1 free sampling (default: %(default)s)",
     )
     parser.add_argument(
-        "--swing", type=float, default=d.swing, help="off-beat 16th delay in steps (default: 0)"
+        "--swing",
+        type=float,
+        default=d.swing,
+        help="delay of off-beat 16ths in steps, 0..0.75; 0.33 ~ MPC 66%% (default: 0)",
     )
     parser.add_argument(
         "--separator",
@@ -729,7 +750,10 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         help="stage 1 drum separation (default: auto, Demucs with the HPSS fallback)",
     )
     parser.add_argument(
-        "--onset_method", choices=ONSET_METHODS, help="as for stage 1 (default: transcribe)"
+        "--onset_method",
+        choices=ONSET_METHODS,
+        help="stage 1 hit detector: flux (multi-band spectral flux), learned (an activation "
+        "trained on GMD renders) or transcribe (the drum transcriber) (default: transcribe)",
     )
     parser.add_argument(
         "--transcriber_weights",

@@ -127,8 +127,17 @@ def test_no_hits_is_one_error_and_leaves_no_library(tmp_path: Path) -> None:
     soundfile.write(tmp_path / "in" / "silence.wav", np.zeros(22050), 22050)
     (tmp_path / "in" / "notes.txt").write_text("not audio")
     with pytest.raises(DrumgenxError, match="no drum hits found"):
-        run_chain(tmp_path / "in", out=tmp_path / "out", **QUIET)
-    assert not list((tmp_path / "out").glob("library_*"))
+        run_chain(tmp_path / "in", out=tmp_path / "out" / "deeper", **QUIET)
+    assert not (tmp_path / "out").exists()  # nothing this run created is left behind
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "keep.txt").write_text("there before")
+    with pytest.raises(DrumgenxError, match="no drum hits found"):
+        run_chain(tmp_path / "in", out=tmp_path / "mine", **QUIET)
+    assert _files(tmp_path / "mine") == {"keep.txt"}
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DrumgenxError, match="no drum hits found"):
+        run_chain(tmp_path / "in" / "silence.wav", out=tmp_path / "empty", **QUIET)
+    assert (tmp_path / "empty").is_dir() and not list((tmp_path / "empty").iterdir())
 
 
 @pytest.mark.parametrize(
@@ -149,10 +158,77 @@ def test_bad_settings_fail_before_any_stage(
     assert not (tmp_path / "out").exists()
 
 
-def test_output_inside_the_input_is_refused(audio_dir: Path, capsys) -> None:
-    rc = cli.main(["run", str(audio_dir), "--out", str(audio_dir / "out")])
-    assert rc == 2 and "inside INPUT_DIR" in capsys.readouterr().err
-    assert not (audio_dir / "out").exists()
+def test_output_inside_the_input_is_refused(audio_dir: Path, tmp_path: Path, capsys) -> None:
+    song = _song(audio_dir, tmp_path / "song.wav")
+    rc = cli.main(["run", str(song), str(audio_dir), "--out", str(audio_dir / "kit" / "out")])
+    assert rc == 2 and "inside the input folder" in capsys.readouterr().err
+    assert not (audio_dir / "kit" / "out").exists()
+
+
+def _song(audio_dir: Path, path: Path) -> Path:
+    """One file holding the kit's hits one after another, 0.4 s apart."""
+    pieces = []
+    for name in ("kick", "snare", "hat_closed", "clap", "tom_high", "crash", "kick", "snare"):
+        audio, sr = soundfile.read(audio_dir / "kit" / f"{name}.wav", always_2d=True)
+        piece = np.zeros((int(0.4 * sr), audio.shape[1]))
+        piece[: min(len(audio), len(piece))] = audio[: len(piece)]
+        pieces.append(piece)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    soundfile.write(path, np.concatenate(pieces), sr)
+    return path
+
+
+def _sources(run) -> set[str]:
+    manifest = sorted(run.output("preprocess", "library").glob("manifest_*.json"))[-1]
+    return {Path(s["source"]).name for s in json.loads(manifest.read_text())["samples"]}
+
+
+def test_a_single_audio_file_is_an_input(audio_dir: Path, tmp_path: Path) -> None:
+    """Only that file is read (not its neighbours), and --out may sit beside it."""
+    song = _song(audio_dir, tmp_path / "music" / "song.wav")
+    shutil.copy(audio_dir / "kit" / "pad.wav", tmp_path / "music" / "neighbour.wav")
+    run = run_chain(song, out=tmp_path / "music" / "out", params=ChainParams(bars=1), **QUIET)
+    assert _sources(run) == {"song.wav"}
+    record = json.loads(run.record.read_text())
+    assert record["inputs"] == [str(song)] and record["input_dir"] == str(song.parent)
+    again = run_chain(song, out=tmp_path / "music" / "out", params=ChainParams(bars=1), **QUIET)
+    assert all(s.reused for s in again.stages)
+    os.utime(song, ns=(song.stat().st_atime_ns, song.stat().st_mtime_ns + 10**9))
+    edited = run_chain(song, out=tmp_path / "music" / "out", params=ChainParams(bars=1), **QUIET)
+    assert not edited.stages[0].reused
+
+
+def test_several_inputs_files_and_folders(audio_dir: Path, tmp_path: Path, capsys) -> None:
+    song = _song(audio_dir, tmp_path / "song.wav")
+    out = tmp_path / "out"
+    argv = ["run", str(song), str(audio_dir / "kit"), "--out", str(out), "--bars", "1"]
+    assert cli.main(argv) == 0
+    record = json.loads(sorted(out.glob("run_*.json"))[-1].read_text())
+    assert record["inputs"] == [str(song), str(audio_dir / "kit")]
+    manifest = json.loads(next(out.glob("library_*/manifest_*.json")).read_text())
+    read = {Path(s["source"]).name for s in manifest["samples"]}
+    assert {"song.wav", "pad.wav", "hat_open.wav"} <= read, read  # kit hits not in the song
+    capsys.readouterr()
+    assert cli.main(argv) == 0 and capsys.readouterr().out.count("(reused)") == 4
+
+
+def test_a_missing_input_is_one_error_line(audio_dir: Path, tmp_path: Path, capsys) -> None:
+    gone = tmp_path / "gone.ogg"
+    rc = cli.main(["run", str(audio_dir), str(gone), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count("\n") == 1 and f"{gone}: no such file or folder" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_out_naming_a_file_says_a_folder_is_needed(audio_dir: Path, tmp_path: Path, capsys) -> None:
+    taken = tmp_path / "taken"
+    taken.write_text("mine")
+    for out in (taken, taken / "below"):
+        rc = cli.main(["run", str(audio_dir), "--out", str(out)])
+        err = capsys.readouterr().err
+        assert rc == 2 and err.count("\n") == 1, err
+        assert f"{taken} is a file, not a folder" in err
+    assert taken.read_text() == "mine"
 
 
 def test_cli_prints_each_stage_and_the_final_files(audio_dir: Path, first_run, capsys) -> None:

@@ -11,6 +11,9 @@ Layout under ``out``::
     run_N.json   what this run did: parameters, each stage's key and outputs, the final files
     .drumgenx-run/  one record per finished stage, keyed by its inputs and parameters
 
+The input is one folder of audio, or any mix of audio files and folders: stage 1 reads the
+files named and every file under the folders named (the audio itself is never copied).
+
 Reuse: a stage's key hashes its parameters, the key of the stage before it (so a change
 upstream redoes everything after it) and, for stage 1, the input files' names, sizes and
 modification times (as make and rsync judge change). A stage whose key has a record whose
@@ -28,7 +31,7 @@ import math
 import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -154,6 +157,59 @@ def input_listing(input_dir: Path) -> list[tuple[str, int, int]]:
     return listing
 
 
+def _listed_files(folder: Path) -> list[Path]:
+    """Every file under ``folder`` (sorted), as stage 1 lists a folder (broken links too)."""
+    return sorted(p for p in folder.rglob("*") if p.is_file() or p.is_symlink())
+
+
+class Inputs:
+    """What a run reads: one folder (stage 1's own case), or several files and/or folders."""
+
+    def __init__(self, paths: Sequence[Path]) -> None:
+        self.paths = list(paths)
+
+    @property
+    def folder(self) -> Path | None:
+        """The one input folder, where that is the whole input."""
+        only = self.paths[0]
+        return only if len(self.paths) == 1 and only.is_dir() else None
+
+    @property
+    def root(self) -> Path:
+        """The folder stage 1 records: the input folder, or the one holding every input."""
+        if self.folder is not None:
+            return self.folder
+        homes = [os.path.abspath(p if p.is_dir() else p.parent) for p in self.paths]
+        return Path(os.path.commonpath(homes))
+
+    def files(self) -> list[Path] | None:
+        """The files stage 1 reads (each once, in input order); None: all of `folder`."""
+        if self.folder is not None:
+            return None
+        files: dict[str, Path] = {}
+        for path in self.paths:
+            for file in _listed_files(path) if path.is_dir() else [path]:
+                files.setdefault(os.path.realpath(file), file)
+        return list(files.values())
+
+    def listing(self) -> Any:
+        """Every input file's name, size and mtime: what stage 1's key depends on."""
+        if self.folder is not None:
+            return input_listing(self.folder)  # as before several inputs: old keys still hold
+        listing = []
+        for path in self.paths:
+            if path.is_dir():
+                listing.append([os.path.abspath(path), input_listing(path)])
+            else:
+                stat = path.stat()
+                listing.append([os.path.abspath(path), stat.st_size, stat.st_mtime_ns])
+        return listing
+
+    def __str__(self) -> str:
+        first = str(self.paths[0])
+        return first if len(self.paths) == 1 else f"{first} and {len(self.paths) - 1} more"
+
+
 def _record_path(out: Path, stage: str, key: str) -> Path:
     return out / STATE_DIR / f"{stage}-{key}.json"
 
@@ -210,13 +266,14 @@ class _Chain:
 
     def __init__(
         self,
-        input_dir: Path,
+        inputs: Inputs | Path,
         out: Path,
         params: ChainParams,
         progress: Progress | None,
         notify: Callable[[str], None],
     ) -> None:
-        self.input_dir, self.out, self.params = input_dir, out, params
+        self.inputs = inputs if isinstance(inputs, Inputs) else Inputs([inputs])
+        self.out, self.params = out, params
         self.progress, self.notify = progress, notify
         self.results: dict[str, StageResult] = {}
 
@@ -237,7 +294,8 @@ class _Chain:
         library = _new_library_dir(self.out)
         try:
             summary = run_preprocess(
-                dataset_root=self.input_dir,
+                dataset_root=self.inputs.root,
+                files=self.inputs.files(),
                 output_root=library,
                 config=self.params.preprocess_config(),
                 workers=self.params.workers,
@@ -247,7 +305,7 @@ class _Chain:
             if not summary.samples:
                 skipped = ", ".join(f"{n} {why}" for why, n in summary.skipped.items())
                 raise DrumgenxError(
-                    f"no drum hits found in {self.input_dir} ({summary.files_read} files "
+                    f"no drum hits found in {self.inputs} ({summary.files_read} files "
                     f"read; skipped: {skipped or 'none'})"
                 )
         except BaseException:
@@ -363,7 +421,7 @@ class _Chain:
         before = self.results[STAGES[STAGES.index(stage) - 1]].key if stage != STAGES[0] else None
         if stage == "preprocess":
             config = p.preprocess_config()
-            parts: list[Any] = [stage, asdict(config), input_listing(self.input_dir)]
+            parts: list[Any] = [stage, asdict(config), self.inputs.listing()]
             if config.onsets.method == "transcribe":  # the same path may hold new weights
                 from drumgenx.preprocess.onsets_transcribe import transcriber_identity
 
@@ -376,8 +434,32 @@ class _Chain:
         return _key(stage, before, p.mode, p.temperature, p.seed, p.swing)
 
 
+def _missing_folders(folder: Path) -> list[Path]:
+    """``folder`` and each of its parents that does not exist yet, deepest first."""
+    missing = []
+    for path in (folder, *folder.parents):
+        if path.exists() or path.is_symlink():
+            if not path.is_dir():
+                what = " is a file" if path == folder else f": {path} is a file"
+                raise DrumgenxError(
+                    f"--out {folder}{what}, not a folder; name a folder for the run's files"
+                )
+            break
+        missing.append(path)
+    return missing
+
+
+def _remove_if_empty(folders: list[Path]) -> None:
+    """Remove the folders this run created (deepest first), as long as they are empty."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            return  # something is in it (or it is gone): it and its parents stay
+
+
 def run_chain(
-    input_dir: str | Path,
+    inputs: str | Path | Sequence[str | Path],
     *,
     out: str | Path,
     params: ChainParams | None = None,
@@ -386,15 +468,17 @@ def run_chain(
     on_stage: Callable[[StageResult], None] | None = None,
     notify: Callable[[str], None] = print,
 ) -> ChainRun:
-    """Run preprocess → roles → skeleton → groove on ``input_dir``; every file under ``out``.
+    """Run preprocess → roles → skeleton → groove on ``inputs``; every file under ``out``.
 
     Parameters
     ----------
-    input_dir
-        Any folder of audio (songs, loops, one-shots, found sounds), searched recursively.
+    inputs
+        A folder of audio (songs, loops, one-shots, found sounds), searched recursively; or
+        an audio file; or a list of files and/or folders.
     out
-        Output folder (created if needed); must not be ``input_dir`` or inside it, or the
-        run's own renders would become next run's inputs.
+        Output folder (created if needed); must not be an input folder or inside one, or the
+        run's own renders would become next run's inputs. A run that fails leaves no folder
+        it created empty behind.
     params
         `ChainParams` (defaults documented there).
     from_stage
@@ -410,27 +494,51 @@ def run_chain(
     Raises
     ------
     DrumgenxError
-        A bad option or input; a stage that cannot go on (e.g. no hits in the audio). The
-        stages finished before it keep their files and are reused by the next run.
+        A bad option or input (a missing path, ``out`` a file); a stage that cannot go on (e.g.
+        no hits in the audio). The stages finished before it keep their files and are reused
+        by the next run.
     """
     params = params or ChainParams()
-    input_dir, out = Path(input_dir).expanduser(), Path(out).expanduser()
-    if not input_dir.is_dir():
-        raise DrumgenxError(f"INPUT_DIR {input_dir}: no such folder")
+    if isinstance(inputs, (str, os.PathLike)):
+        inputs = [inputs]
+    paths, out = [Path(p).expanduser() for p in inputs], Path(out).expanduser()
+    if not paths:
+        raise DrumgenxError("no INPUT: name an audio file or a folder of audio")
+    for path in paths:
+        if not path.exists():
+            raise DrumgenxError(f"INPUT {path}: no such file or folder")
     if from_stage is not None and from_stage not in STAGES:
         raise DrumgenxError(f"--from-stage must be one of {', '.join(STAGES)}, got {from_stage!r}")
-    if out.resolve().is_relative_to(input_dir.resolve()):
-        raise DrumgenxError(
-            f"--out {out} is inside INPUT_DIR {input_dir}: the run's own renders would become "
-            "inputs; choose an output folder outside it"
-        )
+    created = _missing_folders(out)
+    for folder in (p for p in paths if p.is_dir()):
+        if out.resolve().is_relative_to(folder.resolve()):
+            raise DrumgenxError(
+                f"--out {out} is inside the input folder {folder}: the run's own renders would "
+                "become inputs; choose an output folder outside it"
+            )
     params.validate()
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise DrumgenxError(f"cannot create output folder {out}: {exc.strerror}") from None
 
-    chain = _Chain(input_dir, out, params, progress, notify)
+    try:
+        return _run_stages(Inputs(paths), out, params, from_stage, progress, on_stage, notify)
+    except BaseException:
+        _remove_if_empty(created)  # e.g. no hits: the run leaves no empty folder behind
+        raise
+
+
+def _run_stages(
+    inputs: Inputs,
+    out: Path,
+    params: ChainParams,
+    from_stage: str | None,
+    progress: Progress | None,
+    on_stage: Callable[[StageResult], None] | None,
+    notify: Callable[[str], None],
+) -> ChainRun:
+    chain = _Chain(inputs, out, params, progress, notify)
     redo_from = STAGES.index(from_stage) if from_stage else len(STAGES)
     for index, stage in enumerate(STAGES):
         key = chain.key(stage)
@@ -450,7 +558,8 @@ def run_chain(
     stages = [chain.results[s] for s in STAGES]
     record = {
         "drumgenx_version": __version__,
-        "input_dir": str(input_dir),
+        "input_dir": str(inputs.root),
+        "inputs": [str(p) for p in inputs.paths],
         "params": asdict(params),
         "from_stage": from_stage,
         "stages": [s.to_json() for s in stages],

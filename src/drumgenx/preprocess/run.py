@@ -384,11 +384,16 @@ def _existing_library(
     return hashes, [ids[i] for i in present], matrix, max(numbers, default=0)
 
 
-def _candidates(dataset_root: Path, output_root: Path) -> Iterator[Path]:
-    """Every file under ``dataset_root`` (sorted), except the output folder's own files."""
+def _candidates(
+    dataset_root: Path, output_root: Path, files: Sequence[Path] | None = None
+) -> Iterator[Path]:
+    """Every file under ``dataset_root`` (sorted), or ``files`` (in their order) where given,
+    except the output folder's own files."""
     output = output_root.resolve()
     # a broken link too: it is listed as unreadable rather than silently not there
-    for path in sorted(p for p in dataset_root.rglob("*") if p.is_file() or p.is_symlink()):
+    if files is None:
+        files = sorted(p for p in dataset_root.rglob("*") if p.is_file() or p.is_symlink())
+    for path in files:
         if output not in path.resolve().parents:
             yield path
 
@@ -433,6 +438,7 @@ def run_preprocess(
     force: bool = False,
     progress: Progress | None = None,
     notify: Callable[[str], None] = _print_notice,
+    files: Sequence[str | Path] | None = None,
 ) -> PreprocessSummary:
     """Turn every audio file under ``dataset_root`` into one-shots in ``output_root``.
 
@@ -450,6 +456,9 @@ def run_preprocess(
         Re-process files whose content an earlier run already processed.
     progress
         Called after each file with (done, total, file).
+    files
+        Read only these files (e.g. the ones a user named), not every file under
+        ``dataset_root``; ``dataset_root`` is then the folder the manifest records.
     """
     started = time.perf_counter()
     config = config or PreprocessConfig()
@@ -471,7 +480,8 @@ def run_preprocess(
     reports: list[FileReport] = []
     jobs: list[tuple[str, str]] = []
     seen: dict[str, str] = {}
-    for path in _candidates(dataset_root, output_root):
+    chosen = None if files is None else [Path(f) for f in files]
+    for path in _candidates(dataset_root, output_root, chosen):
         if path.suffix.lower() not in AUDIO_EXTENSIONS:
             reports.append(FileReport(str(path), None, "skipped", "not an audio file type"))
             continue
