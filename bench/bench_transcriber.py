@@ -53,7 +53,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "src"))  # the bench venv need not install drumgenx
 
-from bench_onsets import import_madmom
+from bench_onsets import build_detectors as peer_detectors
 
 from drumgenx.training.transcriber import merge_onsets as merge
 from drumgenx.transcribe.model import CLASSES
@@ -135,32 +135,10 @@ def build_detectors(use_madmom: bool, weights: str | None):
             detect_onsets(hpss(y[:, None], SR)[0][:, 0], sr=SR, params=flux).times
         ),
     }
-    try:
-        import librosa
-
-        dets["librosa onset_detect"] = lambda y: librosa.onset.onset_detect(
-            y=y, sr=SR, units="time"
-        )
-    except ImportError as exc:
-        notes.append(f"librosa skipped: {exc}")
-    if use_madmom:
-        madmom, why = import_madmom()
-        if madmom is None:
-            notes.append(f"madmom skipped: {why}")
-        else:
-            from madmom.audio.signal import Signal
-            from madmom.features.onsets import CNNOnsetProcessor, OnsetPeakPickingProcessor
-
-            cnn = CNNOnsetProcessor()
-            pick = OnsetPeakPickingProcessor(
-                threshold=0.54, smooth=0.05, pre_max=0.01, post_max=0.01, fps=100
-            )
-
-            def madmom_cnn(y: np.ndarray) -> np.ndarray:
-                pcm = np.clip(np.round(y * 32767.0), -32768, 32767).astype(np.int16)
-                return pick(cnn(Signal(pcm, sample_rate=SR, num_channels=1)))
-
-            dets["madmom CNN"] = madmom_cnn
+    # the peers exactly as bench_onsets.py runs them (madmom CNN with its CLI settings)
+    peers, peer_notes = peer_detectors(use_madmom)
+    dets |= {name: peers[name] for name in ("librosa onset_detect", "madmom CNN") if name in peers}
+    notes += peer_notes
     return dets, notes
 
 
