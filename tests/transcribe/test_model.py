@@ -63,6 +63,15 @@ def test_features_shape_frames_and_level_independence() -> None:
         transcriber_features(np.zeros((10, 2)), sr=SR)
 
 
+def test_features_in_stft_chunks_equal_one_pass(monkeypatch) -> None:
+    from drumgenx.transcribe import features
+
+    y = _noise(3.0, seed=3)
+    whole = transcriber_features(y, sr=SR)
+    monkeypatch.setattr(features, "STFT_CHUNK", 37)
+    np.testing.assert_allclose(transcriber_features(y, sr=SR), whole, rtol=1e-6, atol=1e-7)
+
+
 def test_features_resample_other_rates_to_the_same_frames() -> None:
     t = np.arange(int(2.0 * 22050)) / 22050
     tone = np.sin(2 * np.pi * 440 * t).astype(np.float32)

@@ -32,6 +32,8 @@ FMIN_HZ = 30.0
 FMAX_HZ = 17000.0
 BANDS_PER_OCTAVE = 12
 LOG_MUL = 1000.0
+STFT_CHUNK = 4096
+"""Frames transformed at a time (41 s of audio): bounds memory on long files."""
 
 
 @functools.cache
@@ -95,9 +97,14 @@ def transcriber_features(y: np.ndarray, *, sr: int) -> np.ndarray:
         from scipy.fft import rfft
     except ImportError:  # pragma: no cover - scipy is a dependency; numpy's is the fallback
         from numpy.fft import rfft
-    mag = np.abs(rfft(frames * window, axis=1)).astype(np.float32)
-    mag *= np.float32(2.0 / window.sum())  # a full-scale sine peaks at ~1
-    logspec = np.log10(np.float32(1.0) + np.float32(LOG_MUL) * (mag @ _filterbank()))
+    scale = np.float32(2.0 / window.sum())  # a full-scale sine peaks at ~1
+    filt = np.empty((len(frames), n_filters()), dtype=np.float32)
+    # Frames are windowed and transformed STFT_CHUNK at a time: a long file's windowed
+    # frames would otherwise take n_fft floats per frame (~3 GB for an hour).
+    for start in range(0, len(frames), STFT_CHUNK):
+        mag = np.abs(rfft(frames[start : start + STFT_CHUNK] * window, axis=1))
+        filt[start : start + STFT_CHUNK] = (mag.astype(np.float32) * scale) @ _filterbank()
+    logspec = np.log10(np.float32(1.0) + np.float32(LOG_MUL) * filt)
     rises = np.zeros_like(logspec)
     np.subtract(logspec[1:], logspec[:-1], out=rises[1:])
     np.maximum(rises, 0.0, out=rises)
