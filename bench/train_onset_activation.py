@@ -47,7 +47,8 @@ sys.path.insert(0, str(HERE.parent / "src"))
 
 import _gmd_render as gmd
 
-from drumgenx.preprocess.onsets import OnsetParams, _pick_peaks, _refine
+from drumgenx.core.peaks import refine_peaks
+from drumgenx.preprocess.onsets import OnsetParams, _pick_peaks
 from drumgenx.preprocess.onsets_learned import (
     DEFAULT_WEIGHTS,
     LearnedOnsetModel,
@@ -174,7 +175,7 @@ def pick(act: np.ndarray, *, threshold: float, gap: float, pre: float, post: flo
     peaks = _pick_peaks(act, FPS, params)
     if peaks.size == 0:
         return np.zeros(0)
-    return _refine(act, peaks) / FPS
+    return refine_peaks(act, peaks) / FPS
 
 
 def score(acts: list[np.ndarray], refs: list[np.ndarray], *, offset: float = 0.0, **kw) -> dict:

@@ -49,6 +49,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from drumgenx.core.peaks import keep_apart, moving_max, refine_peaks
+
 __all__ = ["OnsetParams", "Onsets", "detect_onsets", "onset_strength"]
 
 
@@ -361,11 +363,6 @@ def _moving_mean(x: np.ndarray, before: int, after: int) -> np.ndarray:
     return (c[hi] - c[lo]) / (hi - lo)
 
 
-def _moving_max(x: np.ndarray, before: int, after: int) -> np.ndarray:
-    padded = np.pad(x, (before, after), mode="constant", constant_values=-np.inf)
-    return np.lib.stride_tricks.sliding_window_view(padded, before + after + 1).max(axis=1)
-
-
 def _pick_peaks(novelty: np.ndarray, fps: float, params: OnsetParams) -> np.ndarray:
     """Frame indices of the onsets (adaptive threshold, local maximum, minimum gap)."""
     if novelty.size < 3:
@@ -374,34 +371,12 @@ def _pick_peaks(novelty: np.ndarray, fps: float, params: OnsetParams) -> np.ndar
     def frames(s: float) -> int:
         return max(0, round(s * fps))
 
-    local_max = _moving_max(novelty, frames(params.pre_max_s), frames(params.post_max_s))
+    local_max = moving_max(novelty, frames(params.pre_max_s), frames(params.post_max_s))
     threshold = params.delta + params.avg_mult * _moving_mean(
         novelty, frames(params.pre_avg_s), frames(params.post_avg_s)
     )
     cand = np.flatnonzero((novelty >= local_max) & (novelty > threshold))
-    if cand.size == 0:
-        return cand
-    # Plateaus give runs of equal maxima: keep the first of each run.
-    cand = cand[np.concatenate([[True], np.diff(cand) > 1])]
-    # Minimum gap, keeping the earlier onset (madmom's `combine`). A loop over onsets, not
-    # frames: a few hundred iterations for a minute of drums.
-    gap = params.min_gap_s * fps
-    kept = [int(cand[0])]
-    for c in cand[1:]:
-        if c - kept[-1] > gap:
-            kept.append(int(c))
-    return np.asarray(kept, dtype=np.int64)
-
-
-def _refine(novelty: np.ndarray, peaks: np.ndarray) -> np.ndarray:
-    """Sub-frame peak positions: vertex of the parabola through each peak and its neighbours."""
-    i = np.clip(peaks, 1, len(novelty) - 2)
-    a, b, c = novelty[i - 1], novelty[i], novelty[i + 1]
-    den = a - 2 * b + c
-    with np.errstate(divide="ignore", invalid="ignore"):
-        shift = np.where(den < 0, 0.5 * (a - c) / den, 0.0)
-    shift = np.clip(shift, -0.5, 0.5)
-    return np.where((peaks >= 1) & (peaks <= len(novelty) - 2), i + shift, peaks.astype(float))
+    return keep_apart(cand, params.min_gap_s * fps)
 
 
 def _backtrack(y: np.ndarray, sr: int, times: np.ndarray, params: OnsetParams) -> np.ndarray:
@@ -482,7 +457,7 @@ def detect_onsets(y: np.ndarray, *, sr: int, params: OnsetParams = OnsetParams()
     peaks = _pick_peaks(novelty, fps, params)
     if peaks.size == 0:
         return Onsets(empty, empty.copy(), empty.copy())
-    times = _refine(novelty, peaks) / fps + params.time_offset_s
+    times = refine_peaks(novelty, peaks) / fps + params.time_offset_s
     times = np.clip(times, 0.0, len(y) / sr)
     top = float(novelty[peaks].max())
     strengths = (novelty[peaks] / top if top > 0 else np.zeros(len(peaks))).astype(np.float64)

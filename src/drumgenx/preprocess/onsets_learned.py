@@ -40,6 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
+from drumgenx.core.peaks import refine_peaks
 from drumgenx.preprocess.onsets import (
     OnsetParams,
     Onsets,
@@ -47,7 +48,6 @@ from drumgenx.preprocess.onsets import (
     _check_audio,
     _log_filterbank,
     _pick_peaks,
-    _refine,
 )
 
 __all__ = [
@@ -311,7 +311,7 @@ def detect_onsets_learned(
     peaks = _pick_peaks(act, fps, pick)
     if peaks.size == 0:
         return Onsets(empty, empty.copy(), empty.copy())
-    times = _refine(act, peaks) / fps + model.time_offset_s
+    times = refine_peaks(act, peaks) / fps + model.time_offset_s
     times = np.clip(times, 0.0, len(y) / sr)
     # Loudness ranking as the flux detector's: the largest rise near the peak (the net may
     # peak a frame before or after the flux).

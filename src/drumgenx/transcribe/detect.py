@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from drumgenx.core.peaks import keep_apart, moving_max, refine_peaks
 from drumgenx.transcribe.features import FPS, transcriber_features
 from drumgenx.transcribe.model import CLASSES, TranscriberModel, activations, load_model
 
@@ -83,23 +84,8 @@ def pick_peaks(
     a = np.asarray(activation, dtype=np.float64)
     if a.size < 3:
         return np.zeros(0)
-    padded = np.pad(a, window, constant_values=-np.inf)
-    local_max = np.lib.stride_tricks.sliding_window_view(padded, 2 * window + 1).max(axis=1)
-    cand = np.flatnonzero((a >= local_max) & (a >= threshold))
-    if cand.size:
-        cand = cand[np.concatenate([[True], np.diff(cand) > 1])]
-    kept: list[int] = []
-    for c in cand:
-        if not kept or c - kept[-1] > min_gap:
-            kept.append(int(c))
-    peaks = np.asarray(kept, dtype=np.int64)
-    i = np.clip(peaks, 1, len(a) - 2)
-    left, mid, right = a[i - 1], a[i], a[i + 1]
-    den = left - 2 * mid + right
-    with np.errstate(divide="ignore", invalid="ignore"):
-        shift = np.where(den < 0, 0.5 * (left - right) / den, 0.0)
-    inner = (peaks >= 1) & (peaks <= len(a) - 2)
-    return np.where(inner, peaks + np.clip(shift, -0.5, 0.5), peaks.astype(float))
+    cand = np.flatnonzero((a >= moving_max(a, window, window)) & (a >= threshold))
+    return refine_peaks(a, keep_apart(cand, min_gap))
 
 
 def hits_from_activations(
