@@ -25,10 +25,11 @@ are absent), madmom's CNN onset detector (its CLI settings) and ``librosa.onset.
 (defaults). Scores: ``mir_eval.onset.f_measure`` at 50 and 20 ms, counts pooled over files.
 Per class (transcriber only): the hits transcribed as that class against that class's notes.
 
-``--split validation`` renders GMD *validation* beats through the training kits under
-FluidR3_GM accompaniment instead: the set on which stage settings (the fusion weight of the
-hit classes, the separator, the default onset method) are chosen. The frozen group is only
-ever reported.
+``--split validation`` renders GMD *validation* beats through the held-out validation kits
+(``training.kits.VALIDATION_FAMILIES``: csound's sf_GMbank, never trained on) under that
+font's accompaniment instead: the set on which stage settings (the fusion weight of the hit
+classes, the separator, the default onset method) are chosen. The frozen group is only ever
+reported.
 
 ``--roles``: the 0 dB mixes are written as WAV files and run through ``drumgenx preprocess``
 (separator ``auto`` = HPSS here) with ``--onset_method flux`` and with ``transcribe``, then
@@ -78,7 +79,8 @@ def render(n: int, duration: float, seed: int, split: str = "test"):
     """``[(name, kit_id, labels, {condition: audio})]`` for ``n`` GMD beats of ``split``.
 
     ``test``: the frozen kits under TimGM6mb accompaniment (the report). ``validation``: the
-    training kits under FluidR3_GM accompaniment (where settings are chosen).
+    held-out validation kits under their own font's accompaniment (sf_GMbank; where settings
+    are chosen, on kits the network never trained on).
     """
     from drumgenx.training import kits as kitlib
     from drumgenx.training.corpus import SilentExcerpt, render_item
@@ -86,13 +88,16 @@ def render(n: int, duration: float, seed: int, split: str = "test"):
 
     perfs = [p for p in load_performances(GMD_DIR, split) if p.beat_type == "beat"]
     order = np.random.default_rng(seed).permutation(len(perfs))
-    frozen = kitlib.frozen_kits() if split == "test" else kitlib.training_kits()
-    font = "TimGM6mb" if split == "test" else "FluidR3_GM"
+    from drumgenx.training.accompaniment import GROUP_FONTS
+
+    group = "frozen" if split == "test" else "validation"
+    kits = kitlib.kits_of_group(group)
+    font = GROUP_FONTS[group][0]
     out = []
     for i in order:
         if len(out) == n:
             break
-        perf, kit = perfs[i], frozen[len(out) % len(frozen)]
+        perf, kit = perfs[i], kits[len(out) % len(kits)]
         audio, labels = {}, None
         try:
             for cond, ratio in CONDITIONS.items():

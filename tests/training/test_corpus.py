@@ -135,7 +135,7 @@ def test_build_corpus_end_to_end(tmp_path, fake_gmd, tim_kit, session_cache) -> 
     assert [r["item_id"] for r in rows] == [f"validation-{i:06d}" for i in range(4)]
     assert list(rows[0]) == list(corpus.MANIFEST_COLUMNS)
     optional = {"kit_preset", "accompaniment_font", "accompaniment_package"}
-    optional |= {"accompaniment_path", "drum_to_rest_db"}
+    optional |= {"accompaniment_path", "drum_to_rest_db", "donor_kit_id"}
     for r in rows:
         assert all(r[c] != "" for c in corpus.MANIFEST_COLUMNS if c not in optional), r
         assert r["kit_id"] == tim_kit.kit_id and r["kit_package"] == "timgm6mb-soundfont"

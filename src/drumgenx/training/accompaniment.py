@@ -11,8 +11,9 @@ drum excerpt starting on the GMD beat grid lines up with it.
 or pads to a length. Timing precision does not matter here (note-ons are quantized to
 FluidSynth's 64-sample blocks); nothing here is labelled.
 
-Accompaniment fonts: FluidR3_GM and MuseScore_General for training and validation
-(:data:`TRAINING_FONTS`), TimGM6mb only for the frozen test group (:data:`FROZEN_FONTS`).
+Accompaniment fonts, per kit group (:data:`GROUP_FONTS`): FluidR3_GM, MuseScore_General and the
+OPL-3 FM bank for training kits, csound's sf_GMbank for the validation kits, TimGM6mb only for
+the frozen test group.
 FluidR3_GS is left out: the Debian ``FluidR3_GS.sf2`` is a GS supplement holding only SFX
 presets, no melodic program.
 """
@@ -28,8 +29,11 @@ import numpy as np
 
 from drumgenx.training._fluidsynth import render_to_array
 
-TRAINING_FONTS: tuple[str, ...] = ("FluidR3_GM", "MuseScore_General")
-FROZEN_FONTS: tuple[str, ...] = ("TimGM6mb",)
+GROUP_FONTS: dict[str, tuple[str, ...]] = {
+    "train": ("FluidR3_GM", "MuseScore_General", "OPL-3_FM_128M"),
+    "validation": ("sf_GMbank",),
+    "frozen": ("TimGM6mb",),
+}
 
 _FAMILIES: dict[str, tuple[int, ...]] = {
     "piano": tuple(range(0, 8)),

@@ -2,7 +2,7 @@
 
 Every function takes a mono float array and ``rng`` (parameters left as None are drawn from
 it) and returns ``(audio, params)``: float32 of the same length, and the parameters used. None
-of them shifts the signal in time: the EQ is a zero-phase FFT filter, the reverb keeps the dry
+of them shifts the signal in time: the EQ and the low-pass are zero-phase FFT filters, the reverb keeps the dry
 direct sound at lag 0, the compressor is a gain, and the codec round trip is aligned.
 
 Codec: both MP3 (LAME through libsndfile) and Ogg Vorbis are used. libsndfile >= 1.1 writes
@@ -67,6 +67,34 @@ def eq_tilt(
     spec = np.fft.rfft(x, n_fft) * 10 ** (g_db / 20)
     y = np.fft.irfft(spec, n_fft)[:n]
     return _f32(y), {"db_per_octave": round(db_per_octave, 4), "pivot_hz": pivot_hz}
+
+
+def lowpass(
+    x: np.ndarray,
+    *,
+    rng: np.random.Generator,
+    sr: int = SR,
+    cutoff_hz: float | None = None,
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """Zero-phase low-pass: flat to ``cutoff_hz``, a raised-cosine fall to zero at 1.25x.
+
+    Stands in for band-limited sources (22.05 kHz files, low-bitrate streams, old samplers),
+    whose hats have no energy above ~11 kHz. ``cutoff_hz`` is drawn uniform in [5, 11] kHz
+    when None.
+    """
+    if cutoff_hz is None:
+        cutoff_hz = float(rng.uniform(5000.0, 11000.0))
+    x = np.asarray(x, dtype=np.float64)
+    n = len(x)
+    params = {"cutoff_hz": round(cutoff_hz, 1)}
+    if n == 0:
+        return _f32(x), params
+    n_fft = sp_fft.next_fast_len(n + 2048, real=True)
+    f = np.fft.rfftfreq(n_fft, 1 / sr)
+    ramp = np.clip((f - cutoff_hz) / (0.25 * cutoff_hz), 0.0, 1.0)
+    g = 0.5 * (1.0 + np.cos(np.pi * ramp))
+    y = np.fft.irfft(np.fft.rfft(x, n_fft) * g, n_fft)[:n]
+    return _f32(y), params
 
 
 def room_reverb(
@@ -240,13 +268,19 @@ def codec(
     return _f32(out), {"format": fmt, "level": round(level, 4), "lag_samples": lag}
 
 
-AUGMENT_PROBABILITY = {"eq_tilt": 0.5, "room_reverb": 0.35, "compress": 0.4, "codec": 0.3}
+AUGMENT_PROBABILITY = {
+    "lowpass": 0.15,
+    "eq_tilt": 0.5,
+    "room_reverb": 0.35,
+    "compress": 0.4,
+    "codec": 0.3,
+}
 
 
 def augment_mix(
     mix: np.ndarray, *, rng: np.random.Generator, sr: int = SR
 ) -> tuple[np.ndarray, dict[str, Any]]:
-    """A random chain: eq_tilt, room_reverb, compress (each maybe), gain, codec (maybe).
+    """A random chain: lowpass, eq_tilt, room_reverb, compress (each maybe), gain, codec (maybe).
 
     Probabilities are :data:`AUGMENT_PROBABILITY`; the gain always applies. A final scale
     brings the peak to at most 0.999 (so a 16-bit file does not clip).
@@ -260,6 +294,7 @@ def augment_mix(
     y = np.asarray(mix, dtype=np.float32)
     chain: list[dict[str, Any]] = []
     steps = [
+        ("lowpass", lambda a: lowpass(a, rng=rng, sr=sr)),
         ("eq_tilt", lambda a: eq_tilt(a, rng=rng, sr=sr)),
         ("room_reverb", lambda a: room_reverb(a, rng=rng, sr=sr)),
         ("compress", lambda a: compress(a, rng=rng, sr=sr)),

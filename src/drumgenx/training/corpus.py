@@ -10,8 +10,16 @@ Item ``i`` takes excerpt ``perm_p[i % C]`` (``C`` excerpts, one seeded permutati
 ``perm_b[i % K]`` (``K`` kits, one seeded permutation per block ``b = i // K``: every kit gets
 the same share, give or take one). Each item has its own seed; from it come the accompaniment
 font, the drum-to-rest ratio (drums alone with probability :data:`DRUMS_ALONE_P`, else uniform
-in [-12, +12] dB RMS; never accompaniment alone), the accompaniment and the augmentations. An
-item does not depend on ``n_items``: a larger build keeps the items of a smaller one.
+in [-12, +12] dB RMS; never accompaniment alone), whether the kit is varied (probability
+``kit_variation``: :func:`drumgenx.training.kits.vary_kit` with another kit of the group as
+donor), the accompaniment and the augmentations. An item does not depend on ``n_items``: a
+larger build keeps the items of a smaller one.
+
+Kit groups (:func:`drumgenx.training.kits.kit_group`): a corpus renders one group. The
+``train`` split takes the training kits (varied by default) under FluidR3_GM, MuseScore_General
+and OPL-3 accompaniment; the ``validation`` split takes the held-out validation font
+(``sf_GMbank``, kits and accompaniment, not varied), so the choices made on it measure kits
+the network never heard.
 
 Files (under ``out_dir/<split>/``)
 ----------------------------------
@@ -26,7 +34,8 @@ name and renamed; finished items are kept on a rerun.
 CLI::
 
     python -m drumgenx.training.corpus --gmd ../shared/data/gmd --out DIR --split train \\
-        --n 1000 --seed 0 [--excerpt_s 20] [--workers 2] [--kits train|frozen]
+        --n 1000 --seed 0 [--excerpt_s 20] [--workers 2] [--kits train|validation] \\
+        [--kit_variation 0.6]
 
 The CLI refuses the GMD test split; the held-out bench renders it through :func:`build_corpus`
 with ``kits="frozen"``.
@@ -69,7 +78,9 @@ PREROLL_S = 4.0  # notes this long before an excerpt ring into it (tails only, n
 DRUMS_ALONE_P = 0.10
 RATIO_DB = (-12.0, 12.0)
 MIX_PEAK_DBFS = (-6.0, -1.0)
-CORPUS_VERSION = 1
+CORPUS_VERSION = 2
+KIT_VARIATION = 0.6
+"""Default share of varied kits in a training corpus (``--kit_variation``)."""
 MANIFEST_COLUMNS = (
     "item_id",
     "split",
@@ -86,6 +97,8 @@ MANIFEST_COLUMNS = (
     "kit_package",
     "kit_path",
     "kit_preset",
+    "donor_kit_id",
+    "kit_variation",
     "accompaniment_font",
     "accompaniment_package",
     "accompaniment_path",
@@ -121,6 +134,8 @@ class CorpusItem:
         Drum RMS over accompaniment RMS; None for drums alone.
     seed : int
         The item's seed (accompaniment and augmentations).
+    donor_kit : Kit or None
+        When set, the kit is varied (:func:`drumgenx.training.kits.vary_kit`) with this donor.
     """
 
     item_id: str
@@ -132,6 +147,7 @@ class CorpusItem:
     accompaniment_font: str | None
     drum_to_rest_db: float | None
     seed: int
+    donor_kit: kitlib.Kit | None = None
 
 
 @dataclass(frozen=True)
@@ -205,6 +221,7 @@ def render_item(
     seed: int,
     cache_dir: str | Path,
     augment: bool = True,
+    donor_kit: kitlib.Kit | None = None,
 ) -> RenderedItem:
     """Render one excerpt of a performance through a kit, under accompaniment.
 
@@ -224,6 +241,9 @@ def render_item(
         One-shot cache (:func:`drumgenx.training.kits.load_one_shots`).
     augment : bool
         Apply :func:`drumgenx.training.augment.augment_mix` to the mix.
+    donor_kit : Kit, optional
+        Vary the kit (:func:`drumgenx.training.kits.vary_kit`, seeded by ``seed``) with this
+        donor; None plays the kit as it is.
 
     Returns
     -------
@@ -241,6 +261,13 @@ def render_item(
         )
     ]
     shots = kitlib.load_one_shots(kit, cache_dir=cache_dir)
+    variation = None
+    if donor_kit is not None:
+        donor = kitlib.load_one_shots(donor_kit, cache_dir=cache_dir)
+        keys = {kitlib.sound_key(nt.pitch) for nt in notes}
+        rng = np.random.default_rng(np.random.SeedSequence([int(seed), 4]))
+        shots, classes = kitlib.vary_kit(shots, donor, keys=keys, rng=rng)
+        variation = {"donor_kit_id": donor_kit.kit_id, "classes": classes}
     drums = kitlib.render_drums(notes, shots, n_samples=n, sr=SR).astype(np.float64)
     labels = [
         Label(
@@ -272,6 +299,7 @@ def render_item(
             "preset": kit.preset,
             "name": kit.name,
         },
+        "kit_variation": variation,
         "n_notes": len(labels),
         "seed": int(seed),
     }
@@ -350,24 +378,17 @@ def _perm(n: int, *key: int) -> np.ndarray:
 
 
 def resolve_kits(kits: str | Sequence[kitlib.Kit]) -> list[kitlib.Kit]:
-    """``"train"`` (all non-frozen kits), ``"frozen"`` or a list of kits, sorted by kit_id."""
-    if isinstance(kits, str):
-        if kits == "train":
-            out = kitlib.training_kits()
-        elif kits == "frozen":
-            out = kitlib.frozen_kits()
-        else:
-            raise ValueError(f"kits must be 'train', 'frozen' or a list of Kit, not {kits!r}")
-    else:
-        out = list(kits)
+    """A kit group's name (``"train"``, ``"validation"``, ``"frozen"``) or a list of kits of one
+    group, sorted by kit_id."""
+    out = kitlib.kits_of_group(kits) if isinstance(kits, str) else list(kits)
     if not out:
         raise RuntimeError(
-            "no drum kits found: apt-get install fluid-soundfont-gm musescore-general-soundfont "
-            "timgm6mb-soundfont hydrogen-drumkits hydrogen-data"
+            f"no drum kits of group {kits!r} found: apt-get install fluid-soundfont-gm "
+            "musescore-general-soundfont timgm6mb-soundfont csound-soundfont opl3-soundfont "
+            "avldrums.lv2-soundfont hydrogen-drumkits hydrogen-data lmms-common"
         )
-    frozen = {kitlib.is_frozen_test(k) for k in out}
-    if len(frozen) > 1:
-        raise ValueError("a corpus takes training kits or frozen-test kits, never both")
+    if len({kitlib.kit_group(k) for k in out}) > 1:
+        raise ValueError("a corpus takes the kits of one group (train, validation or frozen)")
     return sorted(out, key=lambda k: k.kit_id)
 
 
@@ -380,6 +401,7 @@ def plan_items(
     kits: Sequence[kitlib.Kit],
     fonts: Sequence[str],
     excerpt_s: float = 20.0,
+    kit_variation: float = 0.0,
 ) -> list[CorpusItem]:
     """The first ``n_items`` items of a corpus (see the module docstring for the rules)."""
     perfs = sorted(performances, key=lambda p: p.gmd_id)
@@ -397,12 +419,15 @@ def plan_items(
         if (1, b) not in perms:
             perms[(1, b)] = _perm(k, seed, 1, b)
         perf, start, dur = candidates[int(perms[(0, p)][i % c])]
-        kit = kits[int(perms[(1, b)][i % k])]
+        kit_index = int(perms[(1, b)][i % k])
+        kit = kits[kit_index]
         item_seed = int(np.random.SeedSequence([seed, 2, i]).generate_state(1)[0])
         rng = np.random.default_rng(np.random.SeedSequence([seed, 3, i]))
         font = str(fonts[int(rng.integers(0, len(fonts)))])
         alone = rng.random() < DRUMS_ALONE_P
         ratio = float(rng.uniform(*RATIO_DB))
+        vary = rng.random() < kit_variation and k > 1
+        donor = kits[(kit_index + 1 + int(rng.integers(0, max(1, k - 1)))) % k]
         items.append(
             CorpusItem(
                 item_id=f"{split}-{i:06d}",
@@ -414,6 +439,7 @@ def plan_items(
                 accompaniment_font=None if alone else font,
                 drum_to_rest_db=None if alone else round(ratio, 4),
                 seed=item_seed,
+                donor_kit=donor if vary else None,
             )
         )
     return items
@@ -480,6 +506,7 @@ def _render_and_write(
                 drum_to_rest_db=item.drum_to_rest_db,
                 seed=item.seed,
                 cache_dir=cache_dir,
+                donor_kit=item.donor_kit if item.donor_kit != kit else None,
             )
         except SilentExcerpt:
             continue
@@ -520,6 +547,8 @@ def _manifest_row(desc: dict[str, Any], split: str) -> dict[str, Any]:
         "kit_package": desc["kit"]["package"],
         "kit_path": desc["kit"]["path"],
         "kit_preset": "" if desc["kit"]["preset"] is None else desc["kit"]["preset"],
+        "donor_kit_id": (desc.get("kit_variation") or {}).get("donor_kit_id", ""),
+        "kit_variation": json.dumps(desc.get("kit_variation"), sort_keys=True),
         "accompaniment_font": a.get("font", ""),
         "accompaniment_package": a.get("package", ""),
         "accompaniment_path": a.get("path", ""),
@@ -554,6 +583,7 @@ def build_corpus(
     seed: int,
     excerpt_s: float = 20.0,
     kits: str | Sequence[kitlib.Kit] = "train",
+    kit_variation: float = 0.0,
     cache_dir: str | Path | None = None,
     workers: int = 1,
     progress: Callable[[int, int, str, str], None] | None = None,
@@ -574,10 +604,12 @@ def build_corpus(
         Corpus seed: the same seed gives the same bytes.
     excerpt_s : float
         Longest excerpt.
-    kits : {"train", "frozen"} or sequence of Kit
-        ``"train"``: every kit not in the frozen test group (accompaniment fonts
-        FluidR3_GM and MuseScore_General); ``"frozen"``: only the frozen group (accompaniment
-        font TimGM6mb).
+    kits : {"train", "validation", "frozen"} or sequence of Kit
+        A kit group (:func:`drumgenx.training.kits.kits_of_group`) or kits of one group; the
+        accompaniment fonts are the group's (:data:`drumgenx.training.accompaniment.GROUP_FONTS`).
+    kit_variation : float
+        Share of items whose kit is varied with a donor kit of the same group (0 plays every
+        kit as it is; the CLI's default for training kits is :data:`KIT_VARIATION`).
     cache_dir : str or Path, optional
         One-shot cache; ``out_dir/cache/oneshots`` when None.
     workers : int
@@ -593,13 +625,11 @@ def build_corpus(
     """
     t0 = time.perf_counter()
     kit_list = resolve_kits(kits)
-    frozen = kitlib.is_frozen_test(kit_list[0])
-    fonts = acc.FROZEN_FONTS if frozen else acc.TRAINING_FONTS
-    fonts = tuple(f for f in fonts if kitlib.soundfont_path(f) is not None)
+    group = kitlib.kit_group(kit_list[0])
+    fonts = tuple(f for f in acc.GROUP_FONTS[group] if kitlib.soundfont_path(f) is not None)
     if not fonts:
-        raise RuntimeError(
-            "no accompaniment SoundFont installed: apt-get install fluid-soundfont-gm"
-        )
+        packages = " ".join(kitlib.soundfont_package(f) for f in acc.GROUP_FONTS[group])
+        raise RuntimeError(f"no accompaniment SoundFont installed: apt-get install {packages}")
     gmd_dir = Path(gmd_dir).resolve()
     split_dir = Path(out_dir) / split
     cache_dir = Path(cache_dir) if cache_dir is not None else Path(out_dir) / "cache" / "oneshots"
@@ -609,6 +639,7 @@ def build_corpus(
         "seed": int(seed),
         "excerpt_s": float(excerpt_s),
         "kits": [k.kit_id for k in kit_list],
+        "kit_variation": float(kit_variation),
         "accompaniment_fonts": list(fonts),
     }
     split_dir.mkdir(parents=True, exist_ok=True)
@@ -630,6 +661,7 @@ def build_corpus(
         kits=kit_list,
         fonts=fonts,
         excerpt_s=excerpt_s,
+        kit_variation=kit_variation,
     )
     args = (str(split_dir), str(cache_dir), str(gmd_dir), kit_list)
     counts = {"rendered": 0, "kept": 0}
@@ -682,7 +714,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--excerpt_s", type=float, default=20.0)
     ap.add_argument("--workers", type=int, default=1)
-    ap.add_argument("--kits", choices=("train", "frozen"), default="train")
+    ap.add_argument(
+        "--kits",
+        choices=("train", "validation"),
+        default=None,
+        help="kit group (default: the split's own: train -> train, validation -> validation)",
+    )
+    ap.add_argument(
+        "--kit_variation",
+        type=float,
+        default=None,
+        help=f"share of items with a varied kit, 0-1 (default {KIT_VARIATION} for training "
+        "kits, 0 for validation kits)",
+    )
     ap.add_argument("--cache_dir", default=None, help="one-shot cache (default OUT/cache/oneshots)")
     args = ap.parse_args(argv)
     if args.split == "test":
@@ -699,6 +743,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.n <= 0:
         print("error: --n must be positive", file=sys.stderr)
         return 2
+    kits = args.kits or args.split
+    variation = args.kit_variation
+    if variation is None:
+        variation = KIT_VARIATION if kits == "train" else 0.0
+    if not 0.0 <= variation <= 1.0:
+        print("error: --kit_variation must be within 0-1", file=sys.stderr)
+        return 2
     t0 = time.perf_counter()
 
     def progress(done: int, total: int, item_id: str, status: str) -> None:
@@ -712,7 +763,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         n_items=args.n,
         seed=args.seed,
         excerpt_s=args.excerpt_s,
-        kits=args.kits,
+        kits=kits,
+        kit_variation=variation,
         cache_dir=args.cache_dir,
         workers=args.workers,
         progress=progress,

@@ -2,8 +2,8 @@
 
 Kits
 ----
-- **SoundFont kits**: every bank-128 preset of the General MIDI fonts found on disk
-  (:data:`SOUNDFONTS`), listed by parsing the SF2/SF3 RIFF ``pdta/phdr`` chunk
+- **SoundFont kits**: every bank-128 preset of the General MIDI fonts found on disk, and the
+  bank-0 kits of the x42-avldrums fonts (:data:`SOUNDFONTS`), listed by parsing the SF2/SF3 RIFF ``pdta/phdr`` chunk
   (:func:`list_presets`). Non-kit presets (Metronome, Marching*, SFX) are left out.
   ``FluidR3_GS.sf2`` is the GS *supplement* (SFX presets only), so it contributes no kit.
 - **Debian kits**: Hydrogen kits from ``hydrogen-data`` / ``hydrogen-drumkits``; each slot is
@@ -32,6 +32,13 @@ not GM sounds play as their GM equivalents (:data:`SOUND_KEY_OF_PITCH`: 22 -> 42
 58 -> 43); a note whose key the kit lacks is silent and :func:`sounding_notes` drops it, so
 labels are only notes that sound.
 
+Kit groups
+----------
+Every kit belongs to one group (:func:`kit_group`): ``"train"`` (learned from),
+``"validation"`` (held out of training and used for every choice: checkpoint, thresholds,
+defaults; all of csound's ``sf_GMbank``, by another author than the training fonts) or
+``"frozen"`` (the frozen test group below, reported once).
+
 Frozen test group
 -----------------
 :data:`FROZEN_TEST_FAMILIES` and :data:`FROZEN_TEST_DEBIAN_KITS` are never rendered into
@@ -54,12 +61,13 @@ import struct
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import mido
 import numpy as np
 
 from drumgenx.training._fluidsynth import render_to_array
-from drumgenx.training.gmd import DrumNote
+from drumgenx.training.gmd import CLASS_OF_PITCH, DRUM_CLASSES, DrumNote
 
 SR = 44100
 CACHE_VERSION = 1
@@ -85,13 +93,31 @@ SOUNDFONTS: tuple[tuple[str, str, tuple[Path, ...]], ...] = (
         ),
     ),
     ("TimGM6mb", "timgm6mb-soundfont", (SHARE / "sounds/sf2/TimGM6mb.sf2",)),
+    ("sf_GMbank", "csound-soundfont", (SHARE / "sounds/sf2/sf_GMbank.sf2",)),
+    ("OPL-3_FM_128M", "opl3-soundfont", (SHARE / "sounds/sf2/OPL-3_FM_128M.sf2",)),
+    (
+        "Black_Pearl_4_LV2",
+        "avldrums.lv2-soundfont",
+        (SHARE / "sounds/sf2/Black_Pearl_4_LV2.sf2",),
+    ),
+    (
+        "Red_Zeppelin_4_LV2",
+        "avldrums.lv2-soundfont",
+        (SHARE / "sounds/sf2/Red_Zeppelin_4_LV2.sf2",),
+    ),
 )
+
+BANK0_KIT_FONTS = frozenset({"Black_Pearl_4_LV2", "Red_Zeppelin_4_LV2"})
+"""Fonts whose bank-0 presets are drum kits on GM keys (x42-avldrums), played on channel 1."""
 
 NON_KIT_PRESET = re.compile(r"^(metronome|marching|oldmarching|sfx)", re.IGNORECASE)
 """Bank-128 presets that are not drum kits."""
 
 FROZEN_TEST_FAMILIES: tuple[str, ...] = ("TimGM6mb",)
 FROZEN_TEST_DEBIAN_KITS: tuple[str, ...] = ("BJA_Pacific", "TR808EmulationKit")
+VALIDATION_FAMILIES: tuple[str, ...] = ("sf_GMbank",)
+"""Held out of training to choose on (checkpoint, thresholds, defaults): a whole font."""
+KIT_GROUPS: tuple[str, ...] = ("train", "validation", "frozen")
 
 GM_KEYS: tuple[int, ...] = tuple(range(35, 82))
 VELOCITY_LAYERS: tuple[int, ...] = (24, 48, 72, 96, 112, 127)
@@ -123,7 +149,7 @@ SLOT_KEYS: dict[str, tuple[int, ...]] = {
 }
 
 # Per Debian kit: package, author family, slot -> instrument_name in labels.csv. From
-# bench/_gmd_render.py (first five) plus five more; a slot left out is silent.
+# bench/_gmd_render.py (first five) plus eight more; a slot left out is silent.
 DEBIAN_KITS: dict[str, tuple[str, str, dict[str, str]]] = {
     "GMRockKit": (
         "hydrogen-data",
@@ -289,7 +315,73 @@ DEBIAN_KITS: dict[str, tuple[str, str, dict[str, str]]] = {
         },
     ),
 }
-MEDIUM_CONFIDENCE_OK = frozenset({("ColomboAcousticDrumkit", "ride-crash20inch")})
+DEBIAN_KITS.update(
+    {
+        "Millo_MultiLayered2": (
+            "hydrogen-drumkits",
+            "hydrogen/EmilianoGrilli",
+            {
+                "kick": "Kick",
+                "snare": "Snare Rock",
+                "rim": "Stick",
+                "hh_closed": "Closed HH",
+                "hh_pedal": "Pedal HH",
+                "hh_open": "Open HH",
+                "tom_low": "Tom Low",
+                "tom_mid": "Tom Mid",
+                "tom_high": "Tom Hi",
+                "crash": "Crash",
+                "ride": "Ride Rock",
+            },
+        ),
+        "The Black Pearl 1.0": (
+            "hydrogen-drumkits",
+            "hydrogen/GlenMacArthur",
+            {
+                "kick": "Pearl Kick",
+                "snare": "Pearl Snare",
+                "rim": "Pearl Side Stick",
+                "hh_closed": "Sabian Hat Closed",
+                "hh_pedal": "Sabian Hat Pedal",
+                "hh_open": "Sabian Hat Open",
+                "tom_low": "Pearl Tom Floor",
+                "tom_mid": "Pearl Tom 2",
+                "tom_high": "Pearl Tom 1",
+                "crash": "Sabian Crash",
+                "ride": "Paiste Ride",
+            },
+        ),
+        "lmms-drums": (  # one file per sound; instrument names are the file stems
+            "lmms-common",
+            "lmms",
+            {
+                "kick": "kick01",
+                "snare": "snare01",
+                "rim": "rim01",
+                "hh_closed": "hihat_closed01",
+                "hh_pedal": "hihat_foot_pedal01",
+                "hh_open": "hihat_opened01",
+                "tom_low": "tom_low01",
+                "tom_mid": "tom_mid01",
+                "tom_high": "tom_hi01",
+                "crash": "crash01",
+                "ride": "ride01",
+            },
+        ),
+    }
+)
+DEBIAN_KIT_FOLDERS: dict[str, Path] = {"lmms-drums": SHARE / "lmms" / "samples" / "drums"}
+"""Kits outside Hydrogen's drumkits folder."""
+MEDIUM_CONFIDENCE_OK = frozenset(
+    {
+        ("ColomboAcousticDrumkit", "ride-crash20inch"),
+        # side sticks and a foot-pedal hat: "medium" for their role, sure of their class
+        ("Millo_MultiLayered2", "Stick"),
+        ("The Black Pearl 1.0", "Pearl Side Stick"),
+        ("lmms-drums", "rim01"),
+        ("lmms-drums", "hihat_foot_pedal01"),
+    }
+)
 
 OneShots = dict[int, list[tuple[int, np.ndarray]]]
 
@@ -311,9 +403,12 @@ class Kit:
     path : Path
         The font file or the Hydrogen kit folder.
     preset : int or None
-        Bank-128 program (the program change selecting the kit); None for Debian kits.
+        The program change selecting the kit; None for Debian kits.
     name : str
         Preset name or Hydrogen kit folder name.
+    bank : int
+        SoundFont bank of the preset: 128 (a GM drum kit, channel 10) or 0 for the fonts of
+        :data:`BANK0_KIT_FONTS` (played on channel 1).
     """
 
     kit_id: str
@@ -323,6 +418,7 @@ class Kit:
     path: Path
     preset: int | None
     name: str
+    bank: int = 128
 
 
 # ---------------------------------------------------------------------------------------------
@@ -387,7 +483,9 @@ def soundfont_package(family: str) -> str:
 
 
 def soundfont_kits() -> list[Kit]:
-    """Every bank-128 drum-kit preset of the fonts of :data:`SOUNDFONTS` found on disk.
+    """Every drum-kit preset of the fonts of :data:`SOUNDFONTS` found on disk.
+
+    A kit preset is a bank-128 preset, or any preset of a font of :data:`BANK0_KIT_FONTS`.
 
     Returns
     -------
@@ -399,18 +497,20 @@ def soundfont_kits() -> list[Kit]:
         path = soundfont_path(family)
         if path is None:
             continue
+        kit_bank = 0 if family in BANK0_KIT_FONTS else 128
         for bank, preset, name in sorted(set(list_presets(path))):
-            if bank != 128 or NON_KIT_PRESET.match(name):
+            if bank != kit_bank or NON_KIT_PRESET.match(name):
                 continue
             kits.append(
                 Kit(
-                    kit_id=f"sf:{family}:128-{preset:03d}",
+                    kit_id=f"sf:{family}:{bank:03d}-{preset:03d}",
                     family=family,
                     kind="soundfont",
                     package=package,
                     path=path,
                     preset=preset,
                     name=name,
+                    bank=bank,
                 )
             )
     return kits
@@ -436,7 +536,7 @@ def debian_kits() -> list[Kit]:
         return []
     kits = []
     for name, (package, family, _) in DEBIAN_KITS.items():
-        path = HYDROGEN_KITS_DIR / name
+        path = DEBIAN_KIT_FOLDERS.get(name, HYDROGEN_KITS_DIR / name)
         if path.is_dir():
             kits.append(
                 Kit(
@@ -457,21 +557,37 @@ def all_kits() -> list[Kit]:
     return soundfont_kits() + debian_kits()
 
 
+def kit_group(kit: Kit) -> str:
+    """``"frozen"``, ``"validation"`` or ``"train"`` (see "Kit groups" above)."""
+    if kit.family in FROZEN_TEST_FAMILIES:
+        return "frozen"
+    if kit.kind == "debian" and kit.name in FROZEN_TEST_DEBIAN_KITS:
+        return "frozen"
+    if kit.family in VALIDATION_FAMILIES:
+        return "validation"
+    return "train"
+
+
 def is_frozen_test(kit: Kit) -> bool:
     """Whether ``kit`` belongs to the frozen test group (never rendered for training)."""
-    if kit.family in FROZEN_TEST_FAMILIES:
-        return True
-    return kit.kind == "debian" and kit.name in FROZEN_TEST_DEBIAN_KITS
+    return kit_group(kit) == "frozen"
+
+
+def kits_of_group(group: str) -> list[Kit]:
+    """The kits of one of :data:`KIT_GROUPS` found on disk."""
+    if group not in KIT_GROUPS:
+        raise ValueError(f"kit group must be one of {KIT_GROUPS}, not {group!r}")
+    return [k for k in all_kits() if kit_group(k) == group]
 
 
 def training_kits() -> list[Kit]:
-    """All kits on disk that are not in the frozen test group."""
-    return [k for k in all_kits() if not is_frozen_test(k)]
+    """The kits learned from: neither held out for validation nor frozen."""
+    return kits_of_group("train")
 
 
 def frozen_kits() -> list[Kit]:
     """The kits of the frozen test group found on disk."""
-    return [k for k in all_kits() if is_frozen_test(k)]
+    return kits_of_group("frozen")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -513,20 +629,23 @@ def _soundfont_layout() -> list[tuple[int, int, int, int]]:
     return out
 
 
-def _kit_midi(program: int) -> mido.MidiFile:
-    """One note per slot on channel 10, an All-Sound-Off 0.1 s before each slot ends."""
+def _kit_midi(program: int, bank: int = 128) -> mido.MidiFile:
+    """One note per slot (channel 10, or 1 for a bank-0 kit), an All-Sound-Off before each end."""
     tpb = 480  # 120 bpm -> 960 ticks per second: slot times fall on whole ticks and samples
+    ch = 9 if bank == 128 else 0
     mid = mido.MidiFile(ticks_per_beat=tpb)
     track = mido.MidiTrack()
     mid.tracks.append(track)
     track.append(mido.MetaMessage("set_tempo", tempo=500_000, time=0))
-    track.append(mido.Message("program_change", channel=9, program=program, time=0))
+    if bank != 128:
+        track.append(mido.Message("control_change", channel=ch, control=0, value=bank, time=0))
+    track.append(mido.Message("program_change", channel=ch, program=program, time=0))
     events = []
     for key, vel, s0, s1 in _soundfont_layout():
         t0, t1 = round(s0 / SR * 960), round(s1 / SR * 960)
-        events.append((t0, 1, mido.Message("note_on", channel=9, note=key, velocity=vel)))
-        events.append((t1 - 96, 0, mido.Message("note_off", channel=9, note=key, velocity=0)))
-        events.append((t1, 0, mido.Message("control_change", channel=9, control=120, value=0)))
+        events.append((t0, 1, mido.Message("note_on", channel=ch, note=key, velocity=vel)))
+        events.append((t1 - 96, 0, mido.Message("note_off", channel=ch, note=key, velocity=0)))
+        events.append((t1, 0, mido.Message("control_change", channel=ch, control=120, value=0)))
     events.sort(key=lambda e: (e[0], e[1]))
     last = 0
     for tick, _, msg in events:
@@ -538,7 +657,7 @@ def _kit_midi(program: int) -> mido.MidiFile:
 
 def _render_soundfont_one_shots(kit: Kit) -> OneShots:
     assert kit.preset is not None
-    stereo = render_to_array(_kit_midi(kit.preset), font=kit.path, sr=SR)
+    stereo = render_to_array(_kit_midi(kit.preset, kit.bank), font=kit.path, sr=SR)
     mono = stereo.mean(axis=1, dtype=np.float64).astype(np.float32)
     out: OneShots = {}
     guard = round(0.05 * SR)
@@ -767,3 +886,89 @@ def render_drums(
         if b > a:
             out[a:b] += y[a - start : b - start]
     return out.astype(np.float32)
+
+
+# ---------------------------------------------------------------------------------------------
+# Kit variation (training corpora only)
+
+SWAP_P = 0.35
+"""Per class: probability of taking the donor kit's sounds for it."""
+PITCH_P, PITCH_SEMITONES = 0.5, 4.0
+"""Per class: probability of a pitch shift, drawn uniform in ±PITCH_SEMITONES."""
+DECAY_P, DECAY_TAU_S = 0.25, (0.06, 0.6)
+"""Per class: probability of a shorter decay (exponential after 10 ms, time constant drawn)."""
+
+
+def _vary_shot(y: np.ndarray, semitones: float, tau_s: float | None) -> np.ndarray:
+    import soxr
+
+    out = np.asarray(y, dtype=np.float32)
+    if semitones:
+        # Read at a rate 2^(s/12) higher: pitch and speed move together, as a tuned drum.
+        factor = 2.0 ** (semitones / 12.0)
+        out = soxr.resample(out, SR * factor, SR, quality="HQ").astype(np.float32)
+    if tau_s is not None:
+        t = np.maximum(np.arange(len(out)) / SR - 0.010, 0.0)
+        out = (out * np.exp(-t / tau_s)).astype(np.float32)
+    return trim_one_shot(out)  # the resampler's ringing must not move the onset
+
+
+def vary_kit(
+    shots: OneShots,
+    donor: OneShots | None,
+    *,
+    keys: Iterable[int],
+    rng: np.random.Generator,
+) -> tuple[OneShots, dict[str, dict[str, Any]]]:
+    """A new kit from ``shots``: per drum class, maybe the donor's sounds, a pitch, a decay.
+
+    Sixty-odd of the training kits come from two related fonts; a network trained on them
+    learns their toms and cymbals rather than toms and cymbals. Varying each class alone
+    makes kits that no font ships (a FluidR3 kick under a Hydrogen snare, a tom four
+    semitones down) while every label stays exact: one-shots still start at their first
+    audible sample.
+
+    Parameters
+    ----------
+    shots : dict
+        The kit (:func:`load_one_shots`); not modified.
+    donor : dict or None
+        Another kit to take whole classes from (with probability :data:`SWAP_P` each).
+    keys : iterable of int
+        The GM keys to vary (the keys an excerpt plays); other keys are left as they are.
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    (dict, dict)
+        The varied kit, and per class name ``{"donor": bool, "semitones": float,
+        "decay_tau_s": float or None}`` for the classes among ``keys``.
+    """
+    by_class: dict[int, list[int]] = {}
+    for key in sorted(set(keys)):
+        if key in CLASS_OF_PITCH and key in shots:
+            by_class.setdefault(CLASS_OF_PITCH[key], []).append(key)
+    out = dict(shots)
+    description: dict[str, dict[str, Any]] = {}
+    for cls, cls_keys in sorted(by_class.items()):
+        swap, pitch, decay = rng.random(3)
+        semitones = float(rng.uniform(-PITCH_SEMITONES, PITCH_SEMITONES))
+        tau = float(rng.uniform(*DECAY_TAU_S))
+        use_donor = donor is not None and swap < SWAP_P and all(k in donor for k in cls_keys)
+        semitones = round(semitones, 3) if pitch < PITCH_P else 0.0
+        tau_s = round(tau, 4) if decay < DECAY_P else None
+        for key in cls_keys:
+            layers = donor[key] if use_donor and donor is not None else shots[key]
+            if semitones or tau_s is not None:
+                layers = [(v, _vary_shot(y, semitones, tau_s)) for v, y in layers]
+                layers = [(v, y) for v, y in layers if y.size]
+            if layers:
+                out[key] = layers
+            else:
+                out.pop(key, None)
+        description[DRUM_CLASSES[cls]] = {
+            "donor": bool(use_donor),
+            "semitones": semitones,
+            "decay_tau_s": tau_s,
+        }
+    return out, description
