@@ -171,6 +171,14 @@ def synth_kit(tmp_path: Path) -> tuple[kitlib.Kit, Path]:
 
 
 @pytest.fixture
+def synth_donor(synth_kit, tmp_path: Path) -> kitlib.Kit:
+    """A second synthetic kit (other noise) in the cache of :func:`synth_kit`."""
+    donor = synthetic_kit(tmp_path, "Donor")
+    fill_cache(donor, synth_kit[1], seed=1)
+    return donor
+
+
+@pytest.fixture
 def drum_midi():
     """``drum_midi(path, [(time_s, pitch, velocity), ...], bpm=120)`` writes a GMD-like file."""
     return write_drum_midi

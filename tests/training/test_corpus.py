@@ -15,7 +15,7 @@ import soundfile as sf
 
 from drumgenx.training import corpus
 from drumgenx.training import kits as kitlib
-from drumgenx.training.gmd import CLASS_OF_PITCH, load_performances
+from drumgenx.training.gmd import CLASS_OF_PITCH, DRUM_CLASSES, load_performances
 
 SR = 44100
 
@@ -80,6 +80,37 @@ def test_plan_ratios(fake_gmd) -> None:
     assert ratios.min() >= -12 and ratios.max() <= 12 and abs(ratios.mean()) < 1.5
     fonts = collections.Counter(it.accompaniment_font for it in plan if it not in alone)
     assert set(fonts) == {"A", "B"}
+
+
+def test_plan_varies_a_share_of_kits_with_another_kit_as_donor(fake_gmd) -> None:
+    perfs = load_performances(fake_gmd, "validation")
+    kw = dict(split="validation", n_items=400, seed=0, kits=_fake_kits(5), fonts=("A",))
+    plain = corpus.plan_items(perfs, **kw)
+    varied = corpus.plan_items(perfs, kit_variation=0.6, **kw)
+    assert all(it.donor_kit is None for it in plain)
+    donors = [it for it in varied if it.donor_kit is not None]
+    assert 0.5 < len(donors) / len(varied) < 0.7
+    assert all(it.donor_kit != it.kit for it in donors)
+    # variation is drawn after the other choices: kits, ratios and fonts do not move
+    assert [(it.kit, it.drum_to_rest_db) for it in plain] == [
+        (it.kit, it.drum_to_rest_db) for it in varied
+    ]
+
+
+def test_render_item_with_a_donor_records_the_variation(fake_gmd, synth_kit, synth_donor) -> None:
+    kit, cache = synth_kit
+    donor = synth_donor
+    perf = load_performances(fake_gmd, "validation")[0]
+    kw = dict(kit=kit, accompaniment_font=None, start_s=0.0, duration_s=5.0, drum_to_rest_db=None)
+    plain = corpus.render_item(perf, seed=4, cache_dir=cache, **kw)
+    varied = corpus.render_item(perf, seed=4, cache_dir=cache, donor_kit=donor, **kw)
+    assert plain.description["kit_variation"] is None
+    var = varied.description["kit_variation"]
+    assert var["donor_kit_id"] == donor.kit_id and set(var["classes"]) <= set(DRUM_CLASSES)
+    assert varied.labels == plain.labels  # same notes, same exact onsets
+    assert not np.array_equal(varied.drums, plain.drums)
+    row = corpus._manifest_row({**varied.description, "item_id": "x"}, "validation")
+    assert row["donor_kit_id"] == donor.kit_id and json.loads(row["kit_variation"]) == var
 
 
 def test_frozen_and_training_kits_never_mix(synth_kit) -> None:

@@ -156,3 +156,54 @@ def test_load_one_shots_uses_the_cache(synth_kit) -> None:
     shots = kitlib.load_one_shots(kit, cache_dir=cache)
     assert sorted(shots) == [36, 38, 42, 44, 46, 49]
     assert not shots[36][0][1].flags.writeable
+
+
+def test_kit_groups_are_disjoint_and_named() -> None:
+    mk = lambda fam, kind, name: kitlib.Kit("x", fam, kind, "p", Path("/"), None, name)  # noqa: E731
+    assert kitlib.kit_group(mk("sf_GMbank", "soundfont", "Standard")) == "validation"
+    assert kitlib.kit_group(mk("TimGM6mb", "soundfont", "Standard")) == "frozen"
+    assert kitlib.kit_group(mk("OPL-3_FM_128M", "soundfont", "128")) == "train"
+    with pytest.raises(ValueError, match="kit group"):
+        kitlib.kits_of_group("test")
+    groups = [set(k.kit_id for k in kitlib.kits_of_group(g)) for g in kitlib.KIT_GROUPS]
+    assert sum(len(g) for g in groups) == len(set().union(*groups))
+
+
+def test_bank0_kit_fonts_are_played_on_a_melodic_channel() -> None:
+    mid = kitlib._kit_midi(0, bank=0)
+    channels = {m.channel for m in mid.tracks[0] if hasattr(m, "channel")}
+    assert channels == {0}
+    bank_select = [m for m in mid.tracks[0] if m.type == "control_change" and m.control == 0]
+    assert bank_select and bank_select[0].value == 0
+    assert {m.channel for m in kitlib._kit_midi(0).tracks[0] if hasattr(m, "channel")} == {9}
+
+
+def test_vary_kit_swaps_pitches_and_shortens_per_class_keeping_onsets(synth_shots) -> None:
+    donor = {k: [(v, -y) for v, y in layers] for k, layers in synth_shots.items()}
+    keys = [36, 38, 42, 49]
+    swapped = shifted = decayed = 0
+    for seed in range(40):
+        rng = np.random.default_rng(seed)
+        varied, desc = kitlib.vary_kit(synth_shots, donor, keys=keys, rng=rng)
+        assert set(desc) == {"kick", "snare", "hihat", "cymbal"}
+        assert varied[44] is synth_shots[44] and varied[46] is synth_shots[46]  # not asked
+        for key, cls in ((36, "kick"), (38, "snare"), (42, "hihat"), (49, "cymbal")):
+            d, orig = desc[cls], synth_shots[key][-1][1]
+            y = varied[key][-1][1]
+            assert np.abs(y[:44]).max() > 0.1 * np.abs(y).max()  # still starts at its onset
+            assert np.flatnonzero(np.abs(y) > 1e-3 * np.abs(y).max())[0] == 0
+            if not d["semitones"] and d["decay_tau_s"] is None:
+                ref = -orig if d["donor"] else orig
+                np.testing.assert_array_equal(y, ref)
+            if d["semitones"]:
+                ratio = len(trim := kitlib.trim_one_shot(orig)) / len(y)
+                assert ratio == pytest.approx(2 ** (d["semitones"] / 12), rel=0.1), len(trim)
+            swapped += d["donor"]
+            shifted += bool(d["semitones"])
+            decayed += d["decay_tau_s"] is not None
+    n = 40 * 4
+    assert 0.2 * n < swapped < 0.5 * n and 0.35 * n < shifted < 0.65 * n
+    assert 0.12 * n < decayed < 0.4 * n
+    a, _ = kitlib.vary_kit(synth_shots, donor, keys=keys, rng=np.random.default_rng(3))
+    b, _ = kitlib.vary_kit(synth_shots, donor, keys=keys, rng=np.random.default_rng(3))
+    assert all(np.array_equal(a[k][0][1], b[k][0][1]) for k in keys)

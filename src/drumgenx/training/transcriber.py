@@ -5,10 +5,11 @@ One command, reproducible from its seed::
     python -m drumgenx.training.transcriber --corpus CORPUS --out DIR --seed 0 \
         [--threads 2] [--max-minutes 40] [--steps 0]
 
-``CORPUS/train`` (GMD *train* performances) is learned from; ``CORPUS/validation`` (GMD
-*validation* performances, other drummers' sessions) chooses the checkpoint, the
-peak-picking thresholds and the timing offset. Neither holds a frozen-test kit
-(``training.kits.is_frozen_test``) nor a GMD test beat. ``DIR`` receives
+``CORPUS/train`` (GMD *train* performances through the training kits) is learned from;
+``CORPUS/validation`` (GMD *validation* performances, other drummers' sessions, through the
+held-out validation kits, ``training.kits.kit_group``) chooses the checkpoint, the
+peak-picking thresholds and the timing offset. Neither holds a frozen-test kit nor a GMD
+test beat. ``DIR`` receives
 ``transcriber.npz`` (numpy weights with the command, data, splits and validation scores in
 ``meta``) and ``train_log.jsonl``.
 
@@ -311,8 +312,14 @@ def train_transcriber(
         meta={
             "command": "python -m drumgenx.training.transcriber " + " ".join(sys.argv[1:]),
             "settings": asdict(settings),
-            "trained_on": "GMD train split via drumgenx.training.corpus (no frozen-test kit)",
-            "chosen_on": "GMD validation split, same kits (checkpoint, thresholds, time offset)",
+            "trained_on": "GMD train split via drumgenx.training.corpus, training kits",
+            "chosen_on": "GMD validation split through the held-out validation kits "
+            "(checkpoint, thresholds, time offset)",
+            "corpus": {
+                split: json.loads((corpus / split / "corpus.json").read_text())
+                for split in ("train", "validation")
+                if (corpus / split / "corpus.json").is_file()
+            },
             "corpus_items": {"train": len(train), "validation": len(valid)},
             "steps": step,
             "best_step": best[2]["step"] if best else step,
