@@ -186,3 +186,36 @@ def test_library_file_errors(library: dict[str, Path], tmp_path: Path) -> None:
     with pytest.raises(DrumgenxError, match="no samples to map"):
         plot_library_file(empty, out_dir=tmp_path)
     assert not list(tmp_path.glob("library_map_*.png"))
+
+
+def test_each_picture_is_titled_with_the_files_it_drew(
+    pattern: dict[str, Path], library: dict[str, Path], tmp_path: Path, monkeypatch
+) -> None:
+    import drumgenx.pictures.run as run
+
+    drawn: dict[str, dict] = {}
+
+    def spy(name: str, real):
+        def draw(*args, **kwargs):
+            drawn[name] = {"args": args, **kwargs}
+            return real(*args, **kwargs)
+
+        return draw
+
+    monkeypatch.setattr(run, "step_grid_png", spy("grid", run.step_grid_png))
+    monkeypatch.setattr(run, "library_map_png", spy("library", run.library_map_png))
+    panels = [("skeleton", pattern["skeleton"]), ("GrooVAE vary", pattern["groove"])]
+    plot_step_grid_file(pattern["grid"], panels, out_dir=tmp_path / "pictures")
+    title = drawn["grid"]["title"]
+    assert title.startswith("event_grid_1.json, event_grid_groovae_1.json  ·  100 BPM")
+    assert "grid_1.json" not in title.replace("event_grid_1.json", "")  # not the beat grid
+    labels = [label for label, _ in drawn["grid"]["args"][0]]
+    assert labels == [
+        "skeleton  ·  event_grid_1.json",
+        "GrooVAE vary  ·  event_grid_groovae_1.json",
+    ]
+    plot_step_grid_file(pattern["grid"], [("", pattern["groove"])], out_dir=tmp_path / "p")
+    assert drawn["grid"]["title"].startswith("event_grid_groovae_1.json  ·  ")
+    assert [label for label, _ in drawn["grid"]["args"][0]] == ["event_grid_groovae_1.json"]
+    plot_library_file(library["per_sample"], out_dir=tmp_path / "pictures")
+    assert drawn["library"]["title"].startswith("per_sample_1.json · sample library · in")

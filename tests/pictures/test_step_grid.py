@@ -1,4 +1,4 @@
-"""Step-grid picture: cell shades, micro-timing ticks, polyphony, the PNG itself."""
+"""Step-grid picture: cell shades, micro-timing ticks, polyphony, the timing lane, the PNG."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import sys
 
 import numpy as np
 import pytest
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 from matplotlib.image import imread
 
 from drumgenx.core.errors import DrumgenxError
@@ -16,10 +18,16 @@ from drumgenx.core.records import Event, Grid
 from drumgenx.core.roles import ROLES
 from drumgenx.pictures.palette import ROLE_COLOURS, role_rgb, velocity_rgb
 from drumgenx.pictures.step_grid import (
+    DEFAULT_DPI,
+    LANE_RANGES_MS,
     MAX_TICK_SHIFT,
     ROW,
+    lane_px_per_ms,
     step_grid_cells,
+    step_grid_figure,
     step_grid_png,
+    timing_marks,
+    timing_range_ms,
 )
 from drumgenx.skeleton.grid import build_grid
 
@@ -143,3 +151,99 @@ def test_bad_options_and_no_panels_are_user_errors(grid: Grid) -> None:
 def test_importing_the_package_does_not_import_matplotlib() -> None:
     code = "import sys, drumgenx.pictures; sys.exit('matplotlib' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0
+
+
+# The timing lane: the ~10 ms a drummer plays off the grid, magnified.
+
+
+def test_the_lane_range_comes_from_the_offsets_with_a_minimum() -> None:
+    assert timing_range_ms([]) == timing_range_ms([0.0, -0.0]) == 20  # the minimum
+    assert timing_range_ms([3.0, -9.0]) == 20
+    assert timing_range_ms([19.0]) == 30  # 10 % headroom: no dot sits on the edge
+    assert timing_range_ms([-22.2, 10.0, float("nan")]) == 30  # a GrooVAE humanize
+    assert timing_range_ms([45.0]) == 50
+    assert timing_range_ms([500.0, float("inf")]) == max(LANE_RANGES_MS)
+
+
+@pytest.mark.parametrize("range_ms", sorted(LANE_RANGES_MS))
+def test_five_ms_is_at_least_four_pixels_in_every_lane(range_ms: int) -> None:
+    assert 5 * lane_px_per_ms(range_ms, DEFAULT_DPI) >= 4.0
+    assert 5 * lane_px_per_ms(30, DEFAULT_DPI) >= 8.0  # a usual humanize: 10 px
+
+
+def test_marks_sit_at_their_offset_held_to_the_range_in_a_column_per_role(grid: Grid) -> None:
+    hits = [
+        _hit(1, 3, "TEXTURE", ms=-7.5),
+        _hit(0, 2, "MOTION", ms=float("nan")),
+        _hit(0, 2, "CORE", ms=12.0),
+        _hit(1, 0, "FILL", ms=-90.0),
+        _hit(1, 0, "ACCENT", ms=35.0),
+    ]
+    marks = timing_marks(hits, grid, 30)
+    assert [(m.role, m.step) for m in marks] == [
+        ("CORE", 2),
+        ("MOTION", 2),
+        ("ACCENT", 16),
+        ("FILL", 16),
+        ("TEXTURE", 19),
+    ]
+    assert [m.y for m in marks] == [12.0, 0.0, 30.0, -30.0, -7.5]
+    assert [m.clipped for m in marks] == [False, False, True, True, False]
+    assert all(m.step < m.x < m.step + 1 for m in marks)
+    core, motion = marks[:2]
+    assert core.x < motion.x  # two roles on one step stay apart, CORE leftmost
+    assert timing_marks(hits[::-1], grid, 30) == marks
+    with pytest.raises(DrumgenxError, match="outside the grid"):
+        timing_marks([_hit(2, 0)], grid, 30)
+    with pytest.raises(DrumgenxError, match="range_ms"):
+        timing_marks(hits, grid, 0)
+
+
+def _lane(fig: Figure, panel: int, line: int = 0) -> Axes:
+    (ax,) = [a for a in fig.axes if a.get_label() == f"timing {panel} {line}"]
+    return ax
+
+
+def test_the_drawn_lane_moves_a_dot_at_least_four_pixels_for_five_ms(grid: Grid) -> None:
+    before = [_hit(0, s, "MOTION", 0.5) for s in (0, 8)]
+    after = [_hit(0, 0, "MOTION", 0.5, 0.0), _hit(0, 8, "MOTION", 0.5, 5.0)]
+    panels = [("skeleton", before), ("GrooVAE humanize", after)]
+    fig = step_grid_figure(panels, grid)
+    ax = _lane(fig, 1)
+    on, late = ax.transData.transform([(0.5, 0.0), (0.5, 5.0)])
+    assert late[1] - on[1] >= 4.0  # pixels up, for 5 ms late
+    assert late[1] - on[1] == pytest.approx(5 * lane_px_per_ms(20, DEFAULT_DPI), abs=0.5)
+    # ... and in the PNG: the late dot's top lies that much higher than the on-grid one's.
+    image = _decode(step_grid_png(panels, grid))
+    height = image.shape[0]
+    box = ax.get_window_extent()
+    rows = slice(int(height - box.y1), int(height - box.y0))
+    colour = np.array(role_rgb("MOTION"))
+
+    def top_row(mark_x: float) -> int:
+        cx = round(ax.transData.transform((mark_x, 0.0))[0])
+        patch = image[rows, cx - 2 : cx + 3, :3]
+        hit_rows = np.flatnonzero(np.all(np.abs(patch - colour) < 3 / 255, axis=-1).any(axis=1))
+        assert hit_rows.size, "no dot drawn in the lane"
+        return int(hit_rows[0])
+
+    on_mark, late_mark = timing_marks(after, grid, 20)
+    displacement = top_row(on_mark.x) - top_row(late_mark.x)
+    assert displacement >= 4
+    assert displacement == pytest.approx(5 * lane_px_per_ms(20, DEFAULT_DPI), abs=1.5)
+    # The skeleton's lane, same scale: both dots on the zero line, level with each other.
+    ax = _lane(fig, 0)
+    box = ax.get_window_extent()
+    rows = slice(int(height - box.y1), int(height - box.y0))
+    first, second = timing_marks(before, grid, 20)
+    assert top_row(first.x) == top_row(second.x)
+
+
+def test_every_panel_shares_the_lane_scale(grid: Grid) -> None:
+    panels = [("a", [_hit(0, 0)]), ("b", [_hit(0, 0, ms=-22.0)])]
+    fig = step_grid_figure(panels, grid)
+    assert [_lane(fig, p).get_ylim() for p in (0, 1)] == [(-30, 30), (-30, 30)]
+    labels = [t.get_text() for t in _lane(fig, 0).get_yticklabels()]
+    assert labels[0] == "\u221230" and "0" in labels and labels[-1] == "+30"
+    wrapped = step_grid_figure(panels, build_grid(bpm=120, num_bars=6), bars_per_line=4)
+    assert _lane(wrapped, 1, 1).get_xlim() == (0, 2 * 16)  # each strip has its lane

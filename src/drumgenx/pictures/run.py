@@ -8,6 +8,7 @@ from pathlib import Path
 
 from drumgenx.core.errors import DrumgenxError
 from drumgenx.core.formats import check_events_fit_grid, load_events, load_grid, read_json
+from drumgenx.core.records import Grid
 from drumgenx.core.versioning import write_versioned
 from drumgenx.pictures.library_map import DEFAULT_DPI as LIBRARY_DPI
 from drumgenx.pictures.library_map import library_map_png
@@ -23,6 +24,14 @@ def _check_family(family: str) -> None:
         raise DrumgenxError(
             f"family {family!r}: use letters, digits, '_' or '-', starting with a letter"
         )
+
+
+def step_grid_title(events_jsons: Sequence[str | Path], grid: Grid) -> str:
+    """The step-grid picture's default heading: the files it drew (the event grids, top
+    panel first, not the beat grid they share), the tempo and the length."""
+    names = ", ".join(Path(path).name for path in events_jsons)
+    bars = f"{grid.num_bars} bar{'s' if grid.num_bars != 1 else ''}"
+    return f"{names}  ·  {grid.bpm:g} BPM  ·  {bars}"
 
 
 def plot_step_grid_file(
@@ -50,7 +59,8 @@ def plot_step_grid_file(
     family
         File name stem; N is one higher than any existing ``<family>_<N>.*``.
     title
-        Heading; by default the grid's file name, tempo and length.
+        Heading; by default `step_grid_title`: the event grids' file names, the tempo and
+        the length. Each panel's heading also names its file.
     dpi, bars_per_line
         As in `step_grid_png`.
 
@@ -73,10 +83,10 @@ def plot_step_grid_file(
     for label, path in events_jsons:
         events = load_events(path)
         check_events_fit_grid(events, grid, events_path=path)
-        panels.append((label or Path(path).stem, events))
+        name = Path(path).name
+        panels.append((f"{label}  ·  {name}" if label else name, events))
     if title is None:
-        bars = f"{grid.num_bars} bar{'s' if grid.num_bars != 1 else ''}"
-        title = f"{Path(grid_json).name}  ·  {grid.bpm:g} BPM  ·  {bars}"
+        title = step_grid_title([path for _, path in events_jsons], grid)
     png = step_grid_png(panels, grid, title=title, dpi=dpi, bars_per_line=bars_per_line)
     _, paths = write_versioned(out_dir, {family: (".png", png)})
     return paths[family]
@@ -114,7 +124,7 @@ def plot_library_file(
     family
         File name stem; N is one higher than any existing ``<family>_<N>.*``.
     title
-        Heading; by default the library's folder and size.
+        Heading; by default the file's name, the library's folder and its size.
     dpi
         As in `library_map_png`.
 
@@ -139,7 +149,10 @@ def plot_library_file(
     chosen = chosen_sample_ids(skeleton_meta_json) if skeleton_meta_json is not None else []
     if title is None:
         n = len(samples)
-        title = f"sample library · {data['input_dir']} · {n} one-shot{'s' if n != 1 else ''}"
+        title = (
+            f"{Path(per_sample_json).name} · sample library · {data['input_dir']}"
+            f" · {n} one-shot{'s' if n != 1 else ''}"
+        )
     png = library_map_png(samples, chosen=chosen, title=title, dpi=dpi)
     _, paths = write_versioned(out_dir, {family: (".png", png)})
     return paths[family]
