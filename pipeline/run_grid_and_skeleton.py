@@ -3,7 +3,7 @@
     python pipeline/run_grid_and_skeleton.py --out_dir output/ --bpm 120
 
 Writes grid_N.json, event_grid_N.json, skeleton_meta_N.json and render_N.wav (one new N) in
---out_dir. Same as `drumgenx skeleton`, which adds --swing, --loop, --skip_missing.
+--out_dir. Same as `drumgenx skeleton`, which adds --swing, --tails, --skip_missing.
 """
 
 from __future__ import annotations

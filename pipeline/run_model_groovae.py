@@ -4,7 +4,7 @@
         --events_json output/event_grid_1.json --pools_json output/pools_1.json --out_dir output/
 
 Writes event_grid_groovae_N.json (and with --render, render_groovae_N.wav, same N) in
---out_dir. Same as `drumgenx groove`, which adds --swing, --loop, --skip_missing.
+--out_dir. Same as `drumgenx groove`, which adds --swing, --tails, --skip_missing.
 """
 
 from __future__ import annotations

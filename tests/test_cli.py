@@ -94,4 +94,4 @@ def test_the_main_job_runs_on_the_demo_audio(tmp_path: Path, repo_root: Path) ->
     assert tom_samples & {item["sample_id"] for item in pools["FILL_POOL"]}, tom_samples
     loop = next(tmp_path.rglob(record["final"]["wav"]))
     audio, sr = soundfile.read(loop)
-    assert len(audio) >= 8 * 2 * sr and abs(audio).max() > 0.1  # 8 bars at 120 bpm
+    assert len(audio) == 8 * 2 * sr and abs(audio).max() > 0.1  # 8 bars at 120 bpm: 16 s

@@ -289,30 +289,61 @@ def add_skeleton_arguments(parser: argparse.ArgumentParser, *, extended: bool) -
         help="where sample files are looked up (default: examples/input_samples)",
     )
     parser.add_argument(
-        "--render_sr", type=int, default=44100, help="render sample rate (default: 44100)"
+        "--render_sr",
+        type=int,
+        default=_render_defaults().sr,
+        help="render sample rate, 8000..192000 (default: %(default)s)",
     )
     if extended:
         add_render_options(parser)
         parser.add_argument("--no_render", action="store_true", help="write JSON only")
 
 
+def _render_defaults():  # -> render.settings.RenderSettings (a dataclass: no heavy imports)
+    from drumgenx.render.settings import RenderSettings
+
+    return RenderSettings()
+
+
+def add_tails_option(parser: argparse.ArgumentParser, *, loop: bool) -> None:
+    """``--tails``: keep the tails after the loop's end (``loop`` False); ``loop`` is the
+    default (`RenderSettings.loop`, or `ChainParams.loop` for ``drumgenx run``)."""
+    default = "the file is exactly the loop's bars long, tails wrapped to its start"
+    length = parser.add_mutually_exclusive_group()
+    length.add_argument(
+        "--tails",
+        dest="loop",
+        action="store_false",
+        default=loop,
+        help="keep the tails after the loop's end, the file running on until the last has "
+        f"rung out (default: {default if loop else 'kept'})",
+    )
+    # the flag's name before wrapping became the default; still accepted, changes nothing
+    length.add_argument(
+        "--loop", dest="loop", action="store_true", default=loop, help=argparse.SUPPRESS
+    )
+
+
 def add_render_options(parser: argparse.ArgumentParser) -> None:
+    d = _render_defaults()
     parser.add_argument(
         "--swing",
         type=float,
-        default=0.0,
-        help="delay of off-beat 16ths in steps, 0..0.75; 0.33 ~ MPC 66%% (default: 0)",
+        default=d.swing,
+        help="delay of off-beat 16ths in steps, 0..0.75; 0.33 ~ MPC 66%% (default: %(default)g)",
     )
-    parser.add_argument(
-        "--loop",
-        action="store_true",
-        help="render exactly one loop, wrapping tails to the start (seamless loop)",
-    )
+    add_tails_option(parser, loop=d.loop)
     parser.add_argument(
         "--skip_missing",
         action="store_true",
         help="render without missing or unreadable samples (with a notice) instead of failing",
     )
+
+
+def _render_options(args: argparse.Namespace) -> dict[str, object]:
+    """The render flags a parser has (the seed's runners have none): the rest keep the
+    library's defaults (`RenderSettings`)."""
+    return {k: getattr(args, k) for k in ("swing", "loop", "skip_missing") if hasattr(args, k)}
 
 
 def run_skeleton_command(args: argparse.Namespace) -> None:
@@ -335,9 +366,7 @@ def run_skeleton_command(args: argparse.Namespace) -> None:
         sample_root=args.sample_root,
         render=not getattr(args, "no_render", False),
         render_sr=args.render_sr,
-        swing=getattr(args, "swing", 0.0),
-        loop=getattr(args, "loop", False),
-        skip_missing=getattr(args, "skip_missing", False),
+        **_render_options(args),
     )
     for line in run.notices:
         notice(line)
@@ -400,9 +429,7 @@ def run_groove_command(args: argparse.Namespace) -> None:
         model_dir=args.model,
         render=args.render,
         sample_root=args.sample_root,
-        swing=getattr(args, "swing", 0.0),
-        loop=getattr(args, "loop", False),
-        skip_missing=getattr(args, "skip_missing", False),
+        **_render_options(args),
     )  # no progress display: a run takes seconds, and an error stays the only line
     for line in result.notices:
         notice(line)
@@ -574,7 +601,12 @@ def add_edit_parsers(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--grid", required=True, help="grid_N.json the events were made on")
     p.add_argument("--pools_json", help="pools_N.json naming the sample files")
     p.add_argument("--sample_root", help="folder to look for samples in (by file name or id)")
-    p.add_argument("--render_sr", type=int, default=44100, help="sample rate (default: 44100)")
+    p.add_argument(
+        "--render_sr",
+        type=int,
+        default=_render_defaults().sr,
+        help="sample rate (default: %(default)s)",
+    )
     add_render_options(p)
 
     p = command("export-midi", "write a General MIDI drum file (channel 10)", _edit_export_midi)
@@ -661,6 +693,7 @@ def run_chain_command(args: argparse.Namespace) -> None:
         mode=args.mode,
         temperature=args.temperature,
         swing=args.swing,
+        loop=args.loop,
         separator=args.separator,
         onset_method=args.onset_method,
         transcriber_weights=args.transcriber_weights,
@@ -744,6 +777,7 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         default=d.swing,
         help="delay of off-beat 16ths in steps, 0..0.75; 0.33 ~ MPC 66%% (default: 0)",
     )
+    add_tails_option(parser, loop=d.loop)
     parser.add_argument(
         "--separator",
         choices=("auto", "demucs", "hpss", "none"),

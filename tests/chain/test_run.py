@@ -65,6 +65,31 @@ def test_one_run_writes_every_stage_and_a_valid_record(first_run) -> None:
     assert not [p for p in out.rglob("*") if p.name.endswith((".tmp", ".reserved"))]
 
 
+def test_the_loops_are_exactly_their_bars_long(first_run) -> None:
+    """Both renders of a run are 2 bars at 120 bpm to the sample: 4 s, tails wrapped."""
+    assert ChainParams().loop is True
+    for stage in ("skeleton", "groove"):
+        info = soundfile.info(str(first_run.output(stage, "render")))
+        assert (info.frames, info.samplerate) == (176400, 44100), stage
+
+
+def test_tails_keeps_them_after_the_loop_and_redoes_only_the_renders(
+    audio_dir: Path, first_run, capsys
+) -> None:
+    argv = ["run", str(audio_dir), "--out", str(first_run.out), "--bars", "2", "--tails"]
+    assert cli.main(argv) == 0
+    out = capsys.readouterr().out
+    assert "preprocess: " in out and out.count("(reused)") == 2  # preprocess and roles
+    record = json.loads(Path(out.split("[DONE] ")[1].split("\n")[0]).read_text())
+    assert record["params"]["loop"] is False
+    meta = read_json(
+        first_run.out / record["stages"][2]["outputs"]["skeleton_meta"], "skeleton_meta"
+    )
+    assert meta["params"]["loop"] is False
+    for stage in record["stages"][2:]:
+        assert soundfile.info(str(first_run.out / stage["outputs"]["render"])).frames >= 176400
+
+
 def test_a_second_run_reuses_every_stage_and_writes_only_its_record(
     audio_dir: Path, first_run
 ) -> None:

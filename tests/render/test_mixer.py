@@ -20,6 +20,8 @@ from drumgenx.core.formats import dump_json
 from drumgenx.core.records import Event, Grid, events_to_json
 from drumgenx.render.mixer import CEILING_DBFS, RELEASE_MS, render_events, velocity_gain
 from drumgenx.render.run import render_file, render_wav_bytes
+from drumgenx.render.settings import RenderSettings
+from drumgenx.render.timing import loop_frames
 from drumgenx.skeleton.grid import build_grid
 
 SR = 44100
@@ -317,63 +319,100 @@ def ramp(frames: int) -> np.ndarray:
 
 
 def test_tails_are_kept_past_loop_end() -> None:
-    """loop=False: a last hit whose sample outlasts the loop makes the output longer."""
+    """loop=False (--tails): a last hit whose sample outlasts the loop makes it longer."""
+    grid = build_grid(bpm=120, num_bars=1)
+    y = ramp(round(0.5 * SR))
+    event = hit(0, 15, sample_id="r", dur_steps=8)
+    mix = render_events([event], grid, {"r": (y, SR)}, loop=False)
+    start = expected_frame(event, grid, 0.0)
+    assert mix.loop_frames == 88200  # 2 s
+    assert len(mix.audio) == start + len(y) > mix.loop_frames
+    np.testing.assert_array_equal(mix.audio[start:], y)
+
+
+def test_loop_wraps_tail_to_start_by_default() -> None:
+    """The default (`RenderSettings.loop`): exactly one loop long; the part past the end plays
+    from frame 0."""
+    assert RenderSettings().loop is True
     grid = build_grid(bpm=120, num_bars=1)
     y = ramp(round(0.5 * SR))
     event = hit(0, 15, sample_id="r", dur_steps=8)
     mix = render_events([event], grid, {"r": (y, SR)})
     start = expected_frame(event, grid, 0.0)
-    assert mix.loop_frames == round(grid.duration * SR)
-    assert len(mix.audio) == start + len(y) > mix.loop_frames
-    np.testing.assert_array_equal(mix.audio[start:], y)
-
-
-def test_loop_wraps_tail_to_start() -> None:
-    """loop=True: exactly one loop long; the part past the end plays from frame 0."""
-    grid = build_grid(bpm=120, num_bars=1)
-    y = ramp(round(0.5 * SR))
-    event = hit(0, 15, sample_id="r", dur_steps=8)
-    mix = render_events([event], grid, {"r": (y, SR)}, loop=True)
-    start = expected_frame(event, grid, 0.0)
     head = mix.loop_frames - start
-    assert mix.audio.shape == (mix.loop_frames, 1)
+    assert mix.audio.shape == (mix.loop_frames, 1) == (88200, 1)
     np.testing.assert_array_equal(mix.audio[start:], y[:head])
     np.testing.assert_array_equal(mix.audio[: len(y) - head], y[head:])
     assert np.all(mix.audio[len(y) - head : start] == 0.0)
 
 
-def test_loop_is_the_tails_render_folded_onto_one_loop() -> None:
-    """For any pattern without early hits, loop=True equals loop=False summed modulo the loop
-    length (long samples wrap more than once)."""
-    grid = build_grid(bpm=180, num_bars=1)  # 1.33 s loop
+# (bpm, bars, sr) -> frames, worked out by hand: bars * 4 * 60 / bpm * sr, to the nearest
+# sample, a tie to the even one.
+LOOP_LENGTHS = [
+    (120, 8, 44100, 705600),  # the issue's loop: exactly 16 s, not 16.146 s
+    (90, 2, 44100, 235200),
+    (174, 4, 44100, 243310),  # 243310.34...
+    (97, 3, 48000, 356289),  # 356288.659...
+    (128, 1, 44100, 82688),  # 82687.5: a tie, to the even sample
+    (128, 3, 44100, 248062),  # 248062.5: a tie, to the even sample
+    (133.7, 5, 22050, 197906),  # 197905.759...
+]
+
+
+@pytest.mark.parametrize(("bpm", "bars", "sr", "frames"), LOOP_LENGTHS)
+def test_a_loop_is_exactly_its_bars_long(bpm: float, bars: int, sr: int, frames: int) -> None:
+    """Whatever rings past the end, the file is bars * 4 beats long, to the sample; with
+    --tails it is longer by the last tail."""
+    grid = build_grid(bpm=bpm, num_bars=bars)
+    assert loop_frames(grid, sr=sr) == frames
+    long = np.full((round(0.7 * sr), 1), 0.01, dtype=np.float32)  # outlasts a step
+    last = hit(bars - 1, 15, sample_id="long", dur_steps=16)
+    events = [hit(0, 0, sample_id="long"), last]
+    mix = render_events(events, grid, {"long": (long, sr)}, sr=sr)
+    assert mix.audio.shape == (frames, 1) and mix.loop_frames == frames
+    tails = render_events(events, grid, {"long": (long, sr)}, sr=sr, loop=False)
+    assert len(tails.audio) == expected_frame(last, grid, 0.0, sr) + len(long) > frames
+
+
+@pytest.mark.parametrize(("bpm", "bars"), [(120, 1), (97, 3), (174, 2)])
+def test_the_loop_is_the_tails_render_with_its_tail_added_to_its_head(
+    bpm: float, bars: int
+) -> None:
+    """Wrapping loses and adds nothing: the loop equals the --tails render's first loop length
+    plus everything after it, added back from frame 0 (long samples wrap more than once), so
+    the sum of the samples (the signal's DC content) is the same."""
+    grid = build_grid(bpm=bpm, num_bars=bars)
     kit = noise_kit(1)
     kit["long"] = (np.full((round(3.1 * SR), 1), 0.01, dtype=np.float32), SR)
     events = [*dense_events(grid), hit(0, 3, sample_id="long", dur_steps=64, role="TEXTURE")]
-    tails = render_events(events, grid, kit, ceiling_dbfs=NO_CEILING)
-    looped = render_events(events, grid, kit, loop=True, ceiling_dbfs=NO_CEILING)
-    n = looped.loop_frames
-    assert len(tails.audio) > 2 * n
-    folded = np.zeros_like(looped.audio)
-    for k in range(0, len(tails.audio), n):
-        chunk = tails.audio[k : k + n]
-        folded[: len(chunk)] += chunk
-    np.testing.assert_allclose(looped.audio, folded, atol=1e-5)
+    tails = render_events(events, grid, kit, loop=False, ceiling_dbfs=NO_CEILING).audio
+    looped = render_events(events, grid, kit, ceiling_dbfs=NO_CEILING).audio
+    n = len(looped)
+    assert len(tails) > n + SR  # a tail past the end long enough to matter
+    expected = tails[:n].astype(np.float64)
+    rest = tails[n:]
+    while len(rest):
+        expected[: min(n, len(rest))] += rest[:n]
+        rest = rest[n:]
+    np.testing.assert_allclose(looped, expected, atol=1e-5)
+    assert np.abs(looped - tails[:n]).max() > 0.005  # the tail did land on the head
+    np.testing.assert_allclose(looped.sum(), tails.sum(dtype=np.float64), rtol=1e-5)
 
 
 def test_early_first_hit_wraps_to_loop_end_or_plays_at_zero() -> None:
-    """A hit pulled before bar 0 step 0: with loop=True its head sounds at the loop's end and
-    the rest at the start; with loop=False it plays from frame 0."""
+    """A hit pulled before bar 0 step 0: looped its head sounds at the loop's end and the
+    rest at the start; with loop=False it plays from frame 0."""
     grid = build_grid(bpm=120, num_bars=1)
     y = ramp(441)
     event = hit(0, 0, sample_id="r", offset_ms=-4.0)  # -176.4 frames
     early = 176
 
-    looped = render_events([event], grid, {"r": (y, SR)}, loop=True).audio
+    looped = render_events([event], grid, {"r": (y, SR)}).audio
     np.testing.assert_array_equal(looped[-early:], y[:early])
     np.testing.assert_array_equal(looped[: len(y) - early], y[early:])
     assert np.all(looped[len(y) - early : -early] == 0.0)
 
-    tails = render_events([event], grid, {"r": (y, SR)}).audio
+    tails = render_events([event], grid, {"r": (y, SR)}, loop=False).audio
     np.testing.assert_array_equal(tails[: len(y)], y)
 
 

@@ -140,11 +140,18 @@ def test_missing_sample_files_fail_listed_or_skip(tmp_path: Path, capsys) -> Non
     assert "skipped sample k" in capsys.readouterr().err
 
 
-def test_skeleton_cli_swing_and_loop(tmp_path: Path, repo_root: Path, capsys) -> None:
+def test_skeleton_cli_swing_and_tails(tmp_path: Path, repo_root: Path, capsys) -> None:
+    """By default the render is exactly one loop (tails wrapped); --tails keeps them after
+    it; --loop, the flag from before wrapping was the default, is still accepted."""
     root = str(repo_root / "examples/input_samples")
     args = ["skeleton", "--out_dir", str(tmp_path), "--bpm", "90", "--sample_root", root]
-    assert main([*args, "--swing", "0.33", "--loop", "--bars", "2"]) == 0
+    assert main([*args, "--swing", "0.33", "--bars", "2"]) == 0
     info = soundfile.info(str(tmp_path / "render_1.wav"))
-    assert info.frames == round(2 * 4 * 60 / 90 * 44100)  # exactly one loop
+    assert info.frames == 235200  # 2 bars at 90 bpm: 5.333 s, exactly one loop
     meta = read_json(tmp_path / "skeleton_meta_1.json", "skeleton_meta")
     assert meta["params"]["swing"] == 0.33 and meta["params"]["loop"] is True
+    assert main([*args, "--swing", "0.33", "--bars", "2", "--tails"]) == 0
+    assert soundfile.info(str(tmp_path / "render_2.wav")).frames >= 235200  # gated hits end
+    assert read_json(tmp_path / "skeleton_meta_2.json", "skeleton_meta")["params"]["loop"] is False
+    assert main([*args, "--bars", "2", "--loop"]) == 0
+    assert soundfile.info(str(tmp_path / "render_3.wav")).frames == 235200

@@ -41,6 +41,7 @@ from drumgenx.core.errors import DrumgenxError
 from drumgenx.core.formats import dump_json, schema_problem
 from drumgenx.core.roles import ROLES
 from drumgenx.core.versioning import write_versioned
+from drumgenx.render.settings import RenderSettings
 
 STAGES: tuple[str, ...] = ("preprocess", "roles", "skeleton", "groove")
 STATE_DIR = ".drumgenx-run"
@@ -56,6 +57,8 @@ class ChainParams:
     as stage 4. ``separator`` / ``onset_method`` / ``clap_model`` None: the stage's own
     default (Demucs with the HPSS fallback, the drum transcriber, the cached CLAP checkpoint);
     ``transcriber_weights`` None: the shipped weights (``onset_method`` transcribe only).
+    ``loop`` as the render stage (`RenderSettings.loop`: each render exactly its bars long,
+    tails wrapped to the start; False, ``--tails``, keeps them after the end).
     ``workers`` changes speed only, so it is not part of any stage's key.
     """
 
@@ -65,6 +68,7 @@ class ChainParams:
     mode: str = "humanize"
     temperature: float = 0.5
     swing: float = 0.0
+    loop: bool = RenderSettings.loop
     separator: str | None = None
     onset_method: str | None = None
     transcriber_weights: str | None = None
@@ -359,6 +363,7 @@ class _Chain:
             params=self.params.skeleton_params(),
             sample_root=self.path("preprocess", "library"),
             swing=self.params.swing,
+            loop=self.params.loop,
         )
         if report:
             report(1, 2, "pattern and render")
@@ -388,6 +393,7 @@ class _Chain:
             render=True,
             sample_root=self.path("preprocess", "library"),
             swing=self.params.swing,
+            loop=self.params.loop,
             progress=self.reporter("groove"),
         )
         midi = export_midi_file(result.events_path, grid, swing=self.params.swing)
@@ -430,8 +436,8 @@ class _Chain:
         if stage == "roles":
             return _key(stage, before, p.clap_model)
         if stage == "skeleton":
-            return _key(stage, before, p.bpm, asdict(p.skeleton_params()), p.swing)
-        return _key(stage, before, p.mode, p.temperature, p.seed, p.swing)
+            return _key(stage, before, p.bpm, asdict(p.skeleton_params()), p.swing, p.loop)
+        return _key(stage, before, p.mode, p.temperature, p.seed, p.swing, p.loop)
 
 
 def _missing_folders(folder: Path) -> list[Path]:

@@ -25,6 +25,7 @@ from drumgenx.core.records import events_to_json
 from drumgenx.core.versioning import write_versioned
 from drumgenx.groove.convert import GrooveModelLike, humanize_events, vary_events
 from drumgenx.render.run import render_wav_bytes
+from drumgenx.render.settings import RenderSettings
 
 Progress = Callable[[int, int, str], None]  # (steps done, steps in all, current step)
 
@@ -71,8 +72,8 @@ def run_groove(
     model_dir: str | Path | None = None,
     render: bool = False,
     sample_root: str | Path | None = None,
-    swing: float = 0.0,
-    loop: bool = False,
+    swing: float = RenderSettings.swing,
+    loop: bool = RenderSettings.loop,
     skip_missing: bool = False,
     model: GrooveModelLike | None = None,
     progress: Progress | None = None,

@@ -13,7 +13,8 @@ import numpy as np
 
 from drumgenx.core.audio import resample
 from drumgenx.core.records import Event, Grid
-from drumgenx.render.timing import check_swing, onset_seconds
+from drumgenx.render.settings import RenderSettings
+from drumgenx.render.timing import check_swing, loop_frames, onset_seconds
 
 RELEASE_MS = (
     10.0  # fade after dur_steps: short enough to keep steps tight, long enough to not click
@@ -37,7 +38,7 @@ class Mix:
 
     audio: np.ndarray
     sr: int
-    loop_frames: int  # frames of the loop itself; audio may be longer (tails)
+    loop_frames: int  # frames of the loop itself; audio is longer only with tails kept
     gain_db: float  # safety gain applied to stay under the ceiling (0.0 if none)
 
 
@@ -81,9 +82,9 @@ def render_events(
     grid: Grid,
     samples: Mapping[str, tuple[np.ndarray, int]],
     *,
-    sr: int = 44100,
-    swing: float = 0.0,
-    loop: bool = False,
+    sr: int = RenderSettings.sr,
+    swing: float = RenderSettings.swing,
+    loop: bool = RenderSettings.loop,
     release_ms: float = RELEASE_MS,
     ceiling_dbfs: float = CEILING_DBFS,
 ) -> Mix:
@@ -97,20 +98,23 @@ def render_events(
     samples
         ``{sample_id: (audio (frames, channels), rate)}``; resampled to ``sr`` with soxr.
     sr
-        Output rate (44100, the seed's ``--render_sr``).
+        Output rate (default `RenderSettings.sr`: 44100, the seed's ``--render_sr``).
     swing
-        Off-beat 16th delay in steps, 0..0.75 (see `render.timing`).
+        Off-beat 16th delay in steps, 0..0.75 (see `render.timing`; default 0, straight).
     loop
-        If True the output is exactly one loop long and tails past its end wrap to the
-        start, for a seamless loop; a hit pulled before the start wraps to the end. If False
-        tails are kept after the loop end and a hit pulled before the start plays at 0.
+        True (default, `RenderSettings.loop`): the output is exactly one loop long,
+        `render.timing.loop_frames` samples, and whatever rings past the end is added onto
+        the start (more than once for a sample longer than the loop), for a seamless loop;
+        a hit pulled before the start wraps to the end. It is the ``loop=False`` render
+        folded onto one loop length, so no sample is lost. False (``--tails``): tails are
+        kept after the loop end and a hit pulled before the start plays at 0.
     release_ms
         Fade after each hit's ``dur_steps``; TEXTURE hits hold their whole length.
     ceiling_dbfs
         Peak ceiling; a louder mix is scaled down as a whole (never clipped).
     """
     check_swing(swing)
-    loop_frames = round(grid.duration * sr)
+    n_loop = loop_frames(grid, sr=sr)
     release = max(1, round(release_ms * sr / 1000.0))
     crossfade = round(TEXTURE_CROSSFADE_MS * sr / 1000.0)
     at_rate = {sid: resample(y, rate, sr) for sid, (y, rate) in samples.items()}
@@ -133,16 +137,16 @@ def render_events(
         hits.append((start, float(velocity_gain(event.vel)), voices[key]))
 
     if loop:
-        out = np.zeros((loop_frames, channels), dtype=np.float32)
+        out = np.zeros((n_loop, channels), dtype=np.float32)
         for start, gain, voice in hits:
-            pos, rest = start % loop_frames, voice
+            pos, rest = start % n_loop, voice
             while len(rest):  # wrap tails (and early hits) around the loop
-                n = min(len(rest), loop_frames - pos)
+                n = min(len(rest), n_loop - pos)
                 out[pos : pos + n] += gain * rest[:n]
                 rest, pos = rest[n:], 0
     else:
         hits = [(max(0, start), gain, voice) for start, gain, voice in hits]
-        frames = max([loop_frames] + [start + len(voice) for start, _, voice in hits])
+        frames = max([n_loop] + [start + len(voice) for start, _, voice in hits])
         out = np.zeros((frames, channels), dtype=np.float32)
         for start, gain, voice in hits:
             out[start : start + len(voice)] += gain * voice
@@ -153,4 +157,4 @@ def render_events(
     if peak > ceiling:
         out *= ceiling / peak
         gain_db = 20.0 * np.log10(ceiling / peak)
-    return Mix(audio=out, sr=sr, loop_frames=loop_frames, gain_db=gain_db)
+    return Mix(audio=out, sr=sr, loop_frames=n_loop, gain_db=gain_db)

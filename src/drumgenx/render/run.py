@@ -13,6 +13,7 @@ from drumgenx.core.versioning import write_versioned
 from drumgenx.render.midi import events_to_midi, parse_note_overrides
 from drumgenx.render.mixer import render_events
 from drumgenx.render.samples import load_samples
+from drumgenx.render.settings import RenderSettings
 
 
 @dataclass
@@ -30,12 +31,16 @@ def render_wav_bytes(
     pools: Pools | None,
     pools_dir: Path | None,
     sample_root: Path | None,
-    sr: int = 44100,
-    swing: float = 0.0,
-    loop: bool = False,
+    sr: int = RenderSettings.sr,
+    swing: float = RenderSettings.swing,
+    loop: bool = RenderSettings.loop,
     skip_missing: bool = False,
 ) -> tuple[bytes, list[str]]:
-    """Load the events' samples and mix them into 24-bit WAV bytes; returns (bytes, notices)."""
+    """Load the events' samples and mix them into 24-bit WAV bytes; returns (bytes, notices).
+
+    ``sr``, ``swing`` and ``loop`` are `render.mixer.render_events`'s (defaults:
+    `RenderSettings`: exactly one loop long, tails wrapped to the start).
+    """
     samples, notices = load_samples(
         (e.sample_id for e in events),
         pools=pools,
@@ -69,12 +74,15 @@ def render_file(
     pools_json: str | Path | None = None,
     sample_root: str | Path | None = None,
     out_dir: str | Path | None = None,
-    sr: int = 44100,
-    swing: float = 0.0,
-    loop: bool = False,
+    sr: int = RenderSettings.sr,
+    swing: float = RenderSettings.swing,
+    loop: bool = RenderSettings.loop,
     skip_missing: bool = False,
 ) -> Output:
-    """Render an event grid file to ``render[_suffix]_N.wav`` in ``out_dir``."""
+    """Render an event grid file to ``render[_suffix]_N.wav`` in ``out_dir``.
+
+    Options as `render_wav_bytes` (defaults: `RenderSettings`).
+    """
     events_path, grid_path = Path(events_path), Path(grid_path)
     events, grid = _load_pair(events_path, grid_path)
     pools = load_pools(pools_json) if pools_json else None

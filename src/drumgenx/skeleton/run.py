@@ -14,6 +14,7 @@ from drumgenx.core.records import PoolItem, Pools, events_to_json
 from drumgenx.core.roles import ROLES
 from drumgenx.core.versioning import write_versioned
 from drumgenx.render.run import render_wav_bytes
+from drumgenx.render.settings import RenderSettings
 from drumgenx.render.timing import check_swing
 from drumgenx.skeleton.grid import build_grid
 from drumgenx.skeleton.patterns import SkeletonParams, build_skeleton, params_to_json
@@ -65,15 +66,17 @@ def run_skeleton(
     params: SkeletonParams | None = None,
     sample_root: str | Path | None = "examples/input_samples",
     render: bool = True,
-    render_sr: int = 44100,
-    swing: float = 0.0,
-    loop: bool = False,
+    render_sr: int = RenderSettings.sr,
+    swing: float = RenderSettings.swing,
+    loop: bool = RenderSettings.loop,
     skip_missing: bool = False,
 ) -> SkeletonRun:
     """Build grid and skeleton, render them, and write everything under one new N.
 
     Nothing is written unless every step succeeds (a missing sample stops the run before
-    any file appears). ``params`` defaults to `SkeletonParams()` (the seed's defaults).
+    any file appears). ``params`` defaults to `SkeletonParams()` (the seed's defaults);
+    ``render_sr``, ``swing`` and ``loop`` to `RenderSettings` (the render exactly one loop
+    long, tails wrapped to its start; ``loop=False`` keeps them after the end).
     """
     params = params or SkeletonParams()
     params.validate()

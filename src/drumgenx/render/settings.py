@@ -1,0 +1,32 @@
+"""The render stage's settings: one frozen dataclass, the one place its defaults live.
+
+Kept free of heavy imports, so the command line reads its defaults from here at start-up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["RenderSettings"]
+
+
+@dataclass(frozen=True)
+class RenderSettings:
+    """How an event grid becomes audio (`render.mixer.render_events` and the commands).
+
+    Attributes
+    ----------
+    sr
+        Output sample rate in Hz (44100: the seed's ``--render_sr`` default).
+    swing
+        Delay of off-beat 16ths in steps, 0..0.75 (0: straight, as the seed renders).
+    loop
+        True (the default since issue #12: a loop meant for a DAW is exactly its bars long):
+        the file is exactly ``bars * 4 * 60 / bpm`` seconds (`render.timing.loop_frames`)
+        and whatever rings past the end is added onto the start, so it repeats seamlessly.
+        False (``--tails``): the tails are kept after the loop's end, as the seed rendered.
+    """
+
+    sr: int = 44100
+    swing: float = 0.0
+    loop: bool = True
