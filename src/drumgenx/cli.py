@@ -497,21 +497,37 @@ def _write_edit(args: argparse.Namespace, operation) -> None:
     print(f"[DONE] wrote {path} (the original {args.events} is unchanged)")
 
 
-def _edit_set(args: argparse.Namespace) -> None:
-    from drumgenx.edit.operations import set_hit
+# the CLI's names for the editor library's parameters, in its error lines
+_EDIT_FLAGS = {"sample_id": "--sample ID", "pools_json": "--pools_json FILE"}
 
-    _write_edit(
-        args,
-        lambda events: set_hit(
-            events,
+
+def _edit_set(args: argparse.Namespace) -> None:
+    from drumgenx.core.errors import DrumgenxError
+    from drumgenx.edit.run import NoSampleError, set_hit_file
+
+    try:
+        result = set_hit_file(
+            args.events,
             bar=args.bar,
             step=args.step,
             role=args.role,
             sample_id=args.sample,
             vel=args.velocity,
             micro_offset_ms=args.offset_ms,
-        ),
-    )
+            pools_json=args.pools_json,
+            seed=args.seed,
+            out_dir=args.out_dir,
+        )
+    except NoSampleError as exc:
+        flags = " or ".join(_EDIT_FLAGS[name] for name in exc.needs)
+        raise DrumgenxError(f"{exc.situation}; pass {flags}") from None
+    print(f"[DONE] wrote {result.path} (the original {args.events} is unchanged)")
+    if result.drawn is not None:
+        drawn = result.drawn
+        print(
+            f" - {args.role} sample: {drawn.sample_id}, drawn from {drawn.pools_json} with "
+            f"--seed {drawn.seed} (the events held no {args.role} hit)"
+        )
 
 
 def _edit_remove(args: argparse.Namespace) -> None:
@@ -531,14 +547,20 @@ def _edit_velocity(args: argparse.Namespace) -> None:
 
 
 def _edit_render(args: argparse.Namespace) -> None:
+    from drumgenx.core.layout import find_run_files
     from drumgenx.render.run import render_file
 
+    pools_json, sample_root, found = args.pools_json, args.sample_root, None
+    if pools_json is None and sample_root is None:  # a flag given: the flags decide
+        found = find_run_files(args.events, args.grid)
+        if found is not None:
+            pools_json, sample_root = found.pools, found.library
     _report(
         render_file(
             args.events,
             args.grid,
-            pools_json=args.pools_json,
-            sample_root=args.sample_root,
+            pools_json=pools_json,
+            sample_root=sample_root,
             out_dir=args.out_dir,
             sr=args.render_sr,
             swing=args.swing,
@@ -546,6 +568,8 @@ def _edit_render(args: argparse.Namespace) -> None:
             skip_missing=args.skip_missing,
         )
     )
+    if found is not None:
+        print(f" - samples: pools {found.pools}, library {found.library} (from {found.record})")
 
 
 def _edit_export_midi(args: argparse.Namespace) -> None:
@@ -560,6 +584,8 @@ def _edit_export_midi(args: argparse.Namespace) -> None:
 
 def add_edit_parsers(parser: argparse.ArgumentParser) -> None:
     """The editor's subcommands; shared by ``drumgenx edit`` and ``stage1_drumgenx/editor.py``."""
+    from drumgenx.edit.operations import POOL_SEED  # constants only: no heavy imports
+
     sub = parser.add_subparsers(dest="edit_command", required=True, metavar="COMMAND")
 
     def command(name: str, help_text: str, handler) -> argparse.ArgumentParser:
@@ -584,9 +610,24 @@ def add_edit_parsers(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--bar", type=int, required=True, help="bar, from 0")
     p.add_argument("--step", type=int, required=True, help="step 0..15")
     p.add_argument("--role", required=True, type=str.upper, choices=ROLES)
-    p.add_argument("--sample", help="sample_id (default: the one the role uses most)")
+    p.add_argument(
+        "--sample",
+        help="sample_id (default: the one the role uses most; with no hit of the role, one "
+        "drawn with --seed from the role's pool in --pools_json)",
+    )
     p.add_argument("--velocity", type=float, help="0..1 (default: the skeleton's accent)")
     p.add_argument("--offset_ms", type=float, default=0.0, help="micro-timing (default: 0)")
+    p.add_argument(
+        "--pools_json",
+        help="pools to draw a sample from when the events hold no hit of the role (default: "
+        "the pools of the `drumgenx run` whose output folder holds --events)",
+    )
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=POOL_SEED,
+        help="for drawing a sample from the pools (default: %(default)s)",
+    )
 
     p = command("remove", "remove the selected hits", _edit_remove)
     selection_flags(p)
@@ -599,7 +640,11 @@ def add_edit_parsers(parser: argparse.ArgumentParser) -> None:
 
     p = command("render", "render an event grid to a 24-bit WAV", _edit_render)
     p.add_argument("--grid", required=True, help="grid_N.json the events were made on")
-    p.add_argument("--pools_json", help="pools_N.json naming the sample files")
+    p.add_argument(
+        "--pools_json",
+        help="pools_N.json naming the sample files (default: with neither this nor "
+        "--sample_root, the pools and library of the `drumgenx run` holding --events/--grid)",
+    )
     p.add_argument("--sample_root", help="folder to look for samples in (by file name or id)")
     p.add_argument(
         "--render_sr",
@@ -634,20 +679,45 @@ def _kit(args: argparse.Namespace) -> None:
 
 
 def _export_kit(args: argparse.Namespace) -> None:
-    from drumgenx.kit.export import export_kit
+    from drumgenx.core.errors import DrumgenxError
+    from drumgenx.kit.export import export_kit, export_run_kit
 
-    kit = export_kit(
-        pools_json=args.pools_json,
-        out_dir=args.out_dir,
-        name=args.name,
-        sample_root=args.sample_root,
-        per_role=args.per_role,
-    )
+    options = {
+        "out_dir": args.out_dir,
+        "name": args.name,
+        "sample_root": args.sample_root,
+        "per_role": args.per_role,
+    }
+    if args.run is not None:
+        given = [
+            f for f in ("pools_json", "events", "grid", "swing") if getattr(args, f) is not None
+        ]
+        if given:
+            flags = ", ".join(f"--{f}" for f in given)
+            raise DrumgenxError(
+                f"--run takes the pools, loop, grid and swing from the run: drop {flags}"
+            )
+        kit = export_run_kit(args.run, **options)
+    elif args.pools_json is None:
+        raise DrumgenxError("name the pools: --pools_json FILE, or --run OUT for a run's")
+    else:
+        loop = {"events_json": args.events, "grid_json": args.grid}
+        if args.swing is not None:
+            loop["swing"] = args.swing
+        kit = export_kit(pools_json=args.pools_json, **options, **loop)
+    for line in kit.notices:
+        notice(line)
     for role, samples in kit.samples.items():
         print(f" - {role}: {len(samples)} samples")
     print(f"[DONE] kit in {kit.folder}")
     print(f" - sfz: {kit.sfz}")
     print(f" - hydrogen: {kit.hydrogen}")
+    if kit.midi is not None:
+        keys = sorted(kit.keys.values())
+        print(
+            f" - loop: {kit.midi} ({kit.loop_samples} samples, each on its own key "
+            f"{keys[0]}..{keys[-1]} in the sfz)"
+        )
 
 
 # --- the whole chain ----------------------------------------------------------------------
@@ -932,19 +1002,47 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out_dir", required=True, help="where pools_N.json goes")
     p.set_defaults(handler=_kit)
 
+    from drumgenx.kit.settings import FIRST_SAMPLE_KEY, KitExportSettings  # no heavy imports
+
+    kit = KitExportSettings()
     p = sub.add_parser(
         "export-kit",
         help="write the role pools as a sampler kit (SFZ and Hydrogen drumkit.xml)",
         description="Copy each role's samples (most confident first) into a new "
-        "OUT_DIR/NAME_kit_N/ with NAME.sfz and drumkit.xml: one instrument per role on its "
-        "General MIDI key, its samples a round robin.",
+        "OUT_DIR/NAME_kit_N/ named by role (CORE_01.wav, ...), with NAME.sfz and drumkit.xml: "
+        "one instrument per role on its General MIDI key, its samples a round robin. For a "
+        "loop (--run, or --events and --grid) the kit holds every sample the loop plays, "
+        f"then the best of each pool; each sample also has its own key (from {FIRST_SAMPLE_KEY} "
+        "up) in the SFZ, and NAME_loop.mid plays the loop on those keys.",
     )
-    p.add_argument("--pools_json", required=True, help="stage 2's pools_N.json")
-    p.add_argument("--out_dir", required=True, help="where the kit folder goes")
-    p.add_argument("--name", default="drumgenx", help="kit name (default: %(default)s)")
-    p.add_argument("--sample_root", help="where samples are looked for, as for rendering")
     p.add_argument(
-        "--per_role", type=int, default=8, help="samples per role at most (default: %(default)s)"
+        "--run",
+        metavar="OUT",
+        help="a drumgenx run's --out folder (its newest run_N.json) or a run_N.json: the kit "
+        "of its final loop, with its pools, grid, swing and library",
+    )
+    p.add_argument("--pools_json", help="stage 2's pools_N.json (needed without --run)")
+    p.add_argument("--events", help="a loop's event grid: every sample it plays goes in the kit")
+    p.add_argument("--grid", help="the grid_N.json --events was made on (with --events)")
+    p.add_argument(
+        "--swing",
+        type=float,
+        help="with --events: the swing the loop MIDI is written with, 0..0.75 "
+        f"(default: {_render_defaults().swing:g})",
+    )
+    p.add_argument("--out_dir", required=True, help="where the kit folder goes")
+    p.add_argument("--name", default=kit.name, help="kit name (default: %(default)s)")
+    p.add_argument(
+        "--sample_root",
+        help="where samples are looked for, as for rendering (with --run, before the run's "
+        "library)",
+    )
+    p.add_argument(
+        "--per_role",
+        type=int,
+        default=kit.per_role,
+        help="samples per role at most, 1 or more; a role keeps every sample the loop plays "
+        "even past it (default: %(default)s)",
     )
     p.set_defaults(handler=_export_kit)
     return parser

@@ -20,7 +20,8 @@ import pytest
 import soundfile as sf
 
 from drumgenx.cli import main
-from drumgenx.core.formats import load_events
+from drumgenx.core.formats import load_events, load_pools
+from drumgenx.core.layout import STATE_DIR, library_folder, stage_folder
 from drumgenx.kit.run import write_kit_and_pools
 from drumgenx.skeleton.patterns import SkeletonParams
 from drumgenx.skeleton.run import run_skeleton
@@ -174,6 +175,125 @@ def test_export_midi(run):
     assert edit("export-midi --events", edited, "--grid", run.grid) == 0
     pm = pretty_midi.PrettyMIDI(str(run.dir / "midi_edit_1.mid"))
     assert {n.velocity for n in pm.instruments[0].notes} == {127}
+
+
+# --- a run's layout: samples for new hits and renders come from the run's pools ----------
+
+
+@pytest.fixture
+def run_out(tmp_path) -> Path:
+    """A `drumgenx run` output folder on the bundled kit, its run record naming its files.
+
+    The skeleton has no FILL and no TEXTURE hits (fills and the bed off), and the pools'
+    TEXTURE pool is emptied, as stage 2 leaves it on the demo audio.
+    """
+    out = tmp_path / "output"
+    kit = write_kit_and_pools(kit_dir=KIT_DIR, out_dir=stage_folder(out, "roles"))
+    data = json.loads(kit.pools_path.read_text())
+    data["TEXTURE_POOL"], data["counts"]["TEXTURE"] = [], 0
+    kit.pools_path.unlink()
+    kit.pools_path.write_text(json.dumps(data))
+    library_folder(out, 1).mkdir()
+    skeleton = run_skeleton(
+        out_dir=stage_folder(out, "skeleton"),
+        bpm=120,
+        pools_json=kit.pools_path,
+        params=SkeletonParams(fill_prob=0.0, texture=False),
+        render=False,
+    )
+    relative = {name: p.relative_to(out).as_posix() for name, p in skeleton.paths.items()}
+    stages = [
+        {"stage": "preprocess", "outputs": {"library": "library_1"}},
+        {"stage": "roles", "outputs": {"pools": kit.pools_path.relative_to(out).as_posix()}},
+        {"stage": "skeleton", "outputs": relative},
+        {"stage": "groove", "outputs": {}},
+    ]
+    (out / STATE_DIR).mkdir()
+    (out / "run_1.json").write_text(json.dumps({"stages": stages}))
+    return out
+
+
+def _kit_ids(pools_path: Path, role: str) -> set[str]:
+    return {item.sample_id for item in load_pools(pools_path).pool(role)}
+
+
+def test_set_draws_a_sample_from_the_runs_pools(run_out, capsys):
+    """No FILL hit in the loop: set --role FILL draws one from the run's FILL pool, seeded,
+    and says which and from where; the same seed draws the same sample, others differ."""
+    events = run_out / "skeleton" / "event_grid_1.json"
+    pools = run_out / "roles" / "pools_1.json"
+    assert not any(e.role == "FILL" for e in load_events(events))
+    drawn = []
+    for seed in [None, 42, *range(12)]:
+        seed_flags = [] if seed is None else ["--seed", str(seed)]
+        capsys.readouterr()
+        assert edit("set --bar 1 --step 14 --role FILL --events", events, *seed_flags) == 0
+        out = capsys.readouterr().out
+        path = Path(out.split()[2])  # [DONE] wrote PATH ...
+        (hit,) = [e for e in load_events(path) if e.role == "FILL"]
+        assert (hit.bar, hit.step, hit.source) == (1, 14, "edit")
+        used_seed = 42 if seed is None else seed
+        assert f"FILL sample: {hit.sample_id}, drawn from {pools} with --seed {used_seed}" in out
+        drawn.append(hit.sample_id)
+    assert drawn[0] == drawn[1]  # the default seed is 42
+    assert set(drawn) <= _kit_ids(pools, "FILL")
+    assert len(set(drawn)) >= 3  # of the kit's 4 FILL samples
+
+
+def test_set_prefers_the_loops_own_sample_and_an_explicit_pools_json(run_out, tmp_path, capsys):
+    """A role with hits keeps its most used sample (nothing drawn); --pools_json wins."""
+    events = run_out / "skeleton" / "event_grid_1.json"
+    assert edit("set --bar 0 --step 6 --role ACCENT --events", events) == 0
+    assert "drawn" not in capsys.readouterr().out
+
+    other = tmp_path / "other_pools.json"
+    data = json.loads((run_out / "roles" / "pools_1.json").read_text())
+    data["FILL_POOL"] = [{"sample_id": "only_fill", "filepath": "x.wav", "confidence": 0.5}]
+    data["counts"]["FILL"] = 1
+    other.write_text(json.dumps(data))
+    assert edit("set --bar 0 --step 15 --role FILL --pools_json", other, "--events", events) == 0
+    assert f"FILL sample: only_fill, drawn from {other}" in capsys.readouterr().out
+
+
+def test_set_with_no_sample_of_the_role_anywhere(run_out, run, capsys):
+    """Exit 2, one line naming the flags, nothing written: the role's pool in the run is
+    empty; or the events are in no run (and hold no hit of the role)."""
+    assert edit("remove --role TEXTURE --events", run.events) == 0
+    cases = [
+        (run_out / "skeleton" / "event_grid_1.json", "the TEXTURE pool of", "--sample ID"),
+        (
+            run.dir / "event_grid_edit_1.json",
+            "is not in the output folder of a `drumgenx run`",
+            "--sample ID or --pools_json FILE",
+        ),
+    ]
+    for events, why, flags in cases:
+        before = listing(events.parent)
+        capsys.readouterr()
+        assert edit("set --bar 0 --step 3 --role TEXTURE --events", events) == 2
+        captured = capsys.readouterr()
+        (line,) = captured.err.splitlines()
+        assert line.startswith("drumgenx: error: no TEXTURE sample")
+        assert why in line and line.endswith(f"; pass {flags}")
+        assert captured.out == ""
+        assert listing(events.parent) == before
+
+
+def test_render_finds_the_runs_pools_and_library(run_out, capsys):
+    """render without --pools_json/--sample_root uses the run's and says so; a flag given,
+    the flags alone decide (here a wrong --sample_root: the samples are missing)."""
+    events = run_out / "skeleton" / "event_grid_1.json"
+    grid = run_out / "skeleton" / "grid_1.json"
+    assert edit("render --render_sr 22050 --events", events, "--grid", grid) == 0
+    out = capsys.readouterr().out
+    assert f"pools {run_out / 'roles' / 'pools_1.json'}, library {run_out / 'library_1'}" in out
+    audio, _ = sf.read(run_out / "skeleton" / "render_1.wav")
+    assert abs(audio).max() > 0
+
+    empty = run_out / "empty"
+    empty.mkdir()
+    assert edit("render --events", events, "--grid", grid, "--sample_root", empty) == 2
+    assert "missing or unreadable" in capsys.readouterr().err
 
 
 def _bad_events(run: Run, name: str, change) -> Path:

@@ -5,10 +5,13 @@ from __future__ import annotations
 import pytest
 
 from drumgenx.core.errors import DrumgenxError
-from drumgenx.core.records import Event
+from drumgenx.core.records import Event, PoolItem, Pools
 from drumgenx.edit.operations import (
+    POOL_SEED,
     Selection,
     change_velocity,
+    draw_pool_sample,
+    most_used_sample,
     parse_index_list,
     remove_hits,
     set_hit,
@@ -270,3 +273,42 @@ def test_change_velocity_refuses_nan_scale() -> None:
     events = [Event(0, 0, "CORE", "kick", 0.5, 4)]
     with pytest.raises(DrumgenxError, match="--scale"):
         change_velocity(events, Selection(), scale=float("nan"))
+
+
+# --- samples for new hits ------------------------------------------------------------------
+
+
+def test_most_used_sample():
+    """The role's most used sample; None when the role has no hit."""
+    assert most_used_sample(EVENTS, role="CORE") == "kick_a"
+    assert most_used_sample(EVENTS, role="FILL") is None
+
+
+def _fill_pools(*confidences: float) -> Pools:
+    items = [PoolItem(f"tom_{i}", f"tom_{i}.wav", c) for i, c in enumerate(confidences)]
+    return Pools({"FILL": items})
+
+
+def test_draw_pool_sample_is_seeded_and_covers_the_pool():
+    """The same seed gives the same sample (default POOL_SEED); seeds reach every sample."""
+    pools = _fill_pools(0.9, 0.8, 0.7, 0.6)
+    assert draw_pool_sample(pools, role="FILL") == draw_pool_sample(
+        pools, role="FILL", seed=POOL_SEED
+    )
+    drawn = {draw_pool_sample(pools, role="FILL", seed=seed) for seed in range(60)}
+    assert drawn == {"tom_0", "tom_1", "tom_2", "tom_3"}
+
+
+def test_draw_pool_sample_weights_by_confidence():
+    """A sample of confidence 1 against one of 0 (floored at 0.001) wins ~999 draws in 1000."""
+    pools = _fill_pools(0.0, 1.0)
+    drawn = [draw_pool_sample(pools, role="FILL", seed=seed) for seed in range(1000)]
+    assert drawn.count("tom_1") >= 990
+
+
+def test_draw_pool_sample_empty_pool_and_unknown_role():
+    """An empty (or absent) pool gives None; an unknown role is an error naming `role`."""
+    assert draw_pool_sample(_fill_pools(0.5), role="TEXTURE") is None
+    assert draw_pool_sample(Pools(), role="FILL") is None
+    with pytest.raises(DrumgenxError, match="role must be one of"):
+        draw_pool_sample(_fill_pools(0.5), role="SNARE")

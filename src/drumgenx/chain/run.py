@@ -1,15 +1,8 @@
 """``drumgenx run``: the four stages in order, each stage's files under one output folder.
 
-Layout under ``out``::
-
-    library_K/   stage 1: dummy_NNNNN.wav, manifest_N.json (a new K for every stage-1 run)
-    roles/       stage 2: pools_N.json, per_sample_N.json
-    skeleton/    stage 3: grid_N.json, event_grid_N.json, skeleton_meta_N.json, render_N.wav,
-                 midi_N.mid
-    groove/      stage 4: event_grid_groovae_N.json, render_groovae_N.wav, midi_groovae_N.mid,
-                 grid_picture_N.png (before and after GrooVAE), library_map_N.png
-    run_N.json   what this run did: parameters, each stage's key and outputs, the final files
-    .drumgenx-run/  one record per finished stage, keyed by its inputs and parameters
+The layout under ``out`` (``library_K/``, ``roles/``, ``skeleton/``, ``groove/``,
+``run_N.json``, ``.drumgenx-run/``) is defined, and documented, in `drumgenx.core.layout`;
+the editor finds a run's pools and library through it.
 
 The input is one folder of audio, or any mix of audio files and folders: stage 1 reads the
 files named and every file under the folders named (the audio itself is never copied).
@@ -39,12 +32,18 @@ from typing import Any
 from drumgenx import __version__
 from drumgenx.core.errors import DrumgenxError
 from drumgenx.core.formats import dump_json, schema_problem
+from drumgenx.core.layout import (
+    RUN_FAMILY,
+    STATE_DIR,
+    library_folder,
+    library_numbers,
+    stage_folder,
+)
 from drumgenx.core.roles import ROLES
 from drumgenx.core.versioning import write_versioned
 from drumgenx.render.settings import RenderSettings
 
 STAGES: tuple[str, ...] = ("preprocess", "roles", "skeleton", "groove")
-STATE_DIR = ".drumgenx-run"
 Progress = Callable[[str, int, int, str], None]  # (stage, done, total, current item)
 
 
@@ -248,10 +247,9 @@ def _remember(out: Path, result: StageResult) -> None:
 
 def _new_library_dir(out: Path) -> Path:
     """``out/library_K``, K one past the highest there, created exclusively."""
-    numbers = [p.name.removeprefix("library_") for p in out.glob("library_*")]
-    k = 1 + max((int(n) for n in numbers if n.isdigit()), default=0)
+    k = 1 + max(library_numbers(out), default=0)
     while True:
-        folder = out / f"library_{k}"
+        folder = library_folder(out, k)
         try:
             folder.mkdir(parents=True)
             return folder
@@ -336,7 +334,7 @@ class _Chain:
 
         result = run_roles(
             input_dir=self.path("preprocess", "library").resolve(),
-            out_dir=self.out / "roles",
+            out_dir=stage_folder(self.out, "roles"),
             limit=0,
             clap_model=self.params.clap_model,
             workers=self.params.workers,
@@ -357,7 +355,7 @@ class _Chain:
 
         report = self.reporter("skeleton")
         run = run_skeleton(
-            out_dir=self.out / "skeleton",
+            out_dir=stage_folder(self.out, "skeleton"),
             bpm=self.params.bpm,
             pools_json=self.path("roles", "pools"),
             params=self.params.skeleton_params(),
@@ -381,7 +379,7 @@ class _Chain:
 
         grid = self.path("skeleton", "grid")
         events = self.path("skeleton", "event_grid")
-        out = self.out / "groove"
+        out = stage_folder(self.out, "groove")
         result = run_groove(
             grid_json=grid,
             events_json=events,
@@ -574,5 +572,5 @@ def _run_stages(
     problem = schema_problem(record, "run")
     if problem:  # a bug, not a user error: the record must match its own schema
         raise AssertionError(f"run record off its schema: {problem}")
-    _, paths = write_versioned(out, {"run": (".json", dump_json(record))})
-    return ChainRun(out, paths["run"], stages)
+    _, paths = write_versioned(out, {RUN_FAMILY: (".json", dump_json(record))})
+    return ChainRun(out, paths[RUN_FAMILY], stages)

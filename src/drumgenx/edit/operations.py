@@ -6,15 +6,17 @@ A hit is identified by ``(bar, step, role)``; a selection filters by bars, steps
 
 from __future__ import annotations
 
+import random
 from collections import Counter
 from dataclasses import dataclass, replace
 
 from drumgenx.core.errors import DrumgenxError
-from drumgenx.core.records import Event
+from drumgenx.core.records import Event, Pools
 from drumgenx.core.roles import ROLE_PRIORITY, ROLES
 from drumgenx.skeleton.patterns import DUR_STEPS, velocity
 
 MAX_OFFSET_MS = 1000.0  # the event grid schema's limit on micro_offset_ms
+POOL_SEED = 42  # the default seed of `draw_pool_sample` (as the skeleton's and groove's)
 
 
 def parse_index_list(text: str, *, name: str, upper: int | None = None) -> frozenset[int]:
@@ -96,10 +98,9 @@ def set_hit(
     if not -MAX_OFFSET_MS <= micro_offset_ms <= MAX_OFFSET_MS:
         raise DrumgenxError(f"--offset_ms must be -1000..1000, got {micro_offset_ms:g}")
     if sample_id is None:
-        used = Counter(e.sample_id for e in events if e.role == role)
-        if not used:
+        sample_id = most_used_sample(events, role=role)
+        if sample_id is None:
             raise DrumgenxError(f"no --sample given and no {role} hit to take a sample from")
-        sample_id = used.most_common(1)[0][0]
     kept = [e for e in events if not (e.position == (bar, step) and e.role == role)]
     if sum(e.position == (bar, step) for e in kept) >= max_voices:
         raise DrumgenxError(
@@ -117,6 +118,36 @@ def set_hit(
         source="edit",
     )
     return sort_events([*kept, new])
+
+
+def most_used_sample(events: list[Event], *, role: str) -> str | None:
+    """The sample the ``role`` hits of ``events`` use most (the first of a tie), or None."""
+    used = Counter(e.sample_id for e in events if e.role == role)
+    return used.most_common(1)[0][0] if used else None
+
+
+def draw_pool_sample(pools: Pools, *, role: str, seed: int = POOL_SEED) -> str | None:
+    """One sample id of ``role``'s pool, drawn with ``seed``; None if that pool is empty.
+
+    Confidence weights the draw (with a floor of 0.001, so no sample is undrawable): the
+    samples stage 2 is surest of are the likeliest. The same pools and seed give the same id.
+
+    Parameters
+    ----------
+    pools
+        Stage 2's pools.
+    role
+        One of `ROLES`.
+    seed
+        Any integer; the default is `POOL_SEED`.
+    """
+    if role not in ROLES:
+        raise DrumgenxError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
+    pool = pools.pool(role)
+    if not pool:
+        return None
+    weights = [max(item.confidence, 1e-3) for item in pool]
+    return random.Random(seed).choices(pool, weights=weights)[0].sample_id
 
 
 def remove_hits(events: list[Event], selection: Selection) -> list[Event]:
