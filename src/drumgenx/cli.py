@@ -679,20 +679,45 @@ def _kit(args: argparse.Namespace) -> None:
 
 
 def _export_kit(args: argparse.Namespace) -> None:
-    from drumgenx.kit.export import export_kit
+    from drumgenx.core.errors import DrumgenxError
+    from drumgenx.kit.export import export_kit, export_run_kit
 
-    kit = export_kit(
-        pools_json=args.pools_json,
-        out_dir=args.out_dir,
-        name=args.name,
-        sample_root=args.sample_root,
-        per_role=args.per_role,
-    )
+    options = {
+        "out_dir": args.out_dir,
+        "name": args.name,
+        "sample_root": args.sample_root,
+        "per_role": args.per_role,
+    }
+    if args.run is not None:
+        given = [
+            f for f in ("pools_json", "events", "grid", "swing") if getattr(args, f) is not None
+        ]
+        if given:
+            flags = ", ".join(f"--{f}" for f in given)
+            raise DrumgenxError(
+                f"--run takes the pools, loop, grid and swing from the run: drop {flags}"
+            )
+        kit = export_run_kit(args.run, **options)
+    elif args.pools_json is None:
+        raise DrumgenxError("name the pools: --pools_json FILE, or --run OUT for a run's")
+    else:
+        loop = {"events_json": args.events, "grid_json": args.grid}
+        if args.swing is not None:
+            loop["swing"] = args.swing
+        kit = export_kit(pools_json=args.pools_json, **options, **loop)
+    for line in kit.notices:
+        notice(line)
     for role, samples in kit.samples.items():
         print(f" - {role}: {len(samples)} samples")
     print(f"[DONE] kit in {kit.folder}")
     print(f" - sfz: {kit.sfz}")
     print(f" - hydrogen: {kit.hydrogen}")
+    if kit.midi is not None:
+        keys = sorted(kit.keys.values())
+        print(
+            f" - loop: {kit.midi} ({kit.loop_samples} samples, each on its own key "
+            f"{keys[0]}..{keys[-1]} in the sfz)"
+        )
 
 
 # --- the whole chain ----------------------------------------------------------------------
@@ -977,19 +1002,47 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out_dir", required=True, help="where pools_N.json goes")
     p.set_defaults(handler=_kit)
 
+    from drumgenx.kit.settings import FIRST_SAMPLE_KEY, KitExportSettings  # no heavy imports
+
+    kit = KitExportSettings()
     p = sub.add_parser(
         "export-kit",
         help="write the role pools as a sampler kit (SFZ and Hydrogen drumkit.xml)",
         description="Copy each role's samples (most confident first) into a new "
-        "OUT_DIR/NAME_kit_N/ with NAME.sfz and drumkit.xml: one instrument per role on its "
-        "General MIDI key, its samples a round robin.",
+        "OUT_DIR/NAME_kit_N/ named by role (CORE_01.wav, ...), with NAME.sfz and drumkit.xml: "
+        "one instrument per role on its General MIDI key, its samples a round robin. For a "
+        "loop (--run, or --events and --grid) the kit holds every sample the loop plays, "
+        f"then the best of each pool; each sample also has its own key (from {FIRST_SAMPLE_KEY} "
+        "up) in the SFZ, and NAME_loop.mid plays the loop on those keys.",
     )
-    p.add_argument("--pools_json", required=True, help="stage 2's pools_N.json")
-    p.add_argument("--out_dir", required=True, help="where the kit folder goes")
-    p.add_argument("--name", default="drumgenx", help="kit name (default: %(default)s)")
-    p.add_argument("--sample_root", help="where samples are looked for, as for rendering")
     p.add_argument(
-        "--per_role", type=int, default=8, help="samples per role at most (default: %(default)s)"
+        "--run",
+        metavar="OUT",
+        help="a drumgenx run's --out folder (its newest run_N.json) or a run_N.json: the kit "
+        "of its final loop, with its pools, grid, swing and library",
+    )
+    p.add_argument("--pools_json", help="stage 2's pools_N.json (needed without --run)")
+    p.add_argument("--events", help="a loop's event grid: every sample it plays goes in the kit")
+    p.add_argument("--grid", help="the grid_N.json --events was made on (with --events)")
+    p.add_argument(
+        "--swing",
+        type=float,
+        help="with --events: the swing the loop MIDI is written with, 0..0.75 "
+        f"(default: {_render_defaults().swing:g})",
+    )
+    p.add_argument("--out_dir", required=True, help="where the kit folder goes")
+    p.add_argument("--name", default=kit.name, help="kit name (default: %(default)s)")
+    p.add_argument(
+        "--sample_root",
+        help="where samples are looked for, as for rendering (with --run, before the run's "
+        "library)",
+    )
+    p.add_argument(
+        "--per_role",
+        type=int,
+        default=kit.per_role,
+        help="samples per role at most, 1 or more; a role keeps every sample the loop plays "
+        "even past it (default: %(default)s)",
     )
     p.set_defaults(handler=_export_kit)
     return parser

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -88,6 +89,28 @@ def test_tails_keeps_them_after_the_loop_and_redoes_only_the_renders(
     assert meta["params"]["loop"] is False
     for stage in record["stages"][2:]:
         assert soundfile.info(str(first_run.out / stage["outputs"]["render"])).frames >= 176400
+
+
+def test_export_kit_from_the_run_holds_every_sample_its_loop_plays(
+    first_run, tmp_path: Path, capsys
+) -> None:
+    """`export-kit --run OUT`: the kit of the newest run's loop, from its pools and library,
+    every sample the loop plays in it, each file named by role, the loop's MIDI beside."""
+    from drumgenx.kit.export import find_run_loop
+
+    assert cli.main(["export-kit", "--run", str(first_run.out), "--out_dir", str(tmp_path)]) == 0
+    assert "drumgenx_loop.mid" in capsys.readouterr().out
+    loop = find_run_loop(first_run.out)
+    played = {e.sample_id for e in load_events(loop.events)}
+    kit = tmp_path / "drumgenx_kit_1"
+    sfz = (kit / "drumgenx.sfz").read_text()
+    names = sorted(p.name for p in (kit / "samples").iterdir())
+    assert names and all(
+        re.fullmatch(r"(CORE|ACCENT|MOTION|FILL|TEXTURE)_\d\d\.wav", n) for n in names
+    )
+    copied_from = set(re.findall(r"^// \w+_\d\d\.wav \(from (.+)\)$", sfz, flags=re.M))
+    assert played <= copied_from and len(copied_from) == len(names)
+    assert (kit / "drumgenx_loop.mid").read_bytes()[:4] == b"MThd"
 
 
 def test_a_second_run_reuses_every_stage_and_writes_only_its_record(

@@ -1,9 +1,14 @@
 """The role pools as a kit other software loads: SFZ and Hydrogen's ``drumkit.xml``.
 
 One instrument per role, on the General MIDI drum key the MIDI export uses for it
-(`ROLE_KEYS`), its samples played in
-turn (round robin), the most confident first. The samples are copied into the kit folder, so
-the kit outlives the library it came from.
+(`ROLE_KEYS`), its samples played in turn (round robin), the most confident first. The
+samples are copied into the kit folder and named by role (``CORE_01.wav``, ...), so the kit
+outlives the library it came from.
+
+Exported for a loop (a `drumgenx run`, or an event grid and its grid), the kit holds every
+sample the loop plays, then the best of each pool; in the SFZ each sample also has a key of
+its own (from `FIRST_SAMPLE_KEY` up), and ``NAME_loop.mid`` is the loop with each hit on its
+sample's key, so the loop's MIDI played through the kit sounds like the loop.
 """
 
 from __future__ import annotations
@@ -12,51 +17,232 @@ import os
 import shutil
 import tempfile
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from drumgenx.core.errors import DrumgenxError, MissingSamplesError
-from drumgenx.core.formats import load_pools
+from drumgenx.core.formats import (
+    check_events_fit_grid,
+    load_events,
+    load_grid,
+    load_pools,
+    read_json,
+)
+from drumgenx.core.layout import run_records
+from drumgenx.core.records import Event, Pools
 from drumgenx.core.roles import ROLES
-from drumgenx.render.midi import GM_DRUM_NOTES
+from drumgenx.kit.settings import FIRST_SAMPLE_KEY, KitExportSettings
+from drumgenx.render.midi import GM_DRUM_NOTES, events_to_midi
 from drumgenx.render.samples import resolve_sample_path
+from drumgenx.render.settings import RenderSettings
 
-__all__ = ["ROLE_KEYS", "ExportedKit", "export_kit"]
+__all__ = [
+    "ROLE_KEYS",
+    "ExportedKit",
+    "RunLoop",
+    "choose_kit_samples",
+    "export_kit",
+    "export_run_kit",
+    "find_run_loop",
+]
 
 ROLE_KEYS = GM_DRUM_NOTES
 """The keys `drumgenx edit export-midi` writes each role on, so its MIDI files play this kit."""
 
 HYDROGEN_NS = "http://www.hydrogen-music.org/drumkit"
-DEFAULT_PER_ROLE = 8  # a round robin longer than this is rarely heard as more varied
+DEFAULT_PER_ROLE = KitExportSettings.per_role
+LAST_KEY = 127
 
 
 @dataclass(frozen=True)
 class ExportedKit:
-    """What `export_kit` wrote: the kit folder, its two files and the samples per role."""
+    """What `export_kit` wrote.
+
+    ``samples`` lists each role's files in kit order; ``sample_ids`` names the sample each
+    file was copied from; ``keys`` is each file's own key and ``midi`` the loop on them
+    (``NAME_loop.mid``), both only for a loop's kit; ``loop_samples`` is how many of the
+    files the loop plays (the first ones of their roles).
+    """
 
     folder: Path
     sfz: Path
     hydrogen: Path
     samples: dict[str, list[str]]
+    sample_ids: dict[str, str] = field(default_factory=dict)
+    keys: dict[str, int] = field(default_factory=dict)
+    midi: Path | None = None
+    loop_samples: int = 0
+    notices: list[str] = field(default_factory=list)
+
+
+def choose_kit_samples(
+    pools: Pools,
+    events: Sequence[Event] = (),
+    *,
+    per_role: int = DEFAULT_PER_ROLE,
+) -> dict[str, list[str]]:
+    """The sample ids of each role's kit instrument, in kit order.
+
+    Every sample ``events`` play comes first, under the role most of its hits have (a tie:
+    the first role in `ROLES`), the most played first (a tie: the one heard first). Then each
+    role is filled from its pool, most confident first, skipping samples already in the kit,
+    up to ``per_role`` samples in all; a role whose loop samples are more than ``per_role``
+    keeps them all and takes none from its pool.
+
+    Parameters
+    ----------
+    pools
+        Stage 2's pools (`core.records.Pools`).
+    events
+        A loop's hits (default: none, the pools alone).
+    per_role
+        Samples per role at most, 1 or more (default `KitExportSettings.per_role`).
+
+    Returns
+    -------
+    dict
+        ``{role: [sample_id, ...]}`` for the roles with any sample, in `ROLES` order.
+    """
+    if per_role < 1:
+        raise DrumgenxError(f"per_role must be at least 1, got {per_role}")
+    roles_of: dict[str, Counter[str]] = {}
+    hits: Counter[str] = Counter()
+    first: dict[str, int] = {}
+    in_time = sorted(events, key=lambda e: (e.bar, e.step, e.micro_offset_ms))
+    for i, event in enumerate(in_time):
+        roles_of.setdefault(event.sample_id, Counter())[event.role] += 1
+        hits[event.sample_id] += 1
+        first.setdefault(event.sample_id, i)
+    chosen: dict[str, list[str]] = {role: [] for role in ROLES}
+    for sample_id in sorted(hits, key=lambda sid: (-hits[sid], first[sid])):
+        counts = roles_of[sample_id]
+        role = max(ROLES, key=lambda r: (counts[r], -ROLES.index(r)))
+        chosen[role].append(sample_id)
+    taken = set(hits)
+    for role in ROLES:
+        for item in pools.pool(role):
+            if len(chosen[role]) >= per_role:
+                break
+            if item.sample_id not in taken:
+                chosen[role].append(item.sample_id)
+                taken.add(item.sample_id)
+    return {role: ids for role, ids in chosen.items() if ids}
+
+
+@dataclass(frozen=True)
+class RunLoop:
+    """The files of a `drumgenx run`'s final loop: what `export_run_kit` exports a kit for."""
+
+    record: Path
+    pools: Path
+    events: Path
+    grid: Path
+    library: Path
+    swing: float
+
+
+def find_run_loop(run: str | Path) -> RunLoop:
+    """The final loop of a `drumgenx run`: ``run`` is its output folder (the newest
+    ``run_N.json`` there is read) or one ``run_N.json``.
+
+    Raises
+    ------
+    DrumgenxError
+        No run record there, a malformed one, or a file it names is gone.
+    """
+    run = Path(run)
+    if run.is_dir():
+        records = run_records(run)
+        if not records:
+            raise DrumgenxError(f"--run {run}: no run_N.json in it; name a drumgenx run's --out")
+        record_path = records[0]
+    else:
+        record_path = run
+    record = read_json(record_path, "run")
+    root = record_path.parent
+    outputs = {stage["stage"]: stage["outputs"] for stage in record["stages"]}
+    paths = {}
+    for what, stage, name in (
+        ("pools", "roles", "pools"),
+        ("events", "groove", "event_grid"),
+        ("grid", "skeleton", "grid"),
+        ("library", "preprocess", "library"),
+    ):
+        relative = outputs.get(stage, {}).get(name)
+        if relative is None or not (root / relative).exists():
+            raise DrumgenxError(
+                f"{record_path}: the run's {stage} file {relative or name!r} is gone"
+            )
+        paths[what] = root / relative
+    return RunLoop(record=record_path, swing=float(record["params"]["swing"]), **paths)
+
+
+def export_run_kit(
+    run: str | Path,
+    *,
+    out_dir: str | Path,
+    name: str = KitExportSettings.name,
+    sample_root: str | Path | None = None,
+    per_role: int = DEFAULT_PER_ROLE,
+) -> ExportedKit:
+    """`export_kit` for the final loop of a `drumgenx run` (`find_run_loop`): its pools, its
+    loop and grid, its swing; samples are looked for in ``sample_root`` (if given) and the
+    run's library."""
+    loop = find_run_loop(run)
+    return export_kit(
+        pools_json=loop.pools,
+        out_dir=out_dir,
+        name=name,
+        sample_root=sample_root or loop.library,
+        per_role=per_role,
+        events_json=loop.events,
+        grid_json=loop.grid,
+        swing=loop.swing,
+    )
 
 
 def export_kit(
     *,
     pools_json: str | Path,
     out_dir: str | Path,
-    name: str = "drumgenx",
+    name: str = KitExportSettings.name,
     sample_root: str | Path | None = None,
     per_role: int = DEFAULT_PER_ROLE,
+    events_json: str | Path | None = None,
+    grid_json: str | Path | None = None,
+    swing: float = RenderSettings.swing,
 ) -> ExportedKit:
     """Write ``out_dir/<name>_kit_N/`` (a new N) with ``<name>.sfz``, ``drumkit.xml`` and the
-    samples under ``samples/``.
+    samples under ``samples/``; for a loop also ``<name>_loop.mid``.
 
-    Samples are found as the renderer finds them (`render.samples.resolve_sample_path`).
+    Parameters
+    ----------
+    pools_json
+        Stage 2's ``pools_N.json``.
+    out_dir
+        Where the kit folder goes (created if needed; no kit is ever replaced).
+    name
+        The kit's name, a plain file name (default `KitExportSettings.name`).
+    sample_root
+        Where samples are looked for, as the renderer does
+        (`render.samples.resolve_sample_path`).
+    per_role
+        Samples per role at most (default `KitExportSettings.per_role`); see
+        `choose_kit_samples` for a loop's samples.
+    events_json, grid_json
+        A loop (an event grid) and the grid it was made on, given together: the kit holds
+        every sample it plays (`choose_kit_samples`), each sample gets its own key from
+        `FIRST_SAMPLE_KEY` up, and ``<name>_loop.mid`` plays the loop on those keys.
+    swing
+        The loop MIDI's swing, as it was rendered with (default 0, `RenderSettings.swing`).
 
     Raises
     ------
     DrumgenxError
-        A bad name or ``per_role``, empty pools, or a malformed pools file.
+        A bad name or ``per_role``, empty pools, a malformed pools, events or grid file, only
+        one of ``events_json`` and ``grid_json``, a loop kit of more samples than keys.
     MissingSamplesError
         Sample files cannot be found (all are listed). Nothing is written.
     """
@@ -64,47 +250,90 @@ def export_kit(
         raise DrumgenxError(f"--name must be a plain file name, got {name!r}")
     if per_role < 1:
         raise DrumgenxError(f"--per_role must be at least 1, got {per_role}")
+    if (events_json is None) != (grid_json is None):
+        raise DrumgenxError("--events and --grid go together: the loop's MIDI needs its grid")
     pools_json = Path(pools_json)
     pools = load_pools(pools_json)
-    chosen = {role: pools.pool(role)[:per_role] for role in ROLES if pools.pool(role)}
+    events: list[Event] = []
+    if events_json is not None and grid_json is not None:
+        events = load_events(events_json)
+        grid = load_grid(grid_json)
+        check_events_fit_grid(events, grid, events_path=events_json)
+    chosen = choose_kit_samples(pools, events, per_role=per_role)
     if not chosen:
         raise DrumgenxError(f"{pools_json}: every pool is empty; nothing to export")
     sources: dict[str, list[tuple[str, Path]]] = {}
     missing: list[str] = []
-    for role, items in chosen.items():
-        for item in items:
+    for role, sample_ids in chosen.items():
+        for sample_id in sample_ids:
             path = resolve_sample_path(
-                item.sample_id,
+                sample_id,
                 pools=pools,
                 pools_dir=pools_json.parent,
                 sample_root=Path(sample_root) if sample_root else None,
             )
             if path is None:
-                missing.append(item.sample_id)
+                missing.append(sample_id)
             else:
-                sources.setdefault(role, []).append((item.sample_id, path))
+                sources.setdefault(role, []).append((sample_id, path))
     if missing:
         raise MissingSamplesError(f"sample files not found: {', '.join(missing)}")
+
+    files: dict[str, list[str]] = {}
+    sample_ids: dict[str, str] = {}
+    for role, entries in sources.items():
+        for i, (sample_id, path) in enumerate(entries, 1):
+            target = f"{role}_{i:02d}{path.suffix.lower()}"
+            files.setdefault(role, []).append(target)
+            sample_ids[target] = sample_id
+    keys: dict[str, int] = {}
+    midi: bytes | None = None
+    notices: list[str] = []
+    if events_json is not None:
+        keys = sample_keys(files)
+        key_of = {sample_ids[f]: key for f, key in keys.items()}
+        midi, notices = events_to_midi(events, grid, swing=swing, sample_keys=key_of)
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{name}_kit.", dir=out_dir))
     try:
         (staging / "samples").mkdir()
-        files: dict[str, list[str]] = {}
         for role, entries in sources.items():
-            for i, (sample_id, path) in enumerate(entries, 1):
-                stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in sample_id)
-                target = f"{role}_{i:02d}_{stem}{path.suffix.lower()}"
+            for target, (_, path) in zip(files[role], entries, strict=True):
                 shutil.copyfile(path, staging / "samples" / target)
-                files.setdefault(role, []).append(target)
-        (staging / f"{name}.sfz").write_text(sfz_text(files, name=name), encoding="utf-8")
+        sfz = sfz_text(files, name=name, keys=keys, sample_ids=sample_ids)
+        (staging / f"{name}.sfz").write_text(sfz, encoding="utf-8")
         (staging / "drumkit.xml").write_bytes(hydrogen_xml(files, name=name))
+        if midi is not None:
+            (staging / f"{name}_loop.mid").write_bytes(midi)
         folder = _rename_to_new_version(staging, out_dir, f"{name}_kit_")
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return ExportedKit(folder, folder / f"{name}.sfz", folder / "drumkit.xml", files)
+    return ExportedKit(
+        folder=folder,
+        sfz=folder / f"{name}.sfz",
+        hydrogen=folder / "drumkit.xml",
+        samples=files,
+        sample_ids=sample_ids,
+        keys=keys,
+        midi=folder / f"{name}_loop.mid" if midi is not None else None,
+        loop_samples=len({e.sample_id for e in events}),
+        notices=notices,
+    )
+
+
+def sample_keys(files: dict[str, list[str]]) -> dict[str, int]:
+    """Each file its own key, in kit order (roles in `ROLES` order) from `FIRST_SAMPLE_KEY`."""
+    names = [f for role in ROLES for f in files.get(role, [])]
+    room = LAST_KEY - FIRST_SAMPLE_KEY + 1
+    if len(names) > room:
+        raise DrumgenxError(
+            f"the kit holds {len(names)} samples but keys {FIRST_SAMPLE_KEY}..{LAST_KEY} fit "
+            f"{room}; lower --per_role"
+        )
+    return {f: FIRST_SAMPLE_KEY + i for i, f in enumerate(names)}
 
 
 def _rename_to_new_version(staging: Path, out_dir: Path, prefix: str) -> Path:
@@ -124,11 +353,19 @@ def _rename_to_new_version(staging: Path, out_dir: Path, prefix: str) -> Path:
         return target
 
 
-def sfz_text(files: dict[str, list[str]], *, name: str) -> str:
-    """An SFZ instrument: per role one ``<group>`` on its key, its samples a round robin."""
+def sfz_text(
+    files: dict[str, list[str]],
+    *,
+    name: str,
+    keys: dict[str, int] | None = None,
+    sample_ids: dict[str, str] | None = None,
+) -> str:
+    """An SFZ instrument: per role one ``<group>`` on its key, its samples a round robin;
+    with ``keys`` (a loop's kit) also each sample alone on its own key."""
+    order = "the loop's own first (most played first), then" if keys else "the"
     lines = [
         f"// {name}: a DrumGen-X kit. One key per role (General MIDI), round robin over each",
-        "// role's samples, the most confident first.",
+        f"// role's samples, {order} most confident first.",
     ]
     for role in ROLES:
         samples = files.get(role, [])
@@ -139,6 +376,17 @@ def sfz_text(files: dict[str, list[str]], *, name: str) -> str:
             f"<region> sample=samples/{sample} seq_position={i}"
             for i, sample in enumerate(samples, 1)
         ]
+    if keys:
+        lines += [
+            "",
+            f"// Each sample on a key of its own, from {min(keys.values())} up: {name}_loop.mid",
+            "// plays the loop on these keys, every hit with the sample it has in the loop.",
+            "<group>",
+        ]
+        for sample, key in keys.items():
+            sid = sample_ids[sample] if sample_ids else None
+            origin = "" if sid is None else f" (from {sid if sid.isprintable() else repr(sid)})"
+            lines += [f"// {sample}{origin}", f"<region> sample=samples/{sample} key={key}"]
     return "\n".join(lines) + "\n"
 
 

@@ -50,8 +50,22 @@ def events_to_midi(
     *,
     swing: float = 0.0,
     notes: Mapping[str, int] = GM_DRUM_NOTES,
+    sample_keys: Mapping[str, int] | None = None,
 ) -> tuple[bytes, list[str]]:
     """Encode events as a type-1 Standard MIDI File with tempo and 4/4 meter.
+
+    Parameters
+    ----------
+    events, grid
+        The hits and the grid they sit on.
+    swing
+        As the render's (`render.timing`), so the notes land where the render plays them.
+    notes
+        Each role's key (default: the General MIDI drum map, `GM_DRUM_NOTES`).
+    sample_keys
+        ``{sample_id: key}``: a hit whose sample is listed plays on that key instead of its
+        role's, so a kit with a key per sample (`drumgenx export-kit` from a loop) plays each
+        hit with its own sample. Default None: every hit on its role's key.
 
     Returns
     -------
@@ -72,7 +86,10 @@ def events_to_midi(
             notices.append(f"hit at bar {event.bar} step {event.step} starts before 0: moved to 0")
             tick = 0
         length = max(1, round(event.dur_steps * ticks_per_step))
-        onsets.append((tick, notes[event.role], velocity_to_midi(event.vel), length))
+        key = notes[event.role]
+        if sample_keys is not None:
+            key = sample_keys.get(event.sample_id, key)
+        onsets.append((tick, key, velocity_to_midi(event.vel), length))
     data = drum_midi_file(onsets, tempo=mido.bpm2tempo(grid.bpm), ticks_per_beat=TICKS_PER_BEAT)
     return data, notices
 
