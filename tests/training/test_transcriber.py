@@ -8,10 +8,12 @@ import numpy as np
 import pytest
 
 from drumgenx.training.transcriber import (
+    Item,
     TrainSettings,
     frame_targets,
     merge_onsets,
     onset_f1,
+    sampling_weights,
     train_transcriber,
 )
 from drumgenx.transcribe.features import FPS, SR, n_filters
@@ -96,3 +98,16 @@ def test_training_writes_loadable_weights_with_provenance(tmp_path) -> None:
         if la.weight is not None:
             np.testing.assert_array_equal(la.weight, lb.weight)
     assert (tmp_path / "a" / "train_log.jsonl").is_file()
+
+
+def test_sampling_weights_balance_kit_families() -> None:
+    def item(family: str, frames: int) -> Item:
+        feats = np.zeros((2, frames, 4), dtype=np.float16)
+        return Item("x", family, feats, np.zeros((frames, 6), np.float32), np.zeros((0, 2)))
+
+    items = [item("big", 100)] * 4 + [item("small", 100), item("small", 300)]
+    by_length = sampling_weights(items, family_balance=0.0)
+    np.testing.assert_allclose(by_length, np.array([1, 1, 1, 1, 1, 3]) / 8)
+    balanced = sampling_weights(items, family_balance=1.0)  # each family half the draws
+    assert balanced[:4].sum() == pytest.approx(0.5) and balanced[4:].sum() == pytest.approx(0.5)
+    assert balanced[5] == pytest.approx(3 * balanced[4])  # length still counts within a family
