@@ -108,6 +108,9 @@ def test_sampling_weights_balance_kit_families() -> None:
     items = [item("big", 100)] * 4 + [item("small", 100), item("small", 300)]
     by_length = sampling_weights(items, family_balance=0.0)
     np.testing.assert_allclose(by_length, np.array([1, 1, 1, 1, 1, 3]) / 8)
-    balanced = sampling_weights(items, family_balance=1.0)  # each family half the draws
-    assert balanced[:4].sum() == pytest.approx(0.5) and balanced[4:].sum() == pytest.approx(0.5)
+    balanced = sampling_weights(items, family_balance=1.0)
+    # a family's share follows its mean item length, no longer its number of items
+    assert balanced[:4].sum() == pytest.approx(100 / 300)
     assert balanced[5] == pytest.approx(3 * balanced[4])  # length still counts within a family
+    half = sampling_weights(items[:5], family_balance=0.5)  # 4 items vs 1: sqrt(4) : 1
+    assert half[:4].sum() / half[4] == pytest.approx(2.0)
