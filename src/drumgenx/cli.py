@@ -189,32 +189,50 @@ def run_transcribe_command(args: argparse.Namespace) -> None:
 # --- stage 2: roles -----------------------------------------------------------------------
 
 
+ROLE_CONFIG_HELP = (
+    "a role config in the format of stage2_role_assignment/configs/role_assignment.yaml, "
+    "only the keys it changes (default: that file in a checkout, else the same defaults "
+    "shipped with the package; drumgenx config show roles prints them)"
+)
+PROMPTS_HELP = (
+    "CLAP prompts in the format of stage2_role_assignment/prompts/prompts.yaml, only the "
+    "roles it changes (default: that file in a checkout, else the shipped prompts)"
+)
+
+
 def add_roles_arguments(parser: argparse.ArgumentParser) -> None:
     """The seed's stage-2 flags (shared by ``drumgenx roles`` and the runner)."""
+    from drumgenx.roles.settings import RolesSettings  # a dataclass: no heavy imports
+
+    d = RolesSettings()
     parser.add_argument("--input_dir", required=True, help="folder of one-shots (stage 1's)")
     parser.add_argument("--out_dir", required=True, help="where pools_N.json goes")
     parser.add_argument(
         "--limit",
         type=int,
-        default=10,
-        help="files to score, drawn at random with --seed; 0 = all (default: 10)",
-    )
-    parser.add_argument("--seed", type=int, default=42, help="for --limit (default: 42)")
-    parser.add_argument(
-        "--config",
-        help="role_assignment.yaml (default: stage2_role_assignment/configs/role_assignment.yaml)",
+        default=d.limit,
+        help="files to score, drawn at random with --seed; 0 = all (default: %(default)s)",
     )
     parser.add_argument(
-        "--prompts", help="CLAP prompts YAML (default: stage2_role_assignment/prompts/prompts.yaml)"
+        "--seed", type=int, default=d.seed, help="for --limit (default: %(default)s)"
     )
-    parser.add_argument("--alpha", type=float, help="rule weight in the fusion (default: 0.9)")
+    parser.add_argument("--config", metavar="FILE", help=ROLE_CONFIG_HELP)
+    parser.add_argument("--prompts", metavar="FILE", help=PROMPTS_HELP)
+    parser.add_argument(
+        "--alpha",
+        type=float,
+        help="rule weight in the fusion, 0..1 (default: the role config's fusion.alpha)",
+    )
     parser.add_argument(
         "--clap_model",
         help="CLAP checkpoint folder, or a hub name found in the local cache "
-        "(default: laion/clap-htsat-unfused)",
+        f"(default: {d.clap_model})",
     )
     parser.add_argument(
-        "--workers", type=int, default=1, help="processes for the per-file work (default: 1)"
+        "--workers",
+        type=int,
+        default=d.workers,
+        help="processes for the per-file work (default: %(default)s)",
     )
 
 
@@ -753,23 +771,32 @@ def _stage_line(result) -> str:  # result: chain.run.StageResult
     return f"{result.stage}: {details} ({how})"
 
 
-def run_chain_command(args: argparse.Namespace) -> None:
-    from drumgenx.chain.run import ChainParams, run_chain
+RUN_FLAGS = {"loop": "--tails", "role_config": "--config"}
+"""`ChainParams` fields whose flag is not ``--FIELD`` (for ``config show``)."""
 
-    params = ChainParams(
-        bpm=args.bpm,
-        bars=args.bars,
-        seed=args.seed,
-        mode=args.mode,
-        temperature=args.temperature,
-        swing=args.swing,
-        loop=args.loop,
-        separator=args.separator,
-        onset_method=args.onset_method,
-        transcriber_weights=args.transcriber_weights,
-        clap_model=args.clap_model,
-        workers=args.workers,
-    )
+
+def _chain_params(args: argparse.Namespace):  # -> (chain.run.ChainParams, {field: flag})
+    """The run's settings from its flags, and the flag behind each setting not at its
+    default (for ``config show``)."""
+    from dataclasses import fields
+
+    from drumgenx.chain.run import ChainParams
+
+    default = ChainParams()
+    values = {f.name: getattr(args, f.name) for f in fields(ChainParams) if f.name != "role_config"}
+    params = ChainParams(**values, role_config=args.config)
+    flags = {
+        f.name: RUN_FLAGS.get(f.name, f"--{f.name}")
+        for f in fields(ChainParams)
+        if getattr(params, f.name) != getattr(default, f.name)
+    }
+    return params, flags
+
+
+def run_chain_command(args: argparse.Namespace) -> None:
+    from drumgenx.chain.run import run_chain
+
+    params, _ = _chain_params(args)
     progress, tty = _chain_progress()
 
     def clear_progress() -> None:
@@ -801,9 +828,8 @@ def run_chain_command(args: argparse.Namespace) -> None:
 
 
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
-    from drumgenx.chain.run import STAGES, ChainParams  # dataclass only: no heavy imports
+    from drumgenx.chain.run import STAGES
 
-    d = ChainParams()
     parser.add_argument(
         "inputs",
         nargs="+",
@@ -815,6 +841,21 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         required=True,
         help="output folder for every stage's files (created if needed; not inside an input)",
     )
+    add_run_settings(parser)
+    parser.add_argument(
+        "--from-stage",
+        "--from_stage",
+        dest="from_stage",
+        choices=STAGES,
+        help="re-run this stage and the later ones even if their results could be reused",
+    )
+
+
+def add_run_settings(parser: argparse.ArgumentParser) -> None:
+    """The flags of ``drumgenx run`` that are settings (``run`` and ``config show``)."""
+    from drumgenx.chain.run import ChainParams  # dataclass only: no heavy imports
+
+    d = ChainParams()
     parser.add_argument(
         "--bpm", type=float, default=d.bpm, help=f"tempo, 20..999 (default: {d.bpm:g})"
     )
@@ -864,15 +905,19 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="WEIGHTS.npz",
         help="--onset_method transcribe: the transcriber's weights (default: the shipped ones)",
     )
+    parser.add_argument("--config", metavar="FILE", help=f"stage 2: {ROLE_CONFIG_HELP}")
+    parser.add_argument("--prompts", metavar="FILE", help=f"stage 2: {PROMPTS_HELP}")
     parser.add_argument("--clap_model", help="CLAP checkpoint folder or cached hub name")
-    parser.add_argument("--workers", type=int, default=1, help="processes (default: 1)")
     parser.add_argument(
-        "--from-stage",
-        "--from_stage",
-        dest="from_stage",
-        choices=STAGES,
-        help="re-run this stage and the later ones even if their results could be reused",
+        "--workers", type=int, default=d.workers, help="processes (default: %(default)s)"
     )
+
+
+def _config_show(args: argparse.Namespace) -> None:
+    from drumgenx.chain.settings import show_settings
+
+    params, flags = _chain_params(args)
+    print(show_settings(params, flags=flags, stage=args.stage), end="")
 
 
 def _demo(args: argparse.Namespace) -> None:
@@ -910,6 +955,32 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_run_arguments(p)
     p.set_defaults(handler=run_chain_command)
+
+    from drumgenx.chain.settings import SECTIONS  # no heavy imports
+
+    p = sub.add_parser(
+        "config",
+        help="show the settings drumgenx run uses and where each came from",
+        description="Settings of drumgenx run, stage by stage.",
+    )
+    actions = p.add_subparsers(dest="config_command", required=True, metavar="ACTION")
+    show = actions.add_parser(
+        "show",
+        help="print the settings drumgenx run would use, each with its source",
+        description="Print the settings drumgenx run would use with these flags, as YAML, "
+        "each value followed by where it came from: default (the stage's own; for roles the "
+        "files shipped with the package), drumgenx run (the run's own default), a file (the "
+        "role config or prompts read over the defaults) or a flag.",
+    )
+    show.add_argument(
+        "stage",
+        nargs="?",
+        choices=SECTIONS,
+        metavar="STAGE",
+        help=f"one of {', '.join(SECTIONS)} (default: all)",
+    )
+    add_run_settings(show)
+    show.set_defaults(handler=_config_show)
 
     p = sub.add_parser(
         "demo",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -314,3 +315,127 @@ def test_stage_1_key_follows_the_transcriber_weights(
     with pytest.raises(DrumgenxError, match=r"cannot read transcriber weights .*gone\.npz"):
         run_chain(audio_dir, out=tmp_path / "out", params=ChainParams(**missing), **QUIET)
     assert not (tmp_path / "out" / "library_1").exists()
+
+
+def test_a_changed_role_config_redoes_roles_skeleton_and_groove(
+    audio_dir: Path, tmp_path: Path, capsys
+) -> None:
+    """Editing the role config (`--config`) redoes stages 2-4 and reuses stage 1; the same
+    values again, from any file, reuse everything."""
+    out, config = tmp_path / "out", tmp_path / "roles.yaml"
+    config.write_text("fusion:\n  alpha: 0.9\n")  # the default value: the same settings
+    first = run_chain(audio_dir, out=out, params=ChainParams(bars=1), **QUIET)
+    same = run_chain(
+        audio_dir, out=out, params=ChainParams(bars=1, role_config=str(config)), **QUIET
+    )
+    assert all(s.reused for s in same.stages)
+
+    config.write_text("rules:\n  temperature: 0.3\n")  # edited in place
+    argv = ["run", str(audio_dir), "--out", str(out), "--bars", "1", "--config", str(config)]
+    assert cli.main(argv) == 0
+    printed = capsys.readouterr().out
+    assert printed.count("(reused)") == 1  # preprocess only
+    edited = json.loads(Path(printed.split("[DONE] ")[1].split("\n")[0]).read_text())
+    assert [s["reused"] for s in edited["stages"]] == [True, False, False, False]
+    assert edited["params"]["role_config"] == str(config)
+    per_sample = read_json(out / edited["stages"][1]["outputs"]["per_sample"], "per_sample")
+    assert per_sample["config"]["config"] == str(config)
+    assert edited["stages"][1]["outputs"]["pools"] != _relative_output(first, "roles", "pools")
+
+
+def _relative_output(run, stage: str, name: str) -> str:
+    return next(s for s in run.stages if s.stage == stage).outputs[name]
+
+
+def _stage_keys(inputs: Path, out: Path, **params) -> dict[str, str]:
+    """Each stage's key for these settings, as `run_chain` computes it (nothing is run)."""
+    from drumgenx.chain.run import StageResult, _Chain
+
+    chain = _Chain(inputs, out, ChainParams(**params), None, print)
+    keys = {}
+    for stage in STAGES:
+        keys[stage] = chain.key(stage)
+        chain.results[stage] = StageResult(stage, keys[stage], False, 0.0, {}, {})
+    return keys
+
+
+def _redone(before: dict[str, str], after: dict[str, str]) -> list[str]:
+    return [stage for stage in STAGES if before[stage] != after[stage]]
+
+
+def test_stage_keys_follow_every_file_behind_the_settings(
+    audio_dir: Path, tmp_path: Path, monkeypatch
+) -> None:
+    """The role config and prompts (wherever read from), the learned role scorer's weights,
+    the CLAP checkpoint and the GrooVAE weights are each in the keys of the stages they
+    change, and in no earlier one."""
+    import drumgenx.groove.files as groove_files
+    import drumgenx.roles.learned as learned
+    import drumgenx.roles.settings as role_settings
+
+    base = _stage_keys(audio_dir, tmp_path)
+    assert _stage_keys(audio_dir, tmp_path) == base
+
+    config, prompts = tmp_path / "roles.yaml", tmp_path / "prompts.yaml"
+    config.write_text("guards: []\n")
+    assert _redone(base, _stage_keys(audio_dir, tmp_path, role_config=str(config))) == [
+        "roles", "skeleton", "groove",
+    ]  # fmt: skip
+    prompts.write_text("CORE: [a kick drum]\n")
+    assert _redone(base, _stage_keys(audio_dir, tmp_path, prompts=str(prompts))) == [
+        "roles", "skeleton", "groove",
+    ]  # fmt: skip
+
+    # the checkout's own file, edited: read wherever the run starts, and keyed by content
+    monkeypatch.setattr(role_settings, "CHECKOUT_CONFIG_PATH", config)
+    assert _redone(base, _stage_keys(audio_dir, tmp_path))[0] == "roles"
+    monkeypatch.undo()
+
+    weights = tmp_path / "role_scorer.npz"
+    weights.write_bytes(learned.DEFAULT_WEIGHTS.read_bytes() + b"\0")  # retrained
+    monkeypatch.setattr(learned, "DEFAULT_WEIGHTS", weights)
+    assert _redone(base, _stage_keys(audio_dir, tmp_path))[0] == "roles"
+    monkeypatch.undo()
+
+    clap = tmp_path / "clap"  # a checkpoint folder: its files are its identity
+    clap.mkdir()
+    (clap / "config.json").write_text("{}")
+    with_clap = _stage_keys(audio_dir, tmp_path, clap_model=str(clap))
+    (clap / "model.safetensors").write_bytes(b"weights")
+    changed = _stage_keys(audio_dir, tmp_path, clap_model=str(clap))
+    loadable = all(importlib.util.find_spec(m) for m in ("torch", "transformers"))
+    assert _redone(with_clap, changed) == (["roles", "skeleton", "groove"] if loadable else [])
+
+    shipped = groove_files.WEIGHTS_DIR / "humanize"
+    copy = tmp_path / "groove" / "humanize"
+    copy.mkdir(parents=True)
+    for name in ("config.json", "model.pt"):
+        shutil.copy(shipped / name, copy / name)
+    monkeypatch.setattr(groove_files, "WEIGHTS_DIR", copy.parent)
+    assert _stage_keys(audio_dir, tmp_path) == base  # the same weights elsewhere
+    (copy / "model.pt").write_bytes((copy / "model.pt").read_bytes() + b"\0")
+    assert _redone(base, _stage_keys(audio_dir, tmp_path)) == ["groove"]
+
+
+def test_stage_1_key_follows_the_learned_onset_weights(
+    audio_dir: Path, tmp_path: Path, monkeypatch
+) -> None:
+    import drumgenx.preprocess.onsets_learned as onsets_learned
+
+    learned, flux = {"onset_method": "learned"}, {"onset_method": "flux"}
+    base = _stage_keys(audio_dir, tmp_path, **learned)
+    flux_base = _stage_keys(audio_dir, tmp_path, **flux)
+    weights = tmp_path / "onset_activation.npz"
+    weights.write_bytes(onsets_learned.DEFAULT_WEIGHTS.read_bytes() + b"\0")  # retrained
+    monkeypatch.setattr(onsets_learned, "DEFAULT_WEIGHTS", weights)
+    assert _redone(base, _stage_keys(audio_dir, tmp_path, **learned)) == list(STAGES)
+    assert _stage_keys(audio_dir, tmp_path, **flux) == flux_base  # not used: not keyed
+
+
+def test_a_bad_role_config_fails_before_any_stage(audio_dir: Path, tmp_path: Path, capsys) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("fusion:\n  alpah: 0.5\n")
+    rc = cli.main(["run", str(audio_dir), "--out", str(tmp_path / "out"), "--config", str(bad)])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count("\n") == 1 and "bad.yaml" in err and "alpah" in err
+    assert not (tmp_path / "out").exists()

@@ -88,3 +88,17 @@ def test_concurrent_runs_get_distinct_versions(tmp_path: Path) -> None:
             tmp_path / f"event_grid_{n}.json"
         ).read_bytes()
     assert len(os.listdir(tmp_path)) == 2 * workers
+
+
+def test_weights_sha256_identifies_the_bytes_and_names_a_missing_file(tmp_path: Path) -> None:
+    from drumgenx.core.errors import DrumgenxError
+    from drumgenx.core.versioning import file_sha256, weights_sha256
+
+    weights = tmp_path / "w.npz"
+    weights.write_bytes(b"weights")
+    assert weights_sha256(weights, "model") == file_sha256(weights)
+    with pytest.raises(DrumgenxError) as info:
+        weights_sha256(tmp_path / "gone.npz", "learned role scorer")
+    message = str(info.value)
+    assert message.startswith("learned role scorer: cannot read ") and "gone.npz" in message
+    assert "\n" not in message

@@ -23,11 +23,12 @@ from drumgenx.core.errors import DrumgenxError
 from drumgenx.core.roles import ROLES
 from drumgenx.roles.clap import (
     DEFAULT_CLAP_MODEL,
-    DEFAULT_PROMPTS_PATH,
     ClapScorer,
     Prompts,
     load_prompts,
+    shipped_prompts,
 )
+from drumgenx.roles.settings import CHECKOUT_PROMPTS_PATH, SHIPPED_PROMPTS_PATH
 
 needs_transformers = pytest.mark.skipif(
     importlib.util.find_spec("transformers") is None,
@@ -40,23 +41,44 @@ SR = 48_000
 # --- prompts -------------------------------------------------------------------------------
 
 
-def test_shipped_prompts_file_equals_builtin_defaults(repo_root: Path) -> None:
-    # an installed package has no prompts.yaml and falls back to the dataclass defaults
+def test_the_seeds_prompts_file_equals_the_shipped_defaults(repo_root: Path) -> None:
     path = repo_root / "stage2_role_assignment" / "prompts" / "prompts.yaml"
-    assert path == DEFAULT_PROMPTS_PATH
-    assert load_prompts(path) == Prompts()
-    assert load_prompts(None) == Prompts()
+    assert path == CHECKOUT_PROMPTS_PATH
+    assert path.read_bytes() == SHIPPED_PROMPTS_PATH.read_bytes()
+    assert load_prompts(path) == Prompts() == load_prompts(None)
+    assert Prompts().by_role == {role: getattr(shipped_prompts(), role) for role in ROLES}
     assert list(Prompts().by_role) == list(ROLES)
     assert all(len(texts) >= 3 for texts in Prompts().by_role.values())  # several per role
 
 
-def test_installed_package_without_checkout_uses_builtin_prompts(
+def test_installed_package_without_checkout_uses_the_shipped_prompts(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import drumgenx.roles.clap as clap
+    import drumgenx.roles.settings as settings
 
-    monkeypatch.setattr(clap, "DEFAULT_PROMPTS_PATH", tmp_path / "absent.yaml")
+    monkeypatch.setattr(settings, "CHECKOUT_PROMPTS_PATH", tmp_path / "absent.yaml")
     assert load_prompts() == Prompts()
+
+
+def test_the_checkouts_prompts_are_read_from_any_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An edited checkout file changes the defaults wherever the command is started."""
+    import drumgenx.roles.settings as settings
+
+    edited = tmp_path / "checkout" / "prompts.yaml"
+    edited.parent.mkdir()
+    edited.write_text("FILL: [a door slam]\n", encoding="utf-8")
+    monkeypatch.setattr(settings, "CHECKOUT_PROMPTS_PATH", edited)
+    monkeypatch.chdir(tmp_path)
+    prompts = load_prompts()
+    assert prompts.by_role["FILL"] == ("a door slam",)
+    assert prompts.by_role["CORE"] == Prompts().by_role["CORE"]
+    given = tmp_path / "mine.yaml"
+    given.write_text("CORE: [a kick]\n", encoding="utf-8")
+    instead = load_prompts(given)  # --prompts is read instead of the checkout's file
+    assert instead.by_role["CORE"] == ("a kick",)
+    assert instead.by_role["FILL"] == Prompts().by_role["FILL"]
 
 
 def test_prompts_file_may_change_only_some_roles(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,7 @@ from drumgenx.core.audio import encode_wav
 from drumgenx.roles.features import (
     FEATURE_NAMES,
     FeatureCache,
-    FeatureParams,
+    default_feature_params,
     extract_features,
 )
 
@@ -75,7 +76,8 @@ def test_cache_hit_miss_and_invalidation(tmp_path: Path) -> None:
     assert cache.get(path) == (feats, None)
     assert FeatureCache(tmp_path / "cache").get(path) == (feats, None)  # persisted on disk
     # Other analysis settings, or another tag: another namespace.
-    assert FeatureCache(tmp_path / "cache", params=FeatureParams(n_fft=2048)).get(path) is None
+    other = dataclasses.replace(default_feature_params(), n_fft=2048)
+    assert FeatureCache(tmp_path / "cache", params=other).get(path) is None
     assert FeatureCache(tmp_path / "cache", tag="learned9").get(path) is None
     # The extra vector comes back exactly (a hit must score like a cold run).
     extra = np.array([0.1, 1 / 3, -2e-17])

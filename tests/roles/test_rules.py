@@ -29,8 +29,12 @@ def _features(**values: float) -> dict[str, float]:
     return base
 
 
-def test_config_file_equals_defaults() -> None:
-    assert load_role_config(CONFIG_FILE) == RoleConfig()
+def test_the_seeds_config_file_equals_the_shipped_defaults() -> None:
+    from drumgenx.roles.settings import CHECKOUT_CONFIG_PATH, SHIPPED_CONFIG_PATH
+
+    assert CONFIG_FILE == CHECKOUT_CONFIG_PATH
+    assert CONFIG_FILE.read_bytes() == SHIPPED_CONFIG_PATH.read_bytes()
+    assert load_role_config(CONFIG_FILE) == RoleConfig() == load_role_config(None)
     assert load_role_config(CONFIG_FILE).fusion.alpha == 0.9
 
 

@@ -7,10 +7,14 @@ the editor finds a run's pools and library through it.
 The input is one folder of audio, or any mix of audio files and folders: stage 1 reads the
 files named and every file under the folders named (the audio itself is never copied).
 
-Reuse: a stage's key hashes its parameters, the key of the stage before it (so a change
-upstream redoes everything after it) and, for stage 1, the input files' names, sizes and
-modification times (as make and rsync judge change). A stage whose key has a record whose
-files all still exist is reused, not redone; ``from_stage`` re-runs that stage and the rest.
+Reuse: a stage's key hashes every setting that changes its output, the key of the stage
+before it (so a change upstream redoes everything after it) and, for stage 1, the input
+files' names, sizes and modification times (as make and rsync judge change). The settings
+include what lives in files: stage 1's learned weights (the transcriber's or the learned
+onset detector's, whichever is used), stage 2's role config and prompts (their values,
+wherever they were read from), its learned scorer's weights and the CLAP checkpoint that
+would load, stage 4's GrooVAE weights. A stage whose key has a record whose files all still
+exist is reused, not redone; ``from_stage`` re-runs that stage and the rest.
 
 Every stage writes its files atomically under a new N, and the run record is written last,
 so an error or Ctrl-C part-way leaves the finished stages reusable and no half-written file.
@@ -40,7 +44,7 @@ from drumgenx.core.layout import (
     stage_folder,
 )
 from drumgenx.core.roles import ROLES
-from drumgenx.core.versioning import write_versioned
+from drumgenx.core.versioning import weights_sha256, write_versioned
 from drumgenx.render.settings import RenderSettings
 
 STAGES: tuple[str, ...] = ("preprocess", "roles", "skeleton", "groove")
@@ -56,6 +60,9 @@ class ChainParams:
     as stage 4. ``separator`` / ``onset_method`` / ``clap_model`` None: the stage's own
     default (Demucs with the HPSS fallback, the drum transcriber, the cached CLAP checkpoint);
     ``transcriber_weights`` None: the shipped weights (``onset_method`` transcribe only).
+    ``role_config`` / ``prompts`` None: stage 2's (the checkout's
+    ``stage2_role_assignment`` files, else the shipped defaults); a file in their format
+    changes only the keys it names (`drumgenx.roles.settings`).
     ``loop`` as the render stage (`RenderSettings.loop`: each render exactly its bars long,
     tails wrapped to the start; False, ``--tails``, keeps them after the end).
     ``workers`` changes speed only, so it is not part of any stage's key.
@@ -71,6 +78,8 @@ class ChainParams:
     separator: str | None = None
     onset_method: str | None = None
     transcriber_weights: str | None = None
+    role_config: str | None = None
+    prompts: str | None = None
     clap_model: str | None = None
     workers: int = 1
 
@@ -89,6 +98,15 @@ class ChainParams:
             raise DrumgenxError(f"--temperature must be a number >= 0, got {self.temperature:g}")
         if self.workers < 1:
             raise DrumgenxError(f"--workers must be at least 1, got {self.workers}")
+        self.roles_identity()  # a bad role config or prompts file
+
+    def roles_identity(self) -> dict[str, Any]:
+        """What stage 2's output depends on besides its input (`roles.run.roles_identity`)."""
+        from drumgenx.roles.run import roles_identity
+
+        return roles_identity(
+            config_path=self.role_config, prompts_path=self.prompts, clap_model=self.clap_model
+        )
 
     def skeleton_params(self):  # -> skeleton.patterns.SkeletonParams
         from drumgenx.skeleton.patterns import SkeletonParams
@@ -336,6 +354,8 @@ class _Chain:
             input_dir=self.path("preprocess", "library").resolve(),
             out_dir=stage_folder(self.out, "roles"),
             limit=0,
+            config_path=self.params.role_config,
+            prompts_path=self.params.prompts,
             clap_model=self.params.clap_model,
             workers=self.params.workers,
             progress=self.reporter("roles"),
@@ -430,12 +450,19 @@ class _Chain:
                 from drumgenx.preprocess.onsets_transcribe import transcriber_identity
 
                 parts.append(transcriber_identity(config.onsets))
+            elif config.onsets.method == "learned":
+                from drumgenx.preprocess.onsets_learned import DEFAULT_WEIGHTS
+
+                parts.append(weights_sha256(DEFAULT_WEIGHTS, "learned onset weights"))
             return _key(*parts)
         if stage == "roles":
-            return _key(stage, before, p.clap_model)
+            return _key(stage, before, p.clap_model, p.roles_identity())
         if stage == "skeleton":
             return _key(stage, before, p.bpm, asdict(p.skeleton_params()), p.swing, p.loop)
-        return _key(stage, before, p.mode, p.temperature, p.seed, p.swing, p.loop)
+        from drumgenx.groove.files import model_identity
+
+        groove = model_identity(p.mode)
+        return _key(stage, before, p.mode, p.temperature, p.seed, p.swing, p.loop, groove)
 
 
 def _missing_folders(folder: Path) -> list[Path]:

@@ -175,3 +175,24 @@ def file_sha256(path: str | Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def weights_sha256(path: str | Path, what: str) -> str:
+    """`file_sha256` of a weights file, which identifies the model in a run's keys.
+
+    Parameters
+    ----------
+    path
+        The file.
+    what
+        The weights' name for the error, e.g. ``"learned role scorer"``.
+
+    Raises
+    ------
+    DrumgenxError
+        The file is missing or unreadable: one line naming ``what`` and ``path``.
+    """
+    try:
+        return file_sha256(path)
+    except OSError as exc:
+        raise DrumgenxError(f"{what}: cannot read {path}: {exc.strerror or exc}") from None

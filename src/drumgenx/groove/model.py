@@ -44,13 +44,14 @@ import torch.nn.functional as F
 from torch import nn
 
 from drumgenx.core.errors import DrumgenxError
+from drumgenx.groove.files import CONFIG_FILE as CONFIG_FILE  # re-exported: train, tests
+from drumgenx.groove.files import LOG_FILE as LOG_FILE
+from drumgenx.groove.files import MODEL_FILE as MODEL_FILE
+from drumgenx.groove.files import WEIGHTS_DIR as WEIGHTS_DIR
+from drumgenx.groove.files import model_folder
 from drumgenx.groove.representation import NUM_CLASSES, WINDOW_STEPS
 
 TASKS: tuple[str, ...] = ("humanize", "vary")
-WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
-MODEL_FILE = "model.pt"
-CONFIG_FILE = "config.json"
-LOG_FILE = "train_log.jsonl"
 FORMAT = "drumgenx-groovae"  # config.json "format"; "format_version" below
 FORMAT_VERSION = 1
 SIGMA_FLOOR = 1e-6  # keeps log(sigma) finite where softplus underflows (not in Magenta)
@@ -418,7 +419,7 @@ class GrooveModel:
         """
         if task not in TASKS:
             raise GrooveModelError(f"GrooVAE task must be one of {', '.join(TASKS)}: {task!r}")
-        folder = Path(model_dir) if model_dir is not None else WEIGHTS_DIR / task
+        folder = model_folder(task, model_dir)
         for name in (CONFIG_FILE, MODEL_FILE):
             if not (folder / name).is_file():
                 raise GrooveModelError(f"GrooVAE {task} weights: {folder / name} is missing")

@@ -1,9 +1,10 @@
 """CLAP zero-shot role scores (``p_clap``) from text prompts, always offline.
 
 A CLAP model (Hugging Face ``transformers.ClapModel``; default ``laion/clap-htsat-unfused``)
-embeds audio and text in one space. Each role has several prompts
-(``stage2_role_assignment/prompts/prompts.yaml``); at load, every prompt is embedded once and
-the role's text embedding is the normalised mean of its prompts' normalised embeddings::
+embeds audio and text in one space. Each role has several prompts (shipped as
+``roles/defaults/prompts.yaml``; `trace_prompts` says which file is read); at load, every
+prompt is embedded once and the role's text embedding is the normalised mean of its
+prompts' normalised embeddings::
 
     t_r = normalize(mean_k normalize(text(prompt_{r,k})))
 
@@ -32,6 +33,7 @@ CLAP. ``torch`` and ``transformers`` are imported only when a model is loaded.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -40,68 +42,48 @@ from typing import Any
 import numpy as np
 
 from drumgenx.core.audio import resample
-from drumgenx.core.config import load_config
+from drumgenx.core.config import Traced, load_config, load_defaults, trace
 from drumgenx.core.errors import DrumgenxError
 from drumgenx.core.roles import ROLES
+from drumgenx.roles.settings import SHIPPED_PROMPTS_PATH, RolesSettings, prompts_file
 
-DEFAULT_CLAP_MODEL = "laion/clap-htsat-unfused"
-
-# The shipped prompts file in a checkout (src/drumgenx/roles/clap.py -> repository root).
-# An installed package has no such file and uses the built-in defaults, which equal it
-# (asserted by a test).
-DEFAULT_PROMPTS_PATH = (
-    Path(__file__).resolve().parents[3] / "stage2_role_assignment" / "prompts" / "prompts.yaml"
-)
+DEFAULT_CLAP_MODEL = RolesSettings.clap_model
 
 _INSTALL_HINT = "install torch and transformers: pip install torch==2.13.0 -e '.[clap]'"
 
 
 @dataclasses.dataclass(frozen=True)
-class _PromptsFile:
-    """The schema of ``prompts.yaml``: one list of prompts per role (defaults: the shipped file).
+class PromptsFile:
+    """The schema of ``prompts.yaml``: one list of prompts per role.
 
-    A file only needs the roles it changes; ``load_config`` rejects unknown keys (roles) and
-    items that are not strings, naming the file and the key.
+    The shipped file (`shipped_prompts`) names every role; a file laid over it only needs
+    the roles it changes. ``load_config`` rejects unknown keys (roles) and items that are
+    not strings, naming the file and the key.
     """
 
-    CORE: tuple[str, ...] = (
-        "a kick drum",
-        "a deep bass drum hit",
-        "a punchy low kick drum one-shot",
-        "the thump of an 808 kick",
-    )
-    ACCENT: tuple[str, ...] = (
-        "a snare drum hit",
-        "a hand clap",
-        "a sharp snare crack on the backbeat",
-        "a rimshot",
-    )
-    MOTION: tuple[str, ...] = (
-        "a closed hi-hat",
-        "an open hi-hat",
-        "a ride cymbal ping",
-        "a shaker",
-        "a short tick of percussion",
-    )
-    FILL: tuple[str, ...] = (
-        "a tom drum hit",
-        "a floor tom",
-        "a crash cymbal",
-        "a big impact hit",
-        "a door slam",
-    )
-    TEXTURE: tuple[str, ...] = (
-        "an ambient drone",
-        "background noise",
-        "a sound effect swell",
-        "rain falling",
-        "room tone",
-    )
+    CORE: tuple[str, ...]
+    ACCENT: tuple[str, ...]
+    MOTION: tuple[str, ...]
+    FILL: tuple[str, ...]
+    TEXTURE: tuple[str, ...]
 
 
-def _default_by_role() -> dict[str, tuple[str, ...]]:
-    defaults = _PromptsFile()
-    return {role: getattr(defaults, role) for role in ROLES}
+@functools.cache
+def shipped_prompts() -> PromptsFile:
+    """The prompts the package ships (``roles/defaults/prompts.yaml``), read once.
+
+    Raises
+    ------
+    DrumgenxError
+        The package data is missing or damaged (e.g. a role left out), naming the file.
+    """
+    parsed = load_defaults(SHIPPED_PROMPTS_PATH, PromptsFile)
+    _check_prompts(_by_role(parsed), str(SHIPPED_PROMPTS_PATH))
+    return parsed
+
+
+def _by_role(parsed: PromptsFile) -> dict[str, tuple[str, ...]]:
+    return {role: getattr(parsed, role) for role in ROLES}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -112,7 +94,7 @@ class Prompts:
     ----------
     by_role
         Every role in ``ROLES`` -> a non-empty tuple of non-empty prompts. Default: the
-        built-in prompts (equal to ``stage2_role_assignment/prompts/prompts.yaml``).
+        shipped prompts (`shipped_prompts`).
 
     Raises
     ------
@@ -120,7 +102,9 @@ class Prompts:
         A role missing or unknown, or a role without prompts.
     """
 
-    by_role: dict[str, tuple[str, ...]] = dataclasses.field(default_factory=_default_by_role)
+    by_role: dict[str, tuple[str, ...]] = dataclasses.field(
+        default_factory=lambda: _by_role(shipped_prompts())
+    )
 
     def __post_init__(self) -> None:
         _check_prompts(self.by_role, "prompts")
@@ -146,19 +130,22 @@ def _check_prompts(by_role: dict[str, Sequence[str]], where: str) -> None:
                 raise DrumgenxError(f"{where}.{role}[{i}]: expected a non-empty string")
 
 
-def load_prompts(path: str | Path | None = None) -> Prompts:
-    """Read a prompts YAML (a mapping role -> list of prompts), schema-checked.
+def trace_prompts(path: str | Path | None = None) -> Traced[PromptsFile]:
+    """The prompts stage 2 uses, and where each role's came from.
 
     Parameters
     ----------
     path
-        The file; None reads the checkout's ``stage2_role_assignment/prompts/prompts.yaml``,
-        or, in an installed package without it, the equal built-in defaults. Roles the file
-        leaves out keep their default prompts.
+        ``--prompts``: a YAML mapping role -> list of prompts, laid over the shipped prompts
+        (roles it leaves out keep theirs). None: the checkout's
+        ``stage2_role_assignment/prompts/prompts.yaml`` (found from the package's place,
+        whatever the working directory), or the shipped prompts alone where there is no
+        checkout (`drumgenx.roles.settings.prompts_file`).
 
     Returns
     -------
-    Prompts
+    Traced
+        The prompts (a `PromptsFile`); each role the file changed is attributed to it.
 
     Raises
     ------
@@ -166,14 +153,19 @@ def load_prompts(path: str | Path | None = None) -> Prompts:
         The file is missing or not YAML, names an unknown role, or gives a role an empty
         list or a prompt that is not a non-empty string; the message names the file and key.
     """
-    if path is None:
-        if not DEFAULT_PROMPTS_PATH.is_file():
-            return Prompts()
-        path = DEFAULT_PROMPTS_PATH
-    parsed = load_config(path, _PromptsFile)
-    by_role = {role: getattr(parsed, role) for role in ROLES}
-    _check_prompts(by_role, str(path))
-    return Prompts(by_role)
+    default = shipped_prompts()
+    file = prompts_file(path)
+    if file is None:
+        return trace(default)
+    parsed = load_config(file, PromptsFile, base=default)
+    _check_prompts(_by_role(parsed), str(file))
+    return trace(default, (str(file), parsed))
+
+
+def load_prompts(path: str | Path | None = None) -> Prompts:
+    """The prompts stage 2 uses, schema-checked (`trace_prompts` documents the parameter
+    and the errors)."""
+    return Prompts(_by_role(trace_prompts(path).config))
 
 
 def _pooled(output: Any) -> Any:
@@ -210,6 +202,50 @@ def _resolve_source(model: str | Path) -> str:
             f"not a folder, and not in the local Hugging Face cache ({HF_HUB_CACHE})"
         )
     return text
+
+
+def checkpoint_identity(model: str | Path = DEFAULT_CLAP_MODEL) -> str | None:
+    """What loading ``model`` would read, found without loading it.
+
+    ``drumgenx run`` keys stage 2 on it, so a CLAP that becomes loadable (installed, or its
+    checkpoint put in place) or a changed checkpoint redoes the roles.
+
+    Parameters
+    ----------
+    model
+        As for :meth:`ClapScorer.load`.
+
+    Returns
+    -------
+    str or None
+        None when nothing would load (torch or transformers not installed, no such folder,
+        a hub name not in the local cache); for a folder, a hash of its files' names, sizes
+        and modification times; for a cached hub name, its snapshot folder (which names the
+        revision).
+    """
+    import hashlib
+    import importlib.util
+    import json
+
+    if any(importlib.util.find_spec(name) is None for name in ("torch", "transformers")):
+        return None
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # as `ClapScorer.load`: never the network
+    try:
+        source = _resolve_source(model)
+    except (FileNotFoundError, ImportError):
+        return None
+    folder = Path(source)
+    if folder.is_dir():
+        listing = [
+            (p.relative_to(folder).as_posix(), p.stat().st_size, p.stat().st_mtime_ns)
+            for p in sorted(folder.rglob("*"))
+            if p.is_file()
+        ]
+        text = json.dumps([str(folder.resolve()), listing])
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    from huggingface_hub import try_to_load_from_cache
+
+    return str(Path(str(try_to_load_from_cache(source, "config.json"))).parent)
 
 
 class ClapScorer:

@@ -97,7 +97,10 @@ _TINY = 1e-12  # power floor: keeps logs and ratios finite on digital silence
 
 @dataclass(frozen=True)
 class FeatureParams:
-    """Analysis settings (config section ``features``).
+    """Analysis settings (config section ``features``), the shipped values and why.
+
+    The values are the role config's (`drumgenx.roles.rules.RoleConfig`, shipped as package
+    data); `default_feature_params` gives the shipped ones.
 
     Attributes
     ----------
@@ -141,24 +144,24 @@ class FeatureParams:
         Search range of ``low_peak_hz`` (30 Hz-1 kHz: the fundamentals of every drum head).
     """
 
-    analysis_sr: int = 22050
-    max_duration_s: float = 4.0
-    envelope_hop_ms: float = 1.0
-    envelope_smooth_ms: float = 5.0
-    attack_low: float = 0.1
-    attack_high: float = 0.9
-    decay_db: float = 20.0
-    duration_db: float = 40.0
-    sustain_db: float = 10.0
-    n_fft: int = 1024
-    hop: int = 256
-    flatness_min_hz: float = 100.0
-    flatness_max_hz: float = 10000.0
-    low_band_hz: float = 150.0
-    mid_band_hz: float = 2000.0
-    high_band_hz: float = 5000.0
-    peak_min_hz: float = 30.0
-    peak_max_hz: float = 1000.0
+    analysis_sr: int
+    max_duration_s: float
+    envelope_hop_ms: float
+    envelope_smooth_ms: float
+    attack_low: float
+    attack_high: float
+    decay_db: float
+    duration_db: float
+    sustain_db: float
+    n_fft: int
+    hop: int
+    flatness_min_hz: float
+    flatness_max_hz: float
+    low_band_hz: float
+    mid_band_hz: float
+    high_band_hz: float
+    peak_min_hz: float
+    peak_max_hz: float
 
     def digest(self) -> str:
         """Hash of these settings and :data:`FEATURE_VERSION` (part of the cache key)."""
@@ -310,8 +313,15 @@ def _spectral_features(y: np.ndarray, sr: int, params: FeatureParams) -> dict[st
     }
 
 
+def default_feature_params() -> FeatureParams:
+    """The shipped role config's ``features`` section."""
+    from drumgenx.roles.rules import RoleConfig  # it imports this module
+
+    return RoleConfig().features
+
+
 def extract_features(
-    y: np.ndarray, *, sr: int, params: FeatureParams = FeatureParams()
+    y: np.ndarray, *, sr: int, params: FeatureParams | None = None
 ) -> dict[str, float]:
     """The eleven features of one mono one-shot.
 
@@ -323,7 +333,8 @@ def extract_features(
     sr : int
         Sample rate of ``y``, Hz; resampled to ``params.analysis_sr``.
     params : FeatureParams, optional
-        Analysis settings (defaults documented on :class:`FeatureParams`).
+        Analysis settings; default: the shipped role config's (documented on
+        :class:`FeatureParams`).
 
     Returns
     -------
@@ -331,6 +342,7 @@ def extract_features(
         One finite float per name in :data:`FEATURE_NAMES`, in that order. All 0.0 for a
         silent or empty signal.
     """
+    params = params if params is not None else default_feature_params()
     y = np.asarray(y, dtype=np.float32)
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
@@ -368,14 +380,16 @@ class FeatureCache:
     folder : str or pathlib.Path
         Cache folder (created on first ``put``).
     params : FeatureParams, optional
-        The settings the cached features were, or will be, computed with.
+        The settings the cached features were, or will be, computed with (default: the
+        shipped role config's).
     tag : str, optional
         Names the version of the extra vector; part of the namespace.
     """
 
     def __init__(
-        self, folder: str | Path, *, params: FeatureParams = FeatureParams(), tag: str = ""
+        self, folder: str | Path, *, params: FeatureParams | None = None, tag: str = ""
     ) -> None:
+        params = params if params is not None else default_feature_params()
         digest = params.digest() if not tag else f"{params.digest()}-{tag}"
         self.folder = Path(folder) / digest
         # (path, size, mtime_ns) -> sha256: hashes each unchanged file once per process,

@@ -20,26 +20,31 @@ still left is skipped (and says so): some role must be chosen. Guards run on any
 vector, so the fusion applies them to fused scores too.
 
 No number lives in this code: every centre, width, weight, threshold and the temperature are
-in ``stage2_role_assignment/configs/role_assignment.yaml``, mirrored by the dataclass
-defaults below (a test keeps the two equal), so an installed package without the checkout
-behaves exactly like the checkout.
+in the role config the package ships as data (``roles/defaults/role_assignment.yaml``, the
+defaults, with the reasoning behind each value; equal to the checkout's
+``stage2_role_assignment/configs/role_assignment.yaml``). The dataclasses below are its
+schema; `RoleConfig()` is the shipped defaults, and `load_role_config` lays a file over
+them (`drumgenx.roles.settings` says which file).
 """
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
-from drumgenx.core.config import load_config
+from drumgenx.core.config import Traced, load_config, load_defaults, trace
 from drumgenx.core.errors import DrumgenxError
 from drumgenx.core.roles import ROLES
 from drumgenx.roles.features import FEATURE_NAMES, FeatureParams
+from drumgenx.roles.settings import SHIPPED_CONFIG_PATH, config_file
 
 __all__ = [
-    "DEFAULT_CONFIG_PATH",
     "Condition",
     "FusionConfig",
     "Guard",
@@ -51,10 +56,9 @@ __all__ = [
     "load_role_config",
     "rule_probabilities",
     "rule_scores",
+    "shipped_role_config",
+    "trace_role_config",
 ]
-
-DEFAULT_CONFIG_PATH = Path("stage2_role_assignment/configs/role_assignment.yaml")
-"""The checkout's config, relative to the working directory (read when it exists)."""
 
 _DIRECTIONS = ("above", "below")
 _SCALES = ("linear", "log")
@@ -105,99 +109,6 @@ class Profile:
     terms: tuple[Term, ...]
 
 
-def _t(
-    feature: str, direction: str, centre: float, width: float, scale: str, weight: float
-) -> Term:
-    return Term(feature, direction, centre, width, scale, weight)
-
-
-# Mirrors the YAML file (see the comments there for the reasoning behind each value).
-_DEFAULT_PROFILES: tuple[Profile, ...] = (
-    Profile(
-        "kick",
-        "CORE",
-        (
-            _t("low_band_ratio", "above", 0.6, 0.1, "linear", 3.0),
-            _t("low_peak_hz", "below", 85.0, 0.35, "log", 2.0),
-            _t("decay_time_ms", "below", 300.0, 0.6, "log", 1.0),
-            _t("attack_time_ms", "below", 60.0, 1.0, "log", 1.0),
-        ),
-    ),
-    Profile(
-        "backbeat",
-        "ACCENT",
-        (
-            _t("spectral_centroid_hz", "above", 400.0, 0.5, "log", 2.0),
-            _t("spectral_centroid_hz", "below", 3500.0, 0.5, "log", 2.0),
-            _t("decay_time_ms", "below", 250.0, 0.6, "log", 2.0),
-            _t("low_band_ratio", "below", 0.2, 0.1, "linear", 1.0),
-            _t("spectral_flatness", "above", 0.25, 0.1, "linear", 1.0),
-        ),
-    ),
-    Profile(
-        "hat_shaker",
-        "MOTION",
-        (
-            _t("high_band_ratio", "above", 0.3, 0.1, "linear", 3.0),
-            _t("spectral_centroid_hz", "above", 3500.0, 0.5, "log", 2.0),
-            _t("decay_time_ms", "below", 700.0, 0.6, "log", 1.0),
-            _t("low_band_ratio", "below", 0.2, 0.1, "linear", 1.0),
-        ),
-    ),
-    Profile(
-        "ride",
-        "MOTION",
-        (
-            _t("crest_factor_db", "above", 24.0, 2.0, "linear", 2.0),
-            _t("sustain_fraction", "below", 0.08, 0.03, "linear", 2.0),
-            _t("spectral_centroid_hz", "above", 2500.0, 0.5, "log", 1.0),
-            _t("low_band_ratio", "below", 0.05, 0.03, "linear", 1.0),
-        ),
-    ),
-    Profile(
-        "tom",
-        "FILL",
-        (
-            _t("low_peak_hz", "above", 85.0, 0.35, "log", 2.0),
-            _t("spectral_centroid_hz", "below", 400.0, 0.5, "log", 2.0),
-            _t("decay_time_ms", "above", 220.0, 0.6, "log", 2.0),
-            _t("high_band_ratio", "below", 0.02, 0.01, "linear", 1.0),
-        ),
-    ),
-    Profile(
-        "crash",
-        "FILL",
-        (
-            _t("decay_time_ms", "above", 600.0, 0.5, "log", 2.0),
-            _t("spectral_centroid_hz", "above", 1500.0, 0.5, "log", 1.0),
-            _t("sustain_fraction", "above", 0.08, 0.03, "linear", 1.0),
-            _t("crest_factor_db", "below", 25.0, 2.0, "linear", 1.0),
-            _t("low_band_ratio", "below", 0.1, 0.05, "linear", 1.0),
-        ),
-    ),
-    Profile(
-        "impact",
-        "FILL",
-        (
-            _t("attack_time_ms", "below", 60.0, 1.0, "log", 1.0),
-            _t("decay_time_ms", "above", 300.0, 0.6, "log", 1.0),
-            _t("spectral_flatness", "above", 0.6, 0.1, "linear", 1.0),
-            _t("high_band_ratio", "below", 0.05, 0.03, "linear", 1.0),
-        ),
-    ),
-    Profile(
-        "bed_swell",
-        "TEXTURE",
-        (
-            _t("attack_time_ms", "above", 80.0, 1.0, "log", 2.0),
-            _t("sustain_fraction", "above", 0.3, 0.1, "linear", 2.0),
-            _t("effective_duration_s", "above", 1.5, 0.6, "log", 1.0),
-            _t("crest_factor_db", "below", 15.0, 2.0, "linear", 1.0),
-        ),
-    ),
-)
-
-
 @dataclass(frozen=True)
 class RulesConfig:
     """Config section ``rules``: the softmax temperature and the profiles.
@@ -205,13 +116,14 @@ class RulesConfig:
     Attributes
     ----------
     temperature : float
-        Softmax temperature over role scores (0-1 each); 0.1 from the YAML's reasoning.
+        Softmax temperature over role scores (0-1 each); 0.1 shipped, for the reasons the
+        shipped file gives.
     profiles : tuple[Profile, ...]
         Every role needs at least one.
     """
 
-    temperature: float = 0.1
-    profiles: tuple[Profile, ...] = _DEFAULT_PROFILES
+    temperature: float
+    profiles: tuple[Profile, ...]
 
 
 @dataclass(frozen=True)
@@ -233,43 +145,10 @@ class Guard:
     why: str = ""
 
 
-_DEFAULT_GUARDS: tuple[Guard, ...] = (
-    Guard(
-        "sharp_short_not_texture",
-        (Condition("attack_time_ms", "<", 10.0), Condition("effective_duration_s", "<", 1.0)),
-        ("TEXTURE",),
-        "a sharp, short hit cannot be a bed",
-    ),
-    Guard(
-        "slow_attack_not_core_or_accent",
-        (Condition("attack_time_ms", ">", 100.0),),
-        ("CORE", "ACCENT"),
-        "a swell cannot carry the downbeat or the backbeat",
-    ),
-    Guard(
-        "long_bed_not_hit",
-        (Condition("effective_duration_s", ">", 2.0), Condition("sustain_fraction", ">", 0.5)),
-        ("CORE", "ACCENT"),
-        "a long, held sound (rain, room tone, drone) is never a kick or a snare",
-    ),
-    Guard(
-        "no_low_end_not_core",
-        (Condition("low_band_ratio", "<", 0.1),),
-        ("CORE",),
-        "a kick has most of its energy below 150 Hz",
-    ),
-    Guard(
-        "no_highs_not_motion",
-        (Condition("high_band_ratio", "<", 0.005),),
-        ("MOTION",),
-        "hats, shakers and rides all have sheen above 5 kHz",
-    ),
-)
-
-
 @dataclass(frozen=True)
 class FusionConfig:
-    """Config section ``fusion`` (read by :mod:`drumgenx.roles.fusion`).
+    """Config section ``fusion`` (read by :mod:`drumgenx.roles.fusion`); the shipped values
+    and why:
 
     Attributes
     ----------
@@ -289,14 +168,17 @@ class FusionConfig:
         the slice's own sound (rules, learned scorer) cannot hear past.
     """
 
-    alpha: float = 0.9
-    model_weight: float = 2.0
-    transcriber_weight: float = 8.0  # bench_transcriber.py --split validation --roles sweep
+    alpha: float
+    model_weight: float
+    transcriber_weight: float
 
 
 @dataclass(frozen=True)
 class RoleConfig:
     """The whole stage-2 config file ``role_assignment.yaml``.
+
+    A section not given is the shipped file's (`shipped_role_config`): ``RoleConfig()`` is
+    the shipped defaults.
 
     Attributes
     ----------
@@ -310,10 +192,10 @@ class RoleConfig:
         Fusion weights.
     """
 
-    features: FeatureParams = field(default_factory=FeatureParams)
-    rules: RulesConfig = field(default_factory=RulesConfig)
-    guards: tuple[Guard, ...] = _DEFAULT_GUARDS
-    fusion: FusionConfig = field(default_factory=FusionConfig)
+    features: FeatureParams = field(default_factory=lambda: shipped_role_config().features)
+    rules: RulesConfig = field(default_factory=lambda: shipped_role_config().rules)
+    guards: tuple[Guard, ...] = field(default_factory=lambda: shipped_role_config().guards)
+    fusion: FusionConfig = field(default_factory=lambda: shipped_role_config().fusion)
 
     def __post_init__(self) -> None:
         for problem in _problems(self):
@@ -372,30 +254,66 @@ def _problems(config: RoleConfig) -> list[str]:
     return out
 
 
-def load_role_config(path: str | Path | None = None) -> RoleConfig:
-    """Read the stage-2 config.
+_T = TypeVar("_T")
+
+
+def _naming(path: Path, read: Callable[[], _T]) -> _T:
+    """``read()``, its errors naming ``path`` (a bad value is found after the file is read)."""
+    try:
+        return read()
+    except DrumgenxError as exc:
+        message = str(exc)
+        if not message.startswith(str(path)):
+            message = f"{path}: {message}"
+        raise DrumgenxError(message) from None
+
+
+@functools.cache
+def shipped_role_config() -> RoleConfig:
+    """The defaults the package ships (``roles/defaults/role_assignment.yaml``), read once.
+
+    Raises
+    ------
+    DrumgenxError
+        The package data is missing or damaged (e.g. a section left out), naming the file.
+    """
+    return _naming(SHIPPED_CONFIG_PATH, lambda: load_defaults(SHIPPED_CONFIG_PATH, RoleConfig))
+
+
+def trace_role_config(path: str | Path | None = None) -> Traced[RoleConfig]:
+    """The role config stage 2 uses, and where each setting came from.
 
     Parameters
     ----------
     path : str or pathlib.Path, optional
-        A YAML file; only the keys it sets change (lists such as ``rules.profiles`` and
-        ``guards`` are replaced whole). None reads :data:`DEFAULT_CONFIG_PATH` when it exists
-        in the working directory, else uses the identical built-in defaults.
+        ``--config``: a file in ``role_assignment.yaml``'s format, laid over the shipped
+        defaults (only the keys it sets change; lists such as ``rules.profiles`` and
+        ``guards`` are replaced whole). None: the checkout's
+        ``stage2_role_assignment/configs/role_assignment.yaml``, found from the package's
+        place whatever the working directory, or the shipped defaults alone where there is
+        no checkout (`drumgenx.roles.settings.config_file`).
+
+    Returns
+    -------
+    Traced
+        The config; each setting the file changed is attributed to the file.
 
     Raises
     ------
     DrumgenxError
         Unreadable YAML, an unknown key, a wrong type, or a bad value, naming file and key.
     """
-    if path is None:
-        path = DEFAULT_CONFIG_PATH if DEFAULT_CONFIG_PATH.is_file() else None
-    try:
-        return load_config(path, RoleConfig)
-    except DrumgenxError as exc:
-        message = str(exc)
-        if path is not None and not message.startswith(str(path)):
-            message = f"{path}: {message}"
-        raise DrumgenxError(message) from None
+    default = RoleConfig()
+    file = config_file(path)
+    if file is None:
+        return trace(default)
+    return trace(default, (str(file), _naming(file, lambda: load_config(file, RoleConfig))))
+
+
+def load_role_config(path: str | Path | None = None) -> RoleConfig:
+    """The role config stage 2 uses: the shipped defaults with ``path`` (or the checkout's
+    file) laid over them (`trace_role_config` documents the parameter and the errors)."""
+    return trace_role_config(path).config
 
 
 def _membership(x: float, term: Term) -> float:

@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -35,10 +35,11 @@ from drumgenx.core.formats import dump_json, read_json
 from drumgenx.core.parallel import map_in_processes
 from drumgenx.core.records import PoolItem, Pools
 from drumgenx.core.roles import ROLES
-from drumgenx.core.versioning import write_versioned
+from drumgenx.core.versioning import weights_sha256, write_versioned
 from drumgenx.roles.features import FeatureCache, extract_features
 from drumgenx.roles.fusion import class_probs_to_roles, fuse
 from drumgenx.roles.rules import RoleConfig, apply_guards, load_role_config, rule_probabilities
+from drumgenx.roles.settings import RolesSettings, config_file, prompts_file
 
 if TYPE_CHECKING:
     from drumgenx.roles.clap import ClapScorer
@@ -208,14 +209,14 @@ def run_roles(
     *,
     input_dir: str | Path,
     out_dir: str | Path,
-    limit: int = 10,
-    seed: int = 42,
+    limit: int = RolesSettings.limit,
+    seed: int = RolesSettings.seed,
     config_path: str | Path | None = None,
     prompts_path: str | Path | None = None,
     alpha: float | None = None,
     clap_model: str | None = None,
     use_model: bool = True,
-    workers: int = 1,
+    workers: int = RolesSettings.workers,
     progress: Progress | None = None,
     notify: Callable[[str], None] = print,
 ) -> RolesRun:
@@ -231,9 +232,12 @@ def run_roles(
         Files to score, drawn at random with ``seed``: 10 by default (the seed's quick
         look), 0 for all.
     config_path, prompts_path
-        ``role_assignment.yaml`` and ``prompts.yaml`` (defaults: the shipped ones).
+        A role config and prompts in the format of ``role_assignment.yaml`` and
+        ``prompts.yaml``, each laid over the shipped defaults (only the keys it changes);
+        None: the checkout's files, or the shipped defaults alone where there is no checkout
+        (`drumgenx.roles.settings`).
     alpha
-        Overrides the config's fusion alpha (0.9).
+        Overrides the config's ``fusion.alpha``.
     clap_model
         Hub name (from the local cache only) or folder of a CLAP checkpoint; default
         ``laion/clap-htsat-unfused``. Without loadable weights stage 2 runs without CLAP,
@@ -320,7 +324,12 @@ def run_roles(
     per_sample = {
         "drumgenx_version": __version__,
         "input_dir": str(input_dir),
-        "config": {"config": str(config_path or "default"), "alpha": alpha, **asdict(fusion)},
+        "config": {
+            "config": str(config_file(config_path) or "default"),
+            "prompts": str(prompts_file(prompts_path) or "default"),
+            "alpha": alpha,
+            **asdict(fusion),
+        },
         "clap": clap_name,
         "samples": [s.to_json() for s in scores],
         "skipped": [{"filepath": p, "reason": r} for p, r in skipped],
@@ -333,6 +342,42 @@ def run_roles(
         },
     )
     return RolesRun(version, paths["pools"], paths["per_sample"], scores, skipped, clap_name)
+
+
+def roles_identity(
+    *,
+    config_path: str | Path | None = None,
+    prompts_path: str | Path | None = None,
+    clap_model: str | None = None,
+    use_model: bool = True,
+) -> dict[str, Any]:
+    """Everything besides its input folder that decides what `run_roles` writes.
+
+    ``drumgenx run`` keys stage 2 on it: the role config and prompts in effect (their
+    values, wherever they were read from), the feature code's versions, the learned
+    scorer's weights (SHA-256; ``use_model`` only) and the CLAP checkpoint that would load
+    (`roles.clap.checkpoint_identity`). The parameters are `run_roles`'s.
+
+    Raises
+    ------
+    DrumgenxError
+        A bad role config or prompts file; unreadable learned weights.
+    """
+    from drumgenx.roles.clap import DEFAULT_CLAP_MODEL, checkpoint_identity, load_prompts
+    from drumgenx.roles.features import FEATURE_VERSION
+    from drumgenx.roles.learned import DEFAULT_WEIGHTS
+    from drumgenx.roles.learned import FEATURE_VERSION as LEARNED_VERSION
+
+    identity: dict[str, Any] = {
+        "config": asdict(load_role_config(config_path)),
+        "prompts": load_prompts(prompts_path).by_role,
+        "features": FEATURE_VERSION,
+        "clap": checkpoint_identity(clap_model or DEFAULT_CLAP_MODEL),
+    }
+    if use_model:
+        weights = weights_sha256(DEFAULT_WEIGHTS, "learned role scorer")
+        identity["learned"] = {"version": LEARNED_VERSION, "weights": weights}
+    return identity
 
 
 MANIFEST_NAME = re.compile(r"^manifest_\d+\.json$")
