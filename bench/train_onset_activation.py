@@ -48,7 +48,7 @@ sys.path.insert(0, str(HERE.parent / "src"))
 import _gmd_render as gmd
 
 from drumgenx.core.peaks import refine_peaks
-from drumgenx.preprocess.onsets import OnsetParams, _pick_peaks
+from drumgenx.preprocess.onsets_flux import OnsetParams, _pick_peaks
 from drumgenx.preprocess.onsets_learned import (
     DEFAULT_WEIGHTS,
     LearnedOnsetModel,

@@ -41,6 +41,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from drumgenx.core.errors import DrumgenxError
+from drumgenx.core.events import DUR_STEPS
 from drumgenx.core.formats import (
     check_events_fit_grid,
     dump_json,
@@ -74,7 +75,6 @@ from drumgenx.render.timing import MAX_SWING
 from drumgenx.skeleton.grid import build_grid
 from drumgenx.skeleton.patterns import (
     CORE_STEPS,
-    DUR_STEPS,
     SkeletonParams,
     build_skeleton,
 )

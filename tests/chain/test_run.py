@@ -171,6 +171,42 @@ def test_an_interrupted_run_keeps_its_finished_stages(
     assert [s.reused for s in resumed.stages] == [True, True, True, False]
 
 
+def test_the_chain_reads_why_a_file_was_skipped_from_its_kind_not_its_text(
+    audio_dir: Path, tmp_path: Path, monkeypatch
+) -> None:
+    import drumgenx.preprocess.run as preprocess_run
+    import drumgenx.roles.run as roles_run
+    from drumgenx.core.skips import SkipKind
+
+    real = preprocess_run.run_preprocess
+
+    def reworded(**kwargs):  # the texts swapped: only the kinds tell the files apart
+        summary = real(**kwargs)
+        for report in summary.reports:
+            if report.skip is SkipKind.NOT_AUDIO:
+                report.reason = "no audio extension"
+            elif report.skip is SkipKind.UNDECODABLE:
+                report.reason = "not an audio file type"
+        return summary
+
+    def stop(**_):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(preprocess_run, "run_preprocess", reworded)
+    monkeypatch.setattr(roles_run, "run_roles", stop)
+    inputs = tmp_path / "in"
+    shutil.copytree(audio_dir, inputs)
+    (inputs / "notes.txt").write_text("not audio")
+    (inputs / "broken.wav").write_text("not audio either")
+    said: list[str] = []
+    with pytest.raises(KeyboardInterrupt):
+        run_chain(inputs, out=tmp_path / "out", params=ChainParams(bars=1), notify=said.append)
+    assert "1 file(s) that are not audio were left out (see the manifest)" in said
+    assert [line for line in said if line.startswith("skipped ")] == [
+        f"skipped {inputs / 'broken.wav'}: not an audio file type"
+    ]
+
+
 def test_no_hits_is_one_error_and_leaves_no_library(tmp_path: Path) -> None:
     (tmp_path / "in").mkdir()
     soundfile.write(tmp_path / "in" / "silence.wav", np.zeros(22050), 22050)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from drumgenx.core.errors import DrumgenxError
+from drumgenx.core.events import DUR_STEPS, sort_events, velocity
 from drumgenx.core.records import Event, PoolItem, Pools
 from drumgenx.edit.operations import (
     POOL_SEED,
@@ -15,9 +16,7 @@ from drumgenx.edit.operations import (
     parse_index_list,
     remove_hits,
     set_hit,
-    sort_events,
 )
-from drumgenx.skeleton.patterns import DUR_STEPS, velocity
 
 
 def ev(bar, step, role, sample_id, vel=0.8, dur_steps=4, **kwargs) -> Event:

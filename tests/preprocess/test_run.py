@@ -14,6 +14,7 @@ import soundfile
 
 from drumgenx.cli import main
 from drumgenx.core.formats import read_json
+from drumgenx.core.skips import SkipKind
 from drumgenx.kit.synth import synthesize_voice
 from drumgenx.preprocess.config import PreprocessConfig
 from drumgenx.preprocess.onsets import OnsetParams
@@ -121,9 +122,19 @@ def test_bad_files_are_listed_and_skipped_and_unicode_paths_work(tmp_path: Path)
     assert status["notes.txt"] == ("skipped", "not an audio file type")
     assert status["fake.wav"][0] == status["empty.wav"][0] == "skipped"
     assert status["silent.flac"][0] == "skipped" and "silent" in status["silent.flac"][1]
+    # programs read why from the kind, never from the text (the chain does)
+    kinds = {Path(r.source).name: r.skip for r in summary.reports}
+    assert kinds == {
+        "Drüms lööp #1.wav": None,
+        "notes.txt": SkipKind.NOT_AUDIO,
+        "fake.wav": SkipKind.UNDECODABLE,
+        "empty.wav": SkipKind.UNDECODABLE,
+        "silent.flac": SkipKind.SILENT,
+    }
     assert len(summary.samples) == 2
     manifest = read_json(summary.manifest, "manifest")
     assert {Path(f["source"]).name for f in manifest["files"]} == set(status)
+    assert all("skip" not in f for f in manifest["files"])  # the manifest is as before
 
 
 def test_duplicates_are_merged_into_the_strongest_and_recorded(tmp_path: Path) -> None:
@@ -177,6 +188,7 @@ def test_same_content_twice_in_one_run_is_read_once(tmp_path: Path) -> None:
         dataset_root=tmp_path / "in", output_root=tmp_path / "out", config=NO_SEPARATION
     )
     assert summary.files_read == 1 and summary.skipped == {"same content": 1}
+    assert [r.skip for r in summary.reports if r.status == "skipped"] == [SkipKind.DUPLICATE]
 
 
 def test_output_folder_inside_the_dataset_is_not_read_back(tmp_path: Path) -> None:

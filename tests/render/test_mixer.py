@@ -16,9 +16,10 @@ import pytest
 import soundfile
 
 from drumgenx.core.errors import DrumgenxError
+from drumgenx.core.events import velocity_gain
 from drumgenx.core.formats import dump_json
 from drumgenx.core.records import Event, Grid, events_to_json
-from drumgenx.render.mixer import CEILING_DBFS, RELEASE_MS, render_events, velocity_gain
+from drumgenx.render.mixer import CEILING_DBFS, RELEASE_MS, render_events
 from drumgenx.render.run import render_file, render_wav_bytes
 from drumgenx.render.settings import RenderSettings
 from drumgenx.render.timing import loop_frames

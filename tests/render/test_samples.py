@@ -9,8 +9,9 @@ import pytest
 import soundfile
 
 from drumgenx.core.errors import DrumgenxError, MissingSamplesError
+from drumgenx.core.pools import resolve_sample_path
 from drumgenx.core.records import PoolItem, Pools
-from drumgenx.render.samples import load_samples, resolve_sample_path
+from drumgenx.render.samples import load_samples
 
 SR = 44100
 

@@ -7,6 +7,7 @@ from collections import Counter
 import pytest
 
 from drumgenx.core.errors import DrumgenxError
+from drumgenx.core.events import velocity
 from drumgenx.core.records import PoolItem, Pools
 from drumgenx.core.roles import ROLES
 from drumgenx.skeleton.grid import build_grid
@@ -17,7 +18,6 @@ from drumgenx.skeleton.patterns import (
     fill_bars,
     limit_polyphony,
     motion_steps,
-    velocity,
 )
 
 

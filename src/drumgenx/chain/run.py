@@ -44,6 +44,7 @@ from drumgenx.core.layout import (
     stage_folder,
 )
 from drumgenx.core.roles import ROLES
+from drumgenx.core.skips import SkipKind
 from drumgenx.core.versioning import weights_sha256, write_versioned
 from drumgenx.render.settings import RenderSettings
 
@@ -333,7 +334,7 @@ class _Chain:
             raise
         not_audio = 0
         for report in summary.reports:
-            if report.reason == "not an audio file type":
+            if report.skip is SkipKind.NOT_AUDIO:
                 not_audio += 1  # notes, cover art, the demo's truth file: no news
             elif report.status == "skipped":
                 self.notify(f"skipped {report.source}: {report.reason}")

@@ -11,9 +11,9 @@ from collections import Counter
 from dataclasses import dataclass, replace
 
 from drumgenx.core.errors import DrumgenxError
+from drumgenx.core.events import DUR_STEPS, MAX_VOICES, sort_events, velocity
 from drumgenx.core.records import Event, Pools
-from drumgenx.core.roles import ROLE_PRIORITY, ROLES
-from drumgenx.skeleton.patterns import DUR_STEPS, velocity
+from drumgenx.core.roles import ROLES
 
 MAX_OFFSET_MS = 1000.0  # the event grid schema's limit on micro_offset_ms
 POOL_SEED = 42  # the default seed of `draw_pool_sample` (as the skeleton's and groove's)
@@ -60,11 +60,6 @@ class Selection:
         )
 
 
-def sort_events(events: list[Event]) -> list[Event]:
-    """Time order, then role priority: the order every event grid file uses."""
-    return sorted(events, key=lambda e: (e.bar, e.step, ROLE_PRIORITY[e.role]))
-
-
 def _select(events: list[Event], selection: Selection) -> list[int]:
     hits = [i for i, e in enumerate(events) if selection.matches(e)]
     if not hits:
@@ -82,7 +77,7 @@ def set_hit(
     vel: float | None = None,
     dur_steps: float | None = None,
     micro_offset_ms: float = 0.0,
-    max_voices: int = 3,
+    max_voices: int = MAX_VOICES,
 ) -> list[Event]:
     """Add the ``role`` hit at ``(bar, step)``, or replace the one already there.
 

@@ -80,10 +80,10 @@ from typing import Protocol
 import numpy as np
 
 from drumgenx.core.errors import DrumgenxError
+from drumgenx.core.events import DUR_STEPS, MAX_VOICES, sort_events
+from drumgenx.core.pools import choose_samples
 from drumgenx.core.records import Event, Grid, PoolItem, Pools
-from drumgenx.edit.operations import sort_events
 from drumgenx.groove.representation import DRUM_CLASSES, STEPS_PER_BAR, WINDOW_STEPS
-from drumgenx.skeleton.patterns import DUR_STEPS, SkeletonParams, choose_samples
 
 TEXTURE = "TEXTURE"  # the role the model never sees
 
@@ -121,7 +121,6 @@ NAME_HINTS: tuple[tuple[str, str], ...] = (
 )
 RINGING_STEPS = 16  # a FILL hit held a bar or longer is a cymbal, not a tom
 FILL_RUN = ("high_tom", "high_tom", "mid_tom", "low_tom")  # by 16th within the beat
-MAX_VOICES = SkeletonParams.max_voices  # hits starting on one step (seed, stage 3)
 VEL_DECIMALS = 4  # finer than MIDI's 127 levels
 MS_DECIMALS = 3  # 1 µs, finer than one sample at 192 kHz
 
@@ -204,12 +203,12 @@ def pool_rotation(pools: Pools, role: str, drum_class: str, *, seed: int) -> lis
     """The samples new ``drum_class`` hits in ``role`` take in turn (empty if the pool is).
 
     The pool's samples whose name hints the class, else the whole pool; of those, the
-    skeleton's rotation (`skeleton.patterns.choose_samples`: up to 3, drawn by confidence
-    with the seed).
+    skeleton's rotation (`core.pools.choose_samples`: up to 3, drawn by confidence with the
+    seed).
     """
     pool = pools.pool(role)
     named = [item for item in pool if drum_class in hinted_classes(item_name(item))]
-    return choose_samples(Pools({role: named or pool}), SkeletonParams(seed=seed))[role]
+    return choose_samples(Pools({role: named or pool}), seed=seed)[role]
 
 
 # --- windows -------------------------------------------------------------------------------
@@ -353,7 +352,7 @@ def limit_voices(
 
     The lowest-priority roles are dropped first, except that TEXTURE, which the model never
     touches, keeps its voice and the model's hits share what is left. ``events`` must be
-    sorted (`edit.operations.sort_events`): on a tie, the earlier event stays.
+    sorted (`core.events.sort_events`): on a tie, the earlier event stays.
 
     Returns the kept events (in order) and how many were dropped per role.
     """
@@ -413,7 +412,7 @@ def vary_events(
     Kept hits get the model's velocity and timing as in `humanize_events`; removed hits are
     dropped. A new hit takes its role from `class_roles` (its own, else the nearest role with
     samples), its sample from `pool_rotation` (in turn, in time order), the skeleton's length
-    for the role (`skeleton.patterns.DUR_STEPS`) and ``source="groovae"``. TEXTURE events
+    for the role (`core.events.DUR_STEPS`) and ``source="groovae"``. TEXTURE events
     are kept (``source`` aside) and keep their voice.
     """
     encoded = encode_events(events, grid, pools=pools)

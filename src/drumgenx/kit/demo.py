@@ -39,6 +39,7 @@ import numpy as np
 
 from drumgenx.core.audio import encode_wav
 from drumgenx.core.errors import DrumgenxError
+from drumgenx.core.events import velocity_gain
 from drumgenx.core.formats import dump_json
 from drumgenx.core.versioning import write_new_files
 
@@ -53,7 +54,6 @@ from drumgenx.kit.synth import (
     _triangle,
     synthesize_voice,
 )
-from drumgenx.render.mixer import velocity_gain
 
 __all__ = [
     "BED_DB",

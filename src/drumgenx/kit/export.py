@@ -31,11 +31,11 @@ from drumgenx.core.formats import (
     read_json,
 )
 from drumgenx.core.layout import run_records
+from drumgenx.core.pools import resolve_sample_path
 from drumgenx.core.records import Event, Pools
 from drumgenx.core.roles import ROLES
 from drumgenx.kit.settings import FIRST_SAMPLE_KEY, KitExportSettings
 from drumgenx.render.midi import GM_DRUM_NOTES, events_to_midi
-from drumgenx.render.samples import resolve_sample_path
 from drumgenx.render.settings import RenderSettings
 
 __all__ = [
@@ -227,7 +227,7 @@ def export_kit(
         The kit's name, a plain file name (default `KitExportSettings.name`).
     sample_root
         Where samples are looked for, as the renderer does
-        (`render.samples.resolve_sample_path`).
+        (`core.pools.resolve_sample_path`).
     per_role
         Samples per role at most (default `KitExportSettings.per_role`); see
         `choose_kit_samples` for a loop's samples.

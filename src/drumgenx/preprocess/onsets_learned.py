@@ -1,6 +1,6 @@
 """Learned onset activation for drums: a tiny 1-D conv net over the flux detector's spectrogram.
 
-An option next to the hand-tuned spectral flux of :mod:`drumgenx.preprocess.onsets`
+An option next to the hand-tuned spectral flux of :mod:`drumgenx.preprocess.onsets_flux`
 (``OnsetParams(method="learned")`` selects it in :func:`~drumgenx.preprocess.onsets.detect_onsets`).
 Pure numpy at inference: ``import drumgenx`` and stage 1 never need torch. The weights
 (``weights/onset_activation.npz``, a few tens of kB) were trained by
@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from drumgenx.core.peaks import refine_peaks
-from drumgenx.preprocess.onsets import (
+from drumgenx.preprocess.onsets_flux import (
     OnsetParams,
     Onsets,
     _backtrack,

@@ -4,7 +4,7 @@ The transcriber (:mod:`drumgenx.transcribe`) was trained on full mixes and on dr
 so it listens to the *original* audio of a block, where a separator's artefacts cannot
 hide or invent a hit. The slices are still cut from the separated drum stem: each hit's
 attack start is backtracked on the stem with the flux detector's backtracking
-(``onsets._backtrack``, ``OnsetParams.backtrack_*``), so a slice begins where its sound in
+(``onsets_flux._backtrack``, ``OnsetParams.backtrack_*``), so a slice begins where its sound in
 the stem begins. Each hit keeps the transcriber's five class probabilities, which the
 manifest records and stage 2 fuses into the role.
 
@@ -21,7 +21,7 @@ import numpy as np
 
 from drumgenx.core.errors import DrumgenxError
 from drumgenx.core.versioning import file_sha256
-from drumgenx.preprocess.onsets import OnsetParams, Onsets, _backtrack, _check_audio
+from drumgenx.preprocess.onsets_flux import OnsetParams, Onsets, _backtrack, _check_audio
 
 __all__ = [
     "TranscribedOnsets",

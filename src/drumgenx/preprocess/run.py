@@ -44,6 +44,7 @@ from drumgenx.core.audio import (
 from drumgenx.core.errors import DrumgenxError, OutputExistsError
 from drumgenx.core.formats import dump_json, read_json
 from drumgenx.core.parallel import map_in_processes
+from drumgenx.core.skips import SkipKind
 from drumgenx.core.versioning import file_sha256, write_new_files, write_versioned
 from drumgenx.preprocess.config import PreprocessConfig
 from drumgenx.preprocess.dedup import find_duplicates, mfcc_fingerprints
@@ -63,12 +64,13 @@ class FileReport:
     source: str
     sha256: str | None
     status: str  # processed | skipped | already_processed
-    reason: str | None = None
+    reason: str | None = None  # why it was skipped, for people
     duration_s: float = 0.0
     hits: int = 0
     separator: str | None = None  # which separator made the stem the slices come from
     # every hit detected in the file: {time_s, strength, class_probs (transcribe only)}
     hit_list: list[dict] = field(default_factory=list)
+    skip: SkipKind | None = None  # why it was skipped, for programs (not in the manifest)
 
 
 @dataclass
@@ -155,9 +157,10 @@ def process_file(
             )
     except AudioReadError as exc:
         reason = str(exc).removeprefix(f"{path}: ")
-        return FileResult(FileReport(source, sha256, "skipped", reason))
+        return FileResult(FileReport(source, sha256, "skipped", reason, skip=SkipKind.UNDECODABLE))
     if silent:
         report.status = "skipped"
+        report.skip = SkipKind.SILENT
         report.reason = f"silent (peak below {config.silence_dbfs:g} dBFS)"
         return FileResult(report)
     return FileResult(report, sr=stem_sr, slices=slices, fingerprints=np.concatenate(fingerprints))
@@ -483,16 +486,27 @@ def run_preprocess(
     chosen = None if files is None else [Path(f) for f in files]
     for path in _candidates(dataset_root, output_root, chosen):
         if path.suffix.lower() not in AUDIO_EXTENSIONS:
-            reports.append(FileReport(str(path), None, "skipped", "not an audio file type"))
+            reports.append(
+                FileReport(
+                    str(path), None, "skipped", "not an audio file type", skip=SkipKind.NOT_AUDIO
+                )
+            )
             continue
         try:
             digest = file_sha256(path)
         except OSError as exc:
-            reports.append(FileReport(str(path), None, "skipped", f"cannot read ({exc.strerror})"))
+            reason = f"cannot read ({exc.strerror})"
+            reports.append(FileReport(str(path), None, "skipped", reason, skip=SkipKind.UNREADABLE))
             continue
         if digest in seen:
             reports.append(
-                FileReport(str(path), digest, "skipped", f"same content as {seen[digest]}")
+                FileReport(
+                    str(path),
+                    digest,
+                    "skipped",
+                    f"same content as {seen[digest]}",
+                    skip=SkipKind.DUPLICATE,
+                )
             )
         elif digest in known_hashes and not force:
             reports.append(FileReport(str(path), digest, "already_processed"))
@@ -639,6 +653,13 @@ def _hit_fields(piece: StagedSlice) -> dict[str, object]:
     return fields
 
 
+def _report_record(report: FileReport) -> dict[str, object]:
+    """A file's report as the manifest lists it: every field but ``skip`` (its reason says it)."""
+    record = asdict(report)
+    del record["skip"]
+    return record
+
+
 def _write_manifest(
     output_root: Path,
     dataset_root: Path,
@@ -674,7 +695,7 @@ def _write_manifest(
         "config": asdict(config),
         "samples": records,
         "absorbed_by_existing": by_existing,
-        "files": [asdict(r) for r in reports],
+        "files": [_report_record(r) for r in reports],
         "summary": {
             **_file_counts(reports),
             "duplicates_removed": sum(len(s["absorbed"]) for s in records) + len(by_existing),

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from drumgenx.core.audio import resample
+from drumgenx.core.events import velocity_gain
 from drumgenx.core.records import Event, Grid
 from drumgenx.render.settings import RenderSettings
 from drumgenx.render.timing import check_swing, loop_frames, onset_seconds
@@ -21,15 +22,6 @@ RELEASE_MS = (
 )
 TEXTURE_CROSSFADE_MS = 20.0  # where a held TEXTURE sample repeats to fill its length
 CEILING_DBFS = -1.0  # peak ceiling: headroom for lossy encoders' inter-sample peaks
-
-
-def velocity_gain(vel: float | np.ndarray) -> float | np.ndarray:
-    """Linear gain for a velocity 0..1: ``vel ** 2``.
-
-    The square law most samplers use for MIDI velocity: vel 0.71 is -6 dB, 0.5 is -12 dB,
-    0.1 is -40 dB.
-    """
-    return np.asarray(vel, dtype=np.float64) ** 2
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Find and decode the sample files an event grid names."""
+"""Decode the sample files an event grid names (found by `core.pools.resolve_sample_path`)."""
 
 from __future__ import annotations
 
@@ -7,39 +7,10 @@ from pathlib import Path
 
 import numpy as np
 
-from drumgenx.core.audio import AUDIO_EXTENSIONS, AudioReadError, read_audio
+from drumgenx.core.audio import AudioReadError, read_audio
 from drumgenx.core.errors import MissingSamplesError
+from drumgenx.core.pools import resolve_sample_path
 from drumgenx.core.records import Pools
-
-
-def resolve_sample_path(
-    sample_id: str,
-    *,
-    pools: Pools | None,
-    pools_dir: Path | None,
-    sample_root: Path | None,
-) -> Path | None:
-    """Where the file of ``sample_id`` is, or None.
-
-    Tried in order: the pool's ``filepath`` as given (absolute, or relative to the current
-    folder), relative to the pools file's folder, under ``sample_root`` as given or by file
-    name; then ``sample_root/<sample_id>.<audio extension>`` (stage 1 names files by id).
-    """
-    candidates: list[Path] = []
-    item = pools.find(sample_id) if pools else None
-    if item is not None:
-        given = Path(item.filepath)
-        candidates.append(given)
-        if not given.is_absolute():
-            if pools_dir is not None:
-                candidates.append(pools_dir / given)
-            if sample_root is not None:
-                candidates.append(sample_root / given)
-        if sample_root is not None:
-            candidates.append(sample_root / given.name)
-    if sample_root is not None:
-        candidates += [sample_root / f"{sample_id}{ext}" for ext in sorted(AUDIO_EXTENSIONS)]
-    return next((c for c in candidates if c.is_file()), None)
 
 
 def load_samples(

@@ -8,20 +8,21 @@ README's "Skeleton rules" section documents them for users.
 from __future__ import annotations
 
 import math
-import random
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 
 from drumgenx.core.errors import DrumgenxError
+from drumgenx.core.events import DUR_STEPS, FILL_STEPS, MAX_VOICES, step_class, velocity
+from drumgenx.core.pools import ROTATION, choose_samples, seeded_rng, weighted_order
 from drumgenx.core.records import Event, PoolItem, Pools
 from drumgenx.core.roles import ROLE_PRIORITY, ROLES
 from drumgenx.skeleton.grid import STEPS_PER_BAR
 
+# The rules shared with the editor and GrooVAE (FILL_STEPS, DUR_STEPS, the velocity curve)
+# live in `core.events`, the seeded sample rotation in `core.pools`.
 CORE_STEPS = (0, 4, 8, 12)  # four on the floor (seed)
 ACCENT_STEPS = (4, 12)  # backbeat on beats 2 and 4 (seed)
-FILL_STEPS = (12, 13, 14, 15)  # last beat of a phrase's last bar (seed)
 PHRASE_BARS = 4  # a fill may close every 4-bar phrase (seed)
-TEXTURE_STEPS = 16  # the texture bed holds one bar from bar 0, step 0 (seed)
 
 # Mode A keeps the first `motion_keep` of these eighth-note steps in every bar: off-beats
 # first (the hat answers the kick), then beats 1 and 3, then 2 and 4.
@@ -29,35 +30,6 @@ MOTION_A_ORDER = (2, 6, 10, 14, 0, 8, 4, 12)
 # Mode B redraws `motion_keep` of all sixteen steps in every bar, weighted by step class:
 # off-beat eighths are likeliest, then beats, then the 16th-note "e" and "a" positions.
 MOTION_B_WEIGHTS = {"offbeat_8th": 4.0, "beat": 2.0, "sixteenth": 1.0}
-
-# How many steps each role's sample sounds before its release fade (render honours this).
-DUR_STEPS = {"CORE": 4, "ACCENT": 4, "MOTION": 2, "FILL": 8, "TEXTURE": TEXTURE_STEPS}
-
-
-def step_class(step: int) -> str:
-    """``beat`` (0, 4, 8, 12), ``offbeat_8th`` (2, 6, 10, 14) or ``sixteenth`` (odd steps)."""
-    if step % 4 == 0:
-        return "beat"
-    return "offbeat_8th" if step % 2 == 0 else "sixteenth"
-
-
-def velocity(role: str, step: int) -> float:
-    """Velocity (0..1) of a skeleton hit: musical accents, documented in the README.
-
-    CORE: the downbeat 1.0, beat 3 0.9, beats 2 and 4 0.85. ACCENT: 0.95. MOTION: on the
-    beat 0.75, off-beat eighths 0.6, 16ths ghosted at 0.4. FILL: a crescendo 0.7, 0.8, 0.9,
-    1.0 over steps 12-15 (0.7 on any earlier step, where an edit may put one). TEXTURE: 0.5,
-    a bed under the kit.
-    """
-    if role == "CORE":
-        return {0: 1.0, 8: 0.9}.get(step, 0.85)
-    if role == "ACCENT":
-        return 0.95
-    if role == "MOTION":
-        return {"beat": 0.75, "offbeat_8th": 0.6, "sixteenth": 0.4}[step_class(step)]
-    if role == "FILL":
-        return round(0.7 + 0.1 * min(max(step - FILL_STEPS[0], 0), 3), 2)
-    return 0.5
 
 
 @dataclass(frozen=True)
@@ -70,8 +42,8 @@ class SkeletonParams:
     motion_keep: int = 6
     fill_prob: float = 0.25
     texture: bool = True
-    max_voices: int = 3  # simultaneous hits per step (seed)
-    rotation: int = 3  # distinct samples a role cycles through when its pool has them
+    max_voices: int = MAX_VOICES  # simultaneous hits per step (seed)
+    rotation: int = ROTATION  # distinct samples a role cycles through when its pool has them
 
     def validate(self) -> None:
         if self.motion_mode not in ("A", "B"):
@@ -96,26 +68,14 @@ class Skeleton:
     notices: list[str] = field(default_factory=list)
 
 
-def _rng(seed: int, purpose: str) -> random.Random:
-    # One independent stream per decision, so changing one rule never reshuffles the others;
-    # random.Random seeded from a str is stable across Python versions and platforms.
-    return random.Random(f"drumgenx:{seed}:{purpose}")
-
-
-def _weighted_order(weights: list[float], rng: random.Random) -> list[int]:
-    """Indices in a weighted random order without replacement (Efraimidis-Spirakis keys)."""
-    keys = [rng.random() ** (1.0 / w) for w in weights]
-    return sorted(range(len(weights)), key=lambda i: -keys[i])
-
-
 def motion_steps(params: SkeletonParams) -> list[list[int]]:
     """The MOTION steps of every bar, per ``motion_mode`` (see module constants)."""
     if params.motion_mode == "A":
         steps = sorted(MOTION_A_ORDER[: params.motion_keep])
         return [steps for _ in range(params.bars)]
-    rng = _rng(params.seed, "motion")
+    rng = seeded_rng(params.seed, "motion")
     weights = [MOTION_B_WEIGHTS[step_class(s)] for s in range(STEPS_PER_BAR)]
-    return [sorted(_weighted_order(weights, rng)[: params.motion_keep]) for _ in range(params.bars)]
+    return [sorted(weighted_order(weights, rng)[: params.motion_keep]) for _ in range(params.bars)]
 
 
 def fill_bars(params: SkeletonParams) -> list[int]:
@@ -123,7 +83,7 @@ def fill_bars(params: SkeletonParams) -> list[int]:
 
     A trailing partial phrase (e.g. bars 4-5 of a 6-bar loop) ends on the loop's last bar.
     """
-    rng = _rng(params.seed, "fill")
+    rng = seeded_rng(params.seed, "fill")
     bars = []
     for phrase in range(math.ceil(params.bars / PHRASE_BARS)):
         last_bar = min(phrase * PHRASE_BARS + PHRASE_BARS - 1, params.bars - 1)
@@ -166,21 +126,6 @@ def limit_polyphony(
     return [h for h in hits if h in keep], dropped
 
 
-def choose_samples(pools: Pools, params: SkeletonParams) -> dict[str, list[PoolItem]]:
-    """Up to ``rotation`` samples per role, drawn by confidence with the seed.
-
-    Higher confidence makes a sample likelier to be drawn and to come first in the rotation.
-    """
-    chosen = {}
-    for role in ROLES:
-        pool = pools.pool(role)
-        rng = _rng(params.seed, f"samples:{role}")
-        # A floor keeps zero-confidence samples drawable rather than dividing by zero.
-        order = _weighted_order([max(item.confidence, 1e-3) for item in pool], rng)
-        chosen[role] = [pool[i] for i in order[: params.rotation]]
-    return chosen
-
-
 def build_skeleton(pools: Pools, params: SkeletonParams) -> Skeleton:
     """Build the skeleton events for ``params.bars`` bars from ``pools``.
 
@@ -188,7 +133,7 @@ def build_skeleton(pools: Pools, params: SkeletonParams) -> Skeleton:
     samples in turn, in time order, so a repeated hit does not replay one file every time.
     """
     params.validate()
-    chosen = choose_samples(pools, params)
+    chosen = choose_samples(pools, seed=params.seed, rotation=params.rotation)
     notices = [
         f"{role}_POOL is empty: no {role} hits in this skeleton"
         for role in ROLES
