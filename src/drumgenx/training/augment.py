@@ -2,8 +2,9 @@
 
 Every function takes a mono float array and ``rng`` (parameters left as None are drawn from
 it) and returns ``(audio, params)``: float32 of the same length, and the parameters used. None
-of them shifts the signal in time: the EQ and the low-pass are zero-phase FFT filters, the reverb keeps the dry
-direct sound at lag 0, the compressor is a gain, and the codec round trip is aligned.
+of them shifts the signal in time: the EQ and the low-pass are zero-phase FFT filters, the
+reverb keeps the dry direct sound at lag 0, the compressor is a gain, and the codec round
+trip is aligned.
 
 Codec: both MP3 (LAME through libsndfile) and Ogg Vorbis are used. libsndfile >= 1.1 writes
 the LAME/Xing header with the encoder delay and padding, and its mpg123 decoder removes them

@@ -3,8 +3,9 @@
 Kits
 ----
 - **SoundFont kits**: every bank-128 preset of the General MIDI fonts found on disk, and the
-  bank-0 kits of the x42-avldrums fonts (:data:`SOUNDFONTS`), listed by parsing the SF2/SF3 RIFF ``pdta/phdr`` chunk
-  (:func:`list_presets`). Non-kit presets (Metronome, Marching*, SFX) are left out.
+  bank-0 kits of the x42-avldrums fonts (:data:`SOUNDFONTS`), listed by parsing the SF2/SF3
+  RIFF ``pdta/phdr`` chunk (:func:`list_presets`). Non-kit presets (Metronome, Marching*,
+  SFX) are left out.
   ``FluidR3_GS.sf2`` is the GS *supplement* (SFX presets only), so it contributes no kit.
 - **Debian kits**: Hydrogen kits from ``hydrogen-data`` / ``hydrogen-drumkits``; each slot is
   one instrument of ``labels.csv`` (confidence high unless named in the slot map), as in
