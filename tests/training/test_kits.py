@@ -57,6 +57,8 @@ def test_soundfont_kits_keep_bank_128_kits_only(tmp_path, monkeypatch) -> None:
     assert [k.kit_id for k in got] == ["sf:A:128-000", "sf:A:128-025", "sf:A:128-048"]
     assert {k.family for k in got} == {"A"} and {k.package for k in got} == {"pkg-a"}
     assert got[1].preset == 25 and got[1].name == "TR-808" and got[1].kind == "soundfont"
+    monkeypatch.setattr(kitlib, "TIMPANI_KIT_PRESETS", frozenset({("A", 128, 25)}))
+    assert [k.kit_id for k in kitlib.soundfont_kits()] == ["sf:A:128-000", "sf:A:128-048"]
 
 
 def test_real_fonts_listing() -> None:

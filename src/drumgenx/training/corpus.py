@@ -78,7 +78,7 @@ PREROLL_S = 4.0  # notes this long before an excerpt ring into it (tails only, n
 DRUMS_ALONE_P = 0.10
 RATIO_DB = (-12.0, 12.0)
 MIX_PEAK_DBFS = (-6.0, -1.0)
-CORPUS_VERSION = 2
+CORPUS_VERSION = 3  # 3: without the Orchestra kits (kits.TIMPANI_KIT_PRESETS)
 KIT_VARIATION = 0.6
 """Default share of varied kits in a training corpus (``--kit_variation``)."""
 MANIFEST_COLUMNS = (
