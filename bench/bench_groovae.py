@@ -4,7 +4,7 @@ Usage (by hand, never by CI; needs ../shared/data/gmd)::
 
     .venv/bin/python bench/bench_groovae.py [--gmd PATH]
 
-Test windows are made as for training (`groove.train.load_gmd_windows`: 4-4 files, 2-bar
+Test windows are made as for training (`training.groove.load_gmd_windows`: 4-4 files, 2-bar
 windows every bar). Everything below is measured in one run, on the shipped weights (or
 the humanize model `--humanize_model` names).
 
@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import_s = time.perf_counter() - started
     from drumgenx.groove.model import GrooveModel
-    from drumgenx.groove.train import encoder_input, load_gmd_windows
+    from drumgenx.training.groove import encoder_input, load_gmd_windows
 
     train = load_gmd_windows(args.gmd, "train")
     test = load_gmd_windows(args.gmd, "test")

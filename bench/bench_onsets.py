@@ -5,7 +5,7 @@ Usage (by hand, never by CI; see bench/ONSETS.md for the set-up and the measured
     .venv-bench/bin/python bench/bench_onsets.py [--split test] [--n 40] [--seed 0]
         [--duration 30] [--no-madmom] [--conditions drums mix mix_hpss]
 
-Audio: ``bench/_gmd_render.py`` renders a fixed, seeded subset of the Groove MIDI Dataset
+Audio: ``drumgenx.training.gmd_render`` renders a fixed, seeded subset of the Groove MIDI Dataset
 (default: 40 performances of the *test* split, first 30 s each) through five Debian kits, so
 every onset time is known. Reference onsets: the MIDI note starts, merged where one falls
 within 30 ms of the previous kept one. Conditions: ``drums`` (the drum stem) and ``mix`` (the
@@ -45,9 +45,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "src"))  # the bench venv need not install drumgenx
 
-import _gmd_render as gmd
-
 from drumgenx.preprocess.onsets import OnsetParams, detect_onsets
+from drumgenx.training import gmd_render as gmd
 
 SR = gmd.SR
 WINDOWS = (0.05, 0.02)

@@ -5,7 +5,7 @@ Usage (by hand, never by CI)::
     .venv/bin/python bench/bench_preprocess.py [--n 10] [--duration 30] [--seed 0]
 
 Audio: GMD test-split performances rendered through Debian drum kits by
-``bench/_gmd_render.py`` (needs ``../shared`` and ``apt-get install hydrogen-drumkits
+``drumgenx.training.gmd_render`` (needs ``../shared`` and ``apt-get install hydrogen-drumkits
 hydrogen-data``; the script says what is missing and exits 0 otherwise), written as 16-bit
 stereo WAV files so decoding is part of the measurement.
 
@@ -29,9 +29,6 @@ import _onecore  # first: one thread per pool, before numpy loads
 import numpy as np
 import soundfile
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _gmd_render
-
 from drumgenx.core.audio import downmix, read_audio
 from drumgenx.preprocess.config import PreprocessConfig
 from drumgenx.preprocess.dedup import mfcc_fingerprints
@@ -43,6 +40,7 @@ from drumgenx.preprocess.separation import (
     make_separator,
 )
 from drumgenx.preprocess.slicing import slice_hits
+from drumgenx.training import gmd_render
 
 GOAL_TRANSCRIBE = 100.0
 GOAL = 300.0
@@ -65,7 +63,7 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=30.0, help="seconds of each")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    why = _gmd_render.missing_inputs()
+    why = gmd_render.missing_inputs()
     if why:
         print(f"SKIP: {why}")
         return 0
@@ -74,11 +72,11 @@ def main() -> int:
     config = PreprocessConfig(separation=SeparationParams(method="none"))
     folder = Path(tempfile.mkdtemp(prefix="drumgenx-bench-"))
     files = []
-    for perf in _gmd_render.select_performances("test", args.n, seed=args.seed):
-        stem, _, _ = _gmd_render.render_performance(perf, duration=args.duration)
+    for perf in gmd_render.select_performances("test", args.n, seed=args.seed):
+        stem, _, _ = gmd_render.render_performance(perf, duration=args.duration)
         path = folder / "in" / f"{perf.name}.wav"
         path.parent.mkdir(parents=True, exist_ok=True)
-        soundfile.write(str(path), np.stack([stem, stem], axis=1), _gmd_render.SR, subtype="PCM_16")
+        soundfile.write(str(path), np.stack([stem, stem], axis=1), gmd_render.SR, subtype="PCM_16")
         files.append(path)
     audio_s = sum(soundfile.info(str(p)).duration for p in files)
 

@@ -13,14 +13,7 @@ the shipped settings); the rules have no training. Fused = `roles.fusion.fuse` o
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import train_role_scorer as trs
 
 from drumgenx.core.audio import read_audio
 from drumgenx.core.roles import ROLES
@@ -28,6 +21,8 @@ from drumgenx.roles.features import extract_features
 from drumgenx.roles.fusion import fuse
 from drumgenx.roles.learned import LearnedRoleScorer
 from drumgenx.roles.rules import apply_guards, load_role_config, rule_probabilities
+from drumgenx.training import roles as trs  # the trainer's data and leave-one-kit-out
+from drumgenx.training.settings import RoleTrainSettings
 
 
 def main() -> int:
@@ -40,7 +35,7 @@ def main() -> int:
     scorer = LearnedRoleScorer.load()
     cfg = trs.Config(**scorer.meta["config"])
     seed = int(scorer.meta["seed"])
-    feats, _ = trs.extract(rows, n_aug=4, seed=seed)
+    feats = trs.extract(rows, n_aug=RoleTrainSettings().n_aug, seed=seed)
     p_model = trs.loko(feats, rows, cfg, seed=seed)
     dsp = []
     for row in rows:

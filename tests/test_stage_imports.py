@@ -13,8 +13,10 @@ and each import of a ``drumgenx`` module is checked against one rule:
   (``preprocess`` -> ``transcribe``: ``model``, ``detect``); stages 3 and 4 render the loop
   they write (``skeleton`` -> ``render``: ``run``, ``settings``, ``timing``; ``groove`` ->
   ``render``: ``run``, ``settings``); ``export-kit`` writes the loop's MIDI on the kit's
-  keys as ``export-midi`` does (``kit`` -> ``render``: ``midi``, ``settings``); the trainer
-  builds the transcriber's model (``training`` -> ``transcribe``: any module).
+  keys as ``export-midi`` does (``kit`` -> ``render``: ``midi``, ``settings``); each trainer
+  builds and writes the model it trains (``training`` -> ``transcribe``: any module;
+  ``groove``: ``model``, ``representation``; ``roles``: ``learned``; ``preprocess``:
+  ``onsets_flux``, ``onsets_learned``).
 * ``core`` imports no stage.
 * The **assemblers** put stages together and may import any stage: ``chain`` (``drumgenx
   run``), ``cli``, ``__main__`` and the ``drumgenx`` facade.
@@ -53,7 +55,12 @@ DATA_FLOW: dict[str, dict[str, frozenset[str] | None]] = {
     "skeleton": {"render": frozenset({"run", "settings", "timing"})},
     "groove": {"render": frozenset({"run", "settings"})},
     "kit": {"render": frozenset({"midi", "settings"})},
-    "training": {"transcribe": ANY},
+    "training": {
+        "transcribe": ANY,
+        "groove": frozenset({"model", "representation"}),
+        "roles": frozenset({"learned"}),
+        "preprocess": frozenset({"onsets_flux", "onsets_learned"}),
+    },
 }
 KNOWN_CYCLES: list[frozenset[str]] = [
     # roles.features.default_feature_params reads RoleConfig (the shipped role config)

@@ -459,34 +459,12 @@ def run_groove_command(args: argparse.Namespace) -> None:
         print(f" - {family}: {path}")
 
 
-def _new_run_dir(base: Path) -> Path:
-    """``base/run_N``, N one past the highest there (the folder itself is not created)."""
-    numbers = (p.name.removeprefix("run_") for p in base.glob("run_*"))
-    return base / f"run_{1 + max((int(n) for n in numbers if n.isdigit()), default=0)}"
-
-
-def _training_progress(record: dict[str, object]) -> None:
-    """`train_groovae`'s progress records as lines on stderr; per-update ones are too many."""
-    if record.get("event") != "update":
-        details = " ".join(f"{k}={v}" for k, v in record.items() if k != "event")
-        print(f"train-groovae: {record.get('event')} {details}", file=sys.stderr)
-
-
 def run_train_groovae_command(args: argparse.Namespace) -> None:
-    from drumgenx.groove.train import train_groovae
+    """``drumgenx train-groovae``: deprecated, ``drumgenx train groove`` with its defaults."""
+    from drumgenx.training.commands import run_groove
 
-    out_dir = Path(args.out) if args.out else _new_run_dir(Path("output") / f"groovae_{args.task}")
-    train_groovae(
-        gmd_root=Path(args.gmd),
-        task=args.task,
-        out_dir=out_dir,
-        seed=args.seed,
-        # without --epochs the trainer's own default (and time limit) decide
-        **({"epochs": args.epochs} if args.epochs is not None else {}),
-        progress=_training_progress,
-    )
-    print(f"[DONE] GrooVAE ({args.task}) trained: {out_dir}")
-    print(f" - use it with: drumgenx groove --mode {args.task} --model {out_dir} ...")
+    notice("train-groovae is deprecated; use drumgenx train groove (same flags)")
+    run_groove(args)
 
 
 # --- editor --------------------------------------------------------------------------------
@@ -1043,17 +1021,16 @@ def build_parser() -> argparse.ArgumentParser:
     add_groove_arguments(p, extended=True)
     p.set_defaults(handler=run_groove_command)
 
+    from drumgenx.training.commands import add_train_parser  # light: no trainer imports
+    from drumgenx.training.flags import add_model_arguments
+
+    add_train_parser(sub)
     p = sub.add_parser(
         "train-groovae",
-        help="train GrooVAE on the Groove MIDI Dataset (humanize or vary)",
-        description="Train a GrooVAE model on the Groove MIDI Dataset; writes model.pt and "
-        "config.json to --out, for drumgenx groove --model.",
+        help="deprecated: use drumgenx train groove",
+        description="Deprecated alias of drumgenx train groove (same flags and defaults).",
     )
-    p.add_argument("--gmd", required=True, help="Groove MIDI Dataset folder (with info.csv)")
-    p.add_argument("--task", required=True, choices=("humanize", "vary"), help="what to learn")
-    p.add_argument("--out", help="model folder (default: a new output/groovae_TASK/run_N)")
-    p.add_argument("--seed", type=int, default=42, help="random seed (default: 42)")
-    p.add_argument("--epochs", type=int, help="training epochs (default: the trainer's)")
+    add_model_arguments(p, "groove")
     p.set_defaults(handler=run_train_groovae_command)
 
     p = sub.add_parser(

@@ -29,7 +29,8 @@ from drumgenx.groove.representation import (  # noqa: E402
     groove_to_tensor,
     tensor_to_groove,
 )
-from drumgenx.groove.train import encoder_input, train_groovae  # noqa: E402
+from drumgenx.training.groove import encoder_input, train_groovae  # noqa: E402
+from drumgenx.training.settings import GrooveTrainSettings  # noqa: E402
 
 TINY = {"enc_rnn_size": 16, "dec_rnn_size": (12, 12), "z_size": 8, "batch_size": 8}
 
@@ -274,8 +275,7 @@ def test_training_run_writes_a_loadable_reproducible_model(tmp_path: Path) -> No
             gmd_root=gmd,
             task="humanize",
             out_dir=tmp_path / name,
-            seed=1,
-            epochs=2,
+            settings=GrooveTrainSettings(seed=1, epochs=2),
             config=GrooVAEConfig(**TINY),
             cache_dir=tmp_path / "cache",
             progress=events.append,
@@ -295,11 +295,34 @@ def test_training_run_writes_a_loadable_reproducible_model(tmp_path: Path) -> No
     for x, y in zip(a.net.state_dict().values(), b.net.state_dict().values(), strict=True):
         assert torch.equal(x, y)
     with pytest.raises(OutputExistsError):
-        train_groovae(gmd_root=gmd, task="humanize", out_dir=tmp_path / "a", epochs=1)
+        train_groovae(gmd_root=gmd, task="humanize", out_dir=tmp_path / "a")
+
+
+def test_drumgenx_train_groove_writes_a_model_the_groove_stage_loads(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:
+    from drumgenx.cli import main
+
+    gmd = fake_gmd(tmp_path / "gmd")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.chdir(tmp_path)
+    tiny = json.dumps({**TINY, "dec_rnn_size": [12, 12]})
+    argv = ["train", "groove", "--gmd", str(gmd), "--task", "vary", "--epochs", "1"]
+    assert main([*argv, "--config", tiny, "--threads", "1"]) == 0
+    out = tmp_path / "output" / "groovae_vary" / "run_1"
+    shown = capsys.readouterr()
+    assert f"trained: {Path('output/groovae_vary/run_1')}" in shown.out
+    assert "train groove: validation epoch=1" in shown.err and "event=update" not in shown.err
+    info = json.loads((out / "config.json").read_text())
+    assert info["seed"] == 0 and info["settings"]["epochs"] == 1 and info["threads"] == 1
+    assert info["config"]["z_size"] == TINY["z_size"]
+    assert GrooveModel.load(out, task="vary", device="cpu").task == "vary"
+    assert main([*argv, "--out", str(out)]) == 2  # a model is there: --overwrite replaces it
+    assert "overwrite" in capsys.readouterr().err
 
 
 def test_windows_of_the_fake_gmd_are_model_tensors(tmp_path: Path) -> None:
-    from drumgenx.groove.train import load_gmd_windows
+    from drumgenx.training.groove import load_gmd_windows
 
     gmd = fake_gmd(tmp_path / "gmd")
     first = load_gmd_windows(gmd, "validation", cache_dir=tmp_path / "cache")

@@ -290,39 +290,44 @@ def test_the_seed_runner_takes_the_documented_flags(
     assert listing(out) == {"event_grid_groovae_1.json", "render_groovae_1.wav"}
 
 
-def test_train_groovae_calls_the_trainer_with_a_new_folder(
+def test_train_groovae_is_a_deprecated_alias_of_train_groove(
     tmp_path: Path, monkeypatch, capsys
 ) -> None:
+    pytest.importorskip("torch")
+    from drumgenx.training import groove as trainer
+    from drumgenx.training.settings import GrooveTrainSettings
+
     calls: list[dict] = []
 
     def train_groovae(**kwargs) -> None:
         calls.append(kwargs)
         for event in ("data", "update", "validation", "done"):
             kwargs["progress"]({"event": event, "epoch": 1})
-        if kwargs.get("epochs") == 0:
-            raise DrumgenxError("--epochs must be at least 1")
 
-    module = types.ModuleType("drumgenx.groove.train")
-    module.train_groovae = train_groovae
-    monkeypatch.setitem(sys.modules, "drumgenx.groove.train", module)
+    monkeypatch.setattr(trainer, "train_groovae", train_groovae)
     monkeypatch.chdir(tmp_path)
     assert main(["train-groovae", "--gmd", "gmd", "--task", "vary", "--epochs", "2"]) == 0
     (tmp_path / "output" / "groovae_vary" / "run_1").mkdir(parents=True)
-    assert main(["train-groovae", "--gmd", "gmd", "--task", "vary", "--seed", "5"]) == 0
-    assert main(["train-groovae", "--gmd", "g", "--task", "humanize", "--out", "m"]) == 0
+    assert main(["train", "groove", "--gmd", "gmd", "--task", "vary", "--seed", "5"]) == 0
+    assert main(["train", "groove", "--gmd", "g", "--task", "humanize", "--out", "m"]) == 0
     for call in calls:
         del call["progress"]
+    common = {"config": None, "overwrite": False}
     assert calls == [
         dict(gmd_root=Path("gmd"), task="vary", out_dir=Path("output/groovae_vary/run_1"),
-             seed=42, epochs=2),
+             settings=GrooveTrainSettings(epochs=2), **common),
         dict(gmd_root=Path("gmd"), task="vary", out_dir=Path("output/groovae_vary/run_2"),
-             seed=5),  # no --epochs: the trainer's default
-        dict(gmd_root=Path("g"), task="humanize", out_dir=Path("m"), seed=42),
+             settings=GrooveTrainSettings(seed=5), **common),
+        dict(gmd_root=Path("g"), task="humanize", out_dir=Path("m"),
+             settings=GrooveTrainSettings(), **common),  # the shipped weights' seed 0
     ]  # fmt: skip
     shown = capsys.readouterr()
-    assert shown.err.count("train-groovae: validation epoch=1\n") == 3 and "update" not in shown.err
+    assert shown.err.count("train groove: validation epoch=1\n") == 3 and "update" not in shown.err
+    assert shown.err.count("train-groovae is deprecated; use drumgenx train groove") == 1
     assert "[DONE] GrooVAE (vary) trained: output/groovae_vary/run_2" in shown.out
-    assert main(["train-groovae", "--gmd", "g", "--task", "vary", "--epochs", "0"]) == 2
+    assert main(["train", "groove", "--gmd", "g", "--task", "vary", "--epochs", "0"]) == 2
+    assert "--epochs must be at least 1, got 0" in capsys.readouterr().err
+    assert len(calls) == 3
 
 
 def test_the_facade_and_help_list_stage_4() -> None:

@@ -10,7 +10,7 @@ from drumgenx.preprocess.onsets import OnsetParams, Onsets, detect_onsets
 from drumgenx.preprocess.onsets_learned import (
     DEFAULT_WEIGHTS,
     LearnedOnsetModel,
-    _forward,
+    activation_from_features,
     detect_onsets_learned,
     learned_activation,
     learned_features,
@@ -107,7 +107,9 @@ def test_numpy_forward_equals_loop_reference() -> None:
     rng = np.random.default_rng(1)
     x = rng.standard_normal((37, 6)).astype(np.float32)
     model = _random_model(6)
-    np.testing.assert_allclose(_forward(x, model), _loop_forward(x, model), atol=1e-5)
+    np.testing.assert_allclose(
+        activation_from_features(x, model), _loop_forward(x, model), atol=1e-5
+    )
 
 
 def test_numpy_forward_equals_torch() -> None:
@@ -126,7 +128,7 @@ def test_numpy_forward_equals_torch() -> None:
             if i < len(model.weights) - 1:
                 h = torch.relu(h)
         ref = torch.sigmoid(h)[0, 0].numpy()
-    np.testing.assert_allclose(_forward(x, model), ref, atol=1e-5)
+    np.testing.assert_allclose(activation_from_features(x, model), ref, atol=1e-5)
 
 
 def test_save_load_round_trip(tmp_path) -> None:
@@ -135,7 +137,9 @@ def test_save_load_round_trip(tmp_path) -> None:
     save_model(path, model)
     back = load_model(path)
     x = np.random.default_rng(3).standard_normal((20, 6)).astype(np.float32)
-    np.testing.assert_array_equal(_forward(x, back), _forward(x, model))
+    np.testing.assert_array_equal(
+        activation_from_features(x, back), activation_from_features(x, model)
+    )
     assert back.dilations == model.dilations and back.threshold == model.threshold
 
 

@@ -100,6 +100,33 @@ def test_training_writes_loadable_weights_with_provenance(tmp_path) -> None:
     assert (tmp_path / "a" / "train_log.jsonl").is_file()
 
 
+def test_the_command_and_its_module_alias_train_with_the_settings_flags(tmp_path, capsys) -> None:
+    from drumgenx.cli import main
+    from drumgenx.training.transcriber import main as module_main
+
+    _tiny_corpus(tmp_path / "corpus", np.random.default_rng(0))
+    tiny = ["--steps", "3", "--eval_every", "2", "--batch_size", "2", "--crop_frames", "64"]
+    argv = ["--corpus", str(tmp_path / "corpus"), "--out", str(tmp_path / "a"), *tiny]
+    assert main(["train", "transcriber", *argv, "--threads", "1"]) == 0
+    model = load_model(tmp_path / "a" / "transcriber.npz")
+    assert model.meta["settings"] == {
+        **vars(TrainSettings()),
+        "steps": 3,
+        "eval_every": 2,
+        "batch_size": 2,
+        "crop_frames": 64,
+        "threads": 1,
+    }
+    assert "[DONE] transcriber trained" in capsys.readouterr().out
+    dashed = ["--corpus", str(tmp_path / "corpus"), "--out", str(tmp_path / "b"), "--steps", "3"]
+    dashed += ["--eval-every", "2", "--batch-size", "2", "--crop-frames", "64", "--threads", "1"]
+    assert module_main(dashed) == 0  # python -m drumgenx.training.transcriber, as recorded
+    again = load_model(tmp_path / "b" / "transcriber.npz")
+    assert again.meta["settings"] == model.meta["settings"]
+    assert module_main(["--corpus", str(tmp_path / "none"), "--out", str(tmp_path / "c")]) == 2
+    assert "no manifest.csv" in capsys.readouterr().err
+
+
 def test_sampling_weights_balance_kit_families() -> None:
     def item(family: str, frames: int) -> Item:
         feats = np.zeros((2, frames, 4), dtype=np.float16)

@@ -405,7 +405,7 @@ class GrooveModel:
         Parameters
         ----------
         model_dir : Path, optional
-            A folder `groove.train.train_groovae` wrote; default the weights shipped in the
+            A folder `training.groove.train_groovae` wrote; default the weights shipped in the
             package for ``task`` (``groove/weights/<task>``).
         task : str
             ``"humanize"`` or ``"vary"``; must match the folder's model.

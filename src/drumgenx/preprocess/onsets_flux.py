@@ -56,7 +56,7 @@ import numpy as np
 
 from drumgenx.core.peaks import keep_apart, moving_max, refine_peaks
 
-__all__ = ["OnsetParams", "Onsets", "detect_onsets_flux", "onset_strength"]
+__all__ = ["OnsetParams", "Onsets", "detect_onsets_flux", "onset_strength", "pick_peaks"]
 
 
 @dataclass(frozen=True)
@@ -369,7 +369,7 @@ def _moving_mean(x: np.ndarray, before: int, after: int) -> np.ndarray:
     return (c[hi] - c[lo]) / (hi - lo)
 
 
-def _pick_peaks(novelty: np.ndarray, fps: float, params: OnsetParams) -> np.ndarray:
+def pick_peaks(novelty: np.ndarray, fps: float, params: OnsetParams) -> np.ndarray:
     """Frame indices of the onsets (adaptive threshold, local maximum, minimum gap)."""
     if novelty.size < 3:
         return np.zeros(0, dtype=np.int64)
@@ -449,7 +449,7 @@ def detect_onsets_flux(y: np.ndarray, *, sr: int, params: OnsetParams = OnsetPar
     if y.size == 0 or not np.any(y):
         return Onsets(empty, empty.copy(), empty.copy())
     novelty, fps = onset_strength(y, sr=sr, params=params)
-    peaks = _pick_peaks(novelty, fps, params)
+    peaks = pick_peaks(novelty, fps, params)
     if peaks.size == 0:
         return Onsets(empty, empty.copy(), empty.copy())
     times = refine_peaks(novelty, peaks) / fps + params.time_offset_s

@@ -3,9 +3,9 @@
 An option next to the hand-tuned spectral flux of :mod:`drumgenx.preprocess.onsets_flux`
 (``OnsetParams(method="learned")`` selects it in :func:`~drumgenx.preprocess.onsets.detect_onsets`).
 Pure numpy at inference: ``import drumgenx`` and stage 1 never need torch. The weights
-(``weights/onset_activation.npz``, a few tens of kB) were trained by
-``bench/train_onset_activation.py`` on Groove MIDI Dataset *train* performances rendered
-through the Debian drum kits; the threshold was chosen on the *validation* split. The file's
+(``weights/onset_activation.npz``, a few tens of kB) were trained by ``drumgenx train onsets``
+(`drumgenx.training.onsets`) on Groove MIDI Dataset *train* performances rendered through
+the Debian drum kits; the threshold was chosen on the *validation* split. The file's
 ``meta`` entry records the command, the splits, the date and the validation scores.
 
 Pipeline
@@ -47,12 +47,13 @@ from drumgenx.preprocess.onsets_flux import (
     _backtrack,
     _check_audio,
     _log_filterbank,
-    _pick_peaks,
+    pick_peaks,
 )
 
 __all__ = [
     "DEFAULT_WEIGHTS",
     "LearnedOnsetModel",
+    "activation_from_features",
     "detect_onsets_learned",
     "learned_activation",
     "learned_features",
@@ -197,7 +198,7 @@ def learned_features(y: np.ndarray, *, sr: int) -> tuple[np.ndarray, float]:
     return np.concatenate([logspec, diff], axis=1), sr / hop
 
 
-def _forward(x: np.ndarray, model: LearnedOnsetModel) -> np.ndarray:
+def activation_from_features(x: np.ndarray, model: LearnedOnsetModel) -> np.ndarray:
     """Numpy forward pass: standardised features (frames, features) -> activation (frames,)."""
     h = np.ascontiguousarray(x, dtype=np.float32)
     n = len(h)
@@ -265,7 +266,7 @@ def learned_activation(
     n_filt = feats.shape[1] // 2
     flux = feats[:, n_filt:].mean(axis=1)
     x = (feats - model.mean) / model.std
-    return _forward(x, model), fps, flux
+    return activation_from_features(x, model), fps, flux
 
 
 def detect_onsets_learned(
@@ -308,7 +309,7 @@ def detect_onsets_learned(
         post_max_s=model.post_max_s,
         min_gap_s=model.min_gap_s,
     )
-    peaks = _pick_peaks(act, fps, pick)
+    peaks = pick_peaks(act, fps, pick)
     if peaks.size == 0:
         return Onsets(empty, empty.copy(), empty.copy())
     times = refine_peaks(act, peaks) / fps + model.time_offset_s

@@ -3,10 +3,10 @@
 One of the three sources fused by stage 2 (next to the DSP rules and CLAP). It exists because
 CLAP weights are often unavailable offline and zero-shot CLAP is untested on drum one-shots.
 Pure numpy at inference: no torch, no librosa. The weights
-(``weights/role_scorer.npz``, ~100 kB) were trained by ``bench/train_role_scorer.py`` on the
-labelled Debian one-shots (``labels.csv``: confidence high or medium, role set), with
-augmentation; the file's ``meta`` entry records the command, the date, the hyperparameters
-and the leave-one-kit-out scores.
+(``weights/role_scorer.npz``, ~100 kB) were trained by ``drumgenx train roles``
+(`drumgenx.training.roles`) on the labelled Debian one-shots (``labels.csv``: confidence
+high or medium, role set), with augmentation; the file's ``meta`` entry records the
+command, the date, the hyperparameters and the leave-one-kit-out scores.
 
 Features (:func:`role_features`)
 --------------------------------
@@ -480,7 +480,7 @@ class LearnedRoleScorer:
             if not DEFAULT_WEIGHTS.is_file():
                 raise FileNotFoundError(
                     f"learned role weights not found at {DEFAULT_WEIGHTS}; reinstall drumgenx "
-                    "with its package data or run bench/train_role_scorer.py"
+                    "with its package data or run drumgenx train roles"
                 )
             return _load_default()
         return _load(Path(path))
@@ -578,7 +578,7 @@ def _load(path: Path) -> LearnedRoleScorer:
         if version != FEATURE_VERSION:
             raise ValueError(
                 f"{path}: weights are for feature version {version}, code has "
-                f"{FEATURE_VERSION}; retrain with bench/train_role_scorer.py"
+                f"{FEATURE_VERSION}; retrain with drumgenx train roles"
             )
         if roles != ROLES:
             raise ValueError(f"{path}: role order {roles} differs from {ROLES}")

@@ -7,6 +7,12 @@ timgm6mb-soundfont hydrogen-drumkits hydrogen-data``) and the Groove MIDI Datase
 
 Modules: :mod:`.gmd` (performances, drum notes, the 5 classes), :mod:`.kits` (drum kits,
 one-shots, sample-exact rendering), :mod:`.accompaniment` (composed non-drum parts rendered with
-FluidSynth), :mod:`.augment` (mix augmentations), :mod:`.corpus` (items, files, manifest and
-the ``python -m drumgenx.training.corpus`` CLI) and :mod:`.transcriber` (the trainer).
+FluidSynth), :mod:`.augment` (mix augmentations), :mod:`.corpus` (items, files, manifest) and
+:mod:`.transcriber` (the trainer).
+
+Every model's trainer lives here, one module each, run by ``drumgenx train MODEL``
+(:mod:`.commands`; flags in :mod:`.flags`, defaults in :mod:`.settings`: the shipped weights'
+settings): :mod:`.groove` (GrooVAE), :mod:`.roles` (the learned role scorer), :mod:`.onsets`
+(the learned onset activation, on :mod:`.gmd_render`'s renders), :mod:`.transcriber`, and
+``corpus`` for the transcriber's data.
 """

@@ -31,9 +31,10 @@ augmentation, at the mix's gain), both 16-bit mono 44.1 kHz; ``labels/<item_id>.
 with other parameters into the same folder is refused). Files are written under a temporary
 name and renamed; finished items are kept on a rerun.
 
-CLI::
+CLI (``python -m drumgenx.training.corpus`` is the same command; defaults:
+`training.settings.CorpusSettings`)::
 
-    python -m drumgenx.training.corpus --gmd ../shared/data/gmd --out DIR --split train \\
+    drumgenx train corpus --gmd ../shared/data/gmd --out DIR --split train \\
         --n 1000 --seed 0 [--excerpt_s 20] [--workers 2] [--kits train|validation] \\
         [--kit_variation 0.6]
 
@@ -61,9 +62,11 @@ from typing import Any
 import numpy as np
 import soundfile as sf
 
+from drumgenx.core.errors import DrumgenxError
 from drumgenx.training import accompaniment as acc
 from drumgenx.training import kits as kitlib
 from drumgenx.training.augment import augment_mix
+from drumgenx.training.flags import settings_from, standalone
 from drumgenx.training.gmd import (
     CLASS_OF_PITCH,
     DrumNote,
@@ -71,6 +74,7 @@ from drumgenx.training.gmd import (
     load_performances,
     read_drum_notes,
 )
+from drumgenx.training.settings import KIT_VARIATION, CorpusSettings
 
 SR = 44100
 MIN_EXCERPT_S = 4.0
@@ -79,8 +83,6 @@ DRUMS_ALONE_P = 0.10
 RATIO_DB = (-12.0, 12.0)
 MIX_PEAK_DBFS = (-6.0, -1.0)
 CORPUS_VERSION = 3  # 3: without the Orchestra kits (kits.TIMPANI_KIT_PRESETS)
-KIT_VARIATION = 0.6
-"""Default share of varied kits in a training corpus (``--kit_variation``)."""
 MANIFEST_COLUMNS = (
     "item_id",
     "split",
@@ -700,56 +702,25 @@ def build_corpus(
 # CLI
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m drumgenx.training.corpus``: build a corpus of the train or validation split."""
-    ap = argparse.ArgumentParser(
-        prog="python -m drumgenx.training.corpus",
-        description="Render GMD performances through many drum kits under composed "
-        "accompaniment, with sample-exact labels (training data only).",
-    )
-    ap.add_argument("--gmd", required=True, help="GMD folder (info.csv)")
-    ap.add_argument("--out", required=True, help="corpus root folder")
-    ap.add_argument("--split", required=True, help="train or validation (test is refused)")
-    ap.add_argument("--n", type=int, required=True, help="number of items")
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--excerpt_s", type=float, default=20.0)
-    ap.add_argument("--workers", type=int, default=1)
-    ap.add_argument(
-        "--kits",
-        choices=("train", "validation"),
-        default=None,
-        help="kit group (default: the split's own: train -> train, validation -> validation)",
-    )
-    ap.add_argument(
-        "--kit_variation",
-        type=float,
-        default=None,
-        help=f"share of items with a varied kit, 0-1 (default {KIT_VARIATION} for training "
-        "kits, 0 for validation kits)",
-    )
-    ap.add_argument("--cache_dir", default=None, help="one-shot cache (default OUT/cache/oneshots)")
-    args = ap.parse_args(argv)
+def run_command(args: argparse.Namespace) -> None:
+    """``drumgenx train corpus`` (flags: `training.flags`): one split of the train or
+    validation GMD performances; the test split is refused."""
+    settings = settings_from(args, CorpusSettings)
     if args.split == "test":
-        print(
-            "error: the GMD test split is held out and never rendered by this CLI; the "
-            "held-out bench renders it through drumgenx.training.corpus.build_corpus(..., "
-            "kits='frozen')",
-            file=sys.stderr,
+        raise DrumgenxError(
+            "the GMD test split is held out and never rendered by this command; the held-out "
+            "bench renders it through drumgenx.training.corpus.build_corpus(..., kits='frozen')"
         )
-        return 2
     if args.split not in ("train", "validation"):
-        print(f"error: --split must be train or validation, not {args.split!r}", file=sys.stderr)
-        return 2
+        raise DrumgenxError(f"--split must be train or validation, not {args.split!r}")
     if args.n <= 0:
-        print("error: --n must be positive", file=sys.stderr)
-        return 2
+        raise DrumgenxError("--n must be at least 1")
     kits = args.kits or args.split
     variation = args.kit_variation
     if variation is None:
         variation = KIT_VARIATION if kits == "train" else 0.0
     if not 0.0 <= variation <= 1.0:
-        print("error: --kit_variation must be within 0-1", file=sys.stderr)
-        return 2
+        raise DrumgenxError("--kit_variation must be within 0..1")
     t0 = time.perf_counter()
 
     def progress(done: int, total: int, item_id: str, status: str) -> None:
@@ -761,12 +732,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         out_dir=args.out,
         split=args.split,
         n_items=args.n,
-        seed=args.seed,
-        excerpt_s=args.excerpt_s,
+        seed=settings.seed,
+        excerpt_s=settings.excerpt_s,
         kits=kits,
         kit_variation=variation,
         cache_dir=args.cache_dir,
-        workers=args.workers,
+        workers=settings.workers,
         progress=progress,
     )
     per = summary["seconds"] / max(1, summary["rendered"])
@@ -776,7 +747,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{summary['seconds']:.1f} s ({per:.2f} s per rendered item); "
         f"manifest {summary['manifest']}"
     )
-    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m drumgenx.training.corpus``: ``drumgenx train corpus``."""
+    return standalone("corpus", run_command, argv)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,12 @@
-"""Render Groove MIDI Dataset performances through real Debian drum kits (bench helper).
+"""Render Groove MIDI Dataset performances through five real Debian drum kits.
 
-Used by ``bench/bench_onsets.py``; never imported by the package or by CI. The point is audio
-whose onset times are known exactly: every GMD note start becomes one one-shot starting at that
-sample, so the reference onsets are the MIDI note starts themselves.
+The learned onset activation's training data (`training.onsets`) and the audio of the onset
+and stage-1 benches (``bench/bench_onsets.py``, ``bench/bench_preprocess.py``); never used at
+run time. The point is audio whose onset times are known exactly: every GMD note start becomes
+one one-shot starting at that sample, so the reference onsets are the MIDI note starts
+themselves. (The transcriber's corpus renders through `training.kits` instead, with more kits
+and other layer rules; these renders stay as the shipped onset weights and the benches' figures
+were made.)
 
 Sources (see ``../shared/data/gmd/README`` and ``../shared/data/drum_oneshots/README.md``):
 
@@ -42,12 +46,12 @@ from pathlib import Path
 
 import numpy as np
 
+from drumgenx.training.kits import LABELS_CSV, SHARE
+from drumgenx.training.transcriber import merge_onsets  # the one reference merge
+
 SR = 44100
-SHARE = Path("/usr/share")
-REPO_ROOT = Path(__file__).resolve().parent.parent
-SHARED_DATA = (REPO_ROOT.parent / "shared" / "data").resolve()
-GMD_DIR = SHARED_DATA / "gmd"
-LABELS_CSV = SHARED_DATA / "drum_oneshots" / "labels.csv"
+GMD_DIR = LABELS_CSV.parents[1] / "gmd"
+"""Default GMD folder: the ``../shared`` checkout's, beside ``labels.csv``'s folder."""
 
 # Magenta's GMD mapping (magenta/music/drums_encoder_decoder.py, ROLAND_DRUM_PITCH_CLASSES
 # grouped as in the GMD paper's 9-class reduction), with the hat pedal kept apart so the
@@ -153,10 +157,10 @@ KIT_NAMES = tuple(KITS)
 REQUIRED_PACKAGES = ("hydrogen-drumkits", "hydrogen-data")
 
 
-def missing_inputs() -> str | None:
+def missing_inputs(gmd_root: Path = GMD_DIR) -> str | None:
     """Why the renders cannot be made here (``None`` if they can)."""
-    if not (GMD_DIR / "info.csv").is_file():
-        return f"GMD not found at {GMD_DIR} (the ../shared checkout)"
+    if not (Path(gmd_root) / "info.csv").is_file():
+        return f"GMD not found at {gmd_root} (no info.csv; the ../shared checkout)"
     if not LABELS_CSV.is_file():
         return f"labels.csv not found at {LABELS_CSV} (the ../shared checkout)"
     for kit in KITS:
@@ -184,12 +188,15 @@ class Performance:
         return self.midi_path.stem
 
 
-def select_performances(split: str, n: int | None, *, seed: int) -> list[Performance]:
+def select_performances(
+    split: str, n: int | None, *, seed: int, gmd_root: Path = GMD_DIR
+) -> list[Performance]:
     """A fixed, seeded subset of one GMD split; kits are dealt round-robin after shuffling.
 
     ``n=None`` takes the whole split.
     """
-    with open(GMD_DIR / "info.csv", newline="") as fh:
+    gmd_root = Path(gmd_root)
+    with open(gmd_root / "info.csv", newline="") as fh:
         rows = [r for r in csv.DictReader(fh) if r["split"] == split]
     rows.sort(key=lambda r: r["midi_filename"])
     rng = np.random.default_rng(seed)
@@ -198,7 +205,7 @@ def select_performances(split: str, n: int | None, *, seed: int) -> list[Perform
         order = order[:n]
     return [
         Performance(
-            midi_path=GMD_DIR / rows[j]["midi_filename"],
+            midi_path=gmd_root / rows[j]["midi_filename"],
             split=split,
             bpm=float(rows[j]["bpm"]),
             beat_type=rows[j]["beat_type"],
@@ -300,8 +307,6 @@ def render_performance(
     peak = float(np.max(np.abs(out))) if out.size else 0.0
     if peak > 0:
         out *= 10 ** (-1 / 20) / peak
-    from drumgenx.training.transcriber import merge_onsets  # the one reference merge
-
     ref = merge_onsets(np.array([t for t, _, _ in notes]))
     return out.astype(np.float32), ref, len(notes)
 

@@ -15,7 +15,8 @@ After every epoch the model is scored on the validation split and the best one i
 (settings, their sources, scores, data sizes, command, date) and ``train_log.jsonl`` (one
 JSON line per update and per validation).
 
-Run: ``python -m drumgenx.groove.train --gmd ../shared/data/gmd --task humanize --out DIR``.
+Run: ``drumgenx train groove --gmd ../shared/data/gmd --task humanize --out DIR`` (defaults:
+`training.settings.GrooveTrainSettings`, the shipped weights' settings).
 """
 
 from __future__ import annotations
@@ -30,8 +31,8 @@ import os
 import platform
 import sys
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,8 @@ from drumgenx.groove.representation import (
     midi_to_groove,
     split_windows,
 )
+from drumgenx.training.flags import new_run_dir, settings_from
+from drumgenx.training.settings import GrooveTrainSettings, command_line, default_cache_dir
 
 SPLITS: tuple[str, ...] = ("train", "validation", "test")
 HOP_BARS = 1  # tensorflow_datasets groove/2bar: 2-bar windows slid by one bar
@@ -144,12 +147,6 @@ class TrainResult:
     validation: dict[str, float]
     train_windows: int
     validation_windows: int
-
-
-def default_cache_dir() -> Path:
-    """``$XDG_CACHE_HOME/drumgenx`` (``~/.cache/drumgenx``): parsed windows, outside the repo."""
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "drumgenx"
 
 
 def load_gmd_windows(gmd_root: Path, split: str, *, cache_dir: Path | None = None) -> GmdWindows:
@@ -275,9 +272,7 @@ def train_groovae(
     gmd_root: Path,
     task: str,
     out_dir: Path,
-    seed: int = 0,
-    epochs: int = 200,
-    max_minutes: float = 50.0,
+    settings: GrooveTrainSettings | None = None,
     config: GrooVAEConfig | None = None,
     cache_dir: Path | None = None,
     max_train_windows: int | None = None,
@@ -294,14 +289,13 @@ def train_groovae(
         ``"humanize"`` or ``"vary"``.
     out_dir : Path
         Where ``model.pt``, ``config.json`` and ``train_log.jsonl`` go (created).
-    seed : int
-        Seeds initialisation, shuffling, dropout and ``z`` draws: the same seed, data,
-        torch version and thread count give the same model.
-    epochs : int
-        At most this many passes over the train windows (200: the time limit ends first).
-    max_minutes : float
-        Wall-clock limit; the epoch under way at the limit is stopped and scored
-        (50: the one-hour-per-model budget on a 2-core CPU, with room for data and scoring).
+    settings : GrooveTrainSettings
+        Seed, epochs, time limit and torch threads (default: the shipped weights'). The
+        seed seeds initialisation, shuffling, dropout and ``z`` draws: the same seed, data,
+        torch version and thread count give the same model. At most ``epochs`` passes over
+        the train windows (200: the time limit ends first); ``max_minutes`` is the
+        wall-clock limit, the epoch under way at the limit is stopped and scored (50: the
+        one-hour-per-model budget on a 2-core CPU, with room for data and scoring).
     config : GrooVAEConfig, optional
         Hyperparameters (default `default_config`: Magenta's with `CPU_SETTINGS` and
         `VARIANT_SETTINGS`); its
@@ -333,6 +327,9 @@ def train_groovae(
     if (out_dir / MODEL_FILE).exists() and not overwrite:
         raise OutputExistsError(f"{out_dir / MODEL_FILE} exists; pass overwrite to replace it")
     config = replace(config or default_config(task), task=task)
+    settings = settings or GrooveTrainSettings()
+    seed, epochs, max_minutes = settings.seed, settings.epochs, settings.max_minutes
+    torch.set_num_threads(settings.threads_for(task))
     started = time.monotonic()
     train = load_gmd_windows(gmd_root, "train", cache_dir=cache_dir)
     validation = load_gmd_windows(gmd_root, "validation", cache_dir=cache_dir)
@@ -432,12 +429,13 @@ def train_groovae(
         "updates": update,
         "train_minutes": minutes,
         "seed": seed,
+        "settings": asdict(settings),
         "data": {
             **data,
             "source": "Groove MIDI Dataset v1.0.0 info.csv splits, 4-4 files, 2-bar windows "
             "every bar, windows with an empty second bar dropped",
         },
-        "command": " ".join(sys.argv),
+        "command": command_line(),
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
@@ -479,51 +477,30 @@ def _write_json(path: Path, value: dict[str, Any]) -> None:
 
 
 def _print_progress(record: dict[str, Any]) -> None:
-    event = record["event"]
-    if event == "update" and record["update"] % 10:
-        return
-    shown = {k: v for k, v in record.items() if k not in ("event", "lr", "grad_norm")}
-    print(event, " ".join(f"{k}={v}" for k, v in shown.items()), flush=True)
+    """`train_groovae`'s progress records as lines on stderr; per-update ones are too many."""
+    if record.get("event") != "update":
+        details = " ".join(f"{k}={v}" for k, v in record.items() if k != "event")
+        print(f"train groove: {record.get('event')} {details}", file=sys.stderr, flush=True)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m drumgenx.groove.train``: the command line of `train_groovae`."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--gmd", type=Path, required=True, help="Groove MIDI Dataset folder")
-    parser.add_argument("--task", choices=TASKS, required=True)
-    parser.add_argument("--out", type=Path, required=True, help="folder for the model")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--epochs", type=int, default=200)
-    parser.add_argument("--max-minutes", type=float, default=50.0)
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
-    parser.add_argument("--overwrite", action="store_true")
-    parser.add_argument(
-        "--config",
-        type=json.loads,
-        default={},
-        help="JSON hyperparameters over the defaults, e.g. '{\"z_size\": 64}'",
+def run_command(args: argparse.Namespace) -> None:
+    """``drumgenx train groove`` (flags: `training.flags`)."""
+    settings = settings_from(args, GrooveTrainSettings)
+    config = None
+    if args.config:
+        try:
+            config = replace(default_config(args.task), **args.config)
+        except TypeError as exc:
+            raise DrumgenxError(f"--config: {exc}") from None
+    out_dir = Path(args.out) if args.out else new_run_dir(Path("output") / f"groovae_{args.task}")
+    train_groovae(
+        gmd_root=Path(args.gmd),
+        task=args.task,
+        out_dir=out_dir,
+        settings=settings,
+        config=config,
+        overwrite=args.overwrite,
+        progress=_print_progress,
     )
-    args = parser.parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    try:
-        result = train_groovae(
-            gmd_root=args.gmd,
-            task=args.task,
-            out_dir=args.out,
-            seed=args.seed,
-            epochs=args.epochs,
-            max_minutes=args.max_minutes,
-            config=replace(default_config(args.task), **args.config),
-            overwrite=args.overwrite,
-            progress=_print_progress,
-        )
-    except DrumgenxError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    print(f"best epoch {result.best_epoch} of {result.epochs_run}: {result.validation}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    print(f"[DONE] GrooVAE ({args.task}) trained: {out_dir}")
+    print(f" - use it with: drumgenx groove --mode {args.task} --model {out_dir} ...")

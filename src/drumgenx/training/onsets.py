@@ -1,11 +1,13 @@
 """Train the learned onset activation (``drumgenx.preprocess.onsets_learned``).
 
-Usage (by hand, never by CI; needs torch and pretty_midi, both in the project's ``.venv``)::
+Run (by hand, never by CI; needs torch, pretty_midi, ``../shared`` and the Debian kits;
+defaults: `training.settings.OnsetTrainSettings`, the shipped weights' settings)::
 
-    .venv/bin/python bench/train_onset_activation.py [--epochs 16] [--seed 0] [--out PATH]
+    drumgenx train onsets --gmd ../shared/data/gmd \\
+        --out src/drumgenx/preprocess/weights/onset_activation.npz
 
 Data: Groove MIDI Dataset performances rendered through the five Debian kits by
-``bench/_gmd_render.py`` (first 30 s of each):
+`training.gmd_render` (first 30 s of each):
 
 - **train** split (all 897 performances, shuffled with seed 2), twice: once clean through the
   kit dealt to it, once through another kit with augmentation: white or pink noise at -65 to
@@ -24,8 +26,10 @@ its two neighbours are 1 with loss weight 0.25, every other frame 0; binary cros
 Training uses random 2 s chunks with valid convolutions, so every trained output frame sees
 real context; frames within the receptive field of a file boundary get no loss.
 
-Seeded (numpy and torch, 2 threads) and deterministic on one machine; prints a training log
-and writes ``src/drumgenx/preprocess/weights/onset_activation.npz``.
+Seeded (numpy and torch, 2 threads) and deterministic on one machine: :func:`load_renders`
+makes the data, :func:`fit_onset_activation` trains and chooses the epoch and the peak
+picking, :func:`train_onsets` adds the validation mix scores and the metadata and writes the
+weights.
 """
 
 from __future__ import annotations
@@ -33,29 +37,27 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import sys
 import time
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, replace
 from multiprocessing import get_context
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parent / "src"))
-
-import _gmd_render as gmd
-
+from drumgenx.core.errors import DrumgenxError
 from drumgenx.core.peaks import refine_peaks
-from drumgenx.preprocess.onsets_flux import OnsetParams, _pick_peaks
+from drumgenx.preprocess.onsets_flux import OnsetParams, pick_peaks
 from drumgenx.preprocess.onsets_learned import (
-    DEFAULT_WEIGHTS,
     LearnedOnsetModel,
-    _forward,
+    activation_from_features,
     learned_features,
     save_model,
 )
+from drumgenx.training import gmd_render as gmd
+from drumgenx.training.flags import settings_from
+from drumgenx.training.settings import OnsetTrainSettings, command_line
 
 SR = gmd.SR
 # The frame rate of the features: the hop is round(0.005 * 44100) = 220 samples, so 200.45
@@ -66,6 +68,19 @@ CHANNELS = 24
 KERNELS = (5, 5, 5)
 DILATIONS = (1, 2, 2)
 CHUNK = 400  # output frames per training chunk (2 s)
+EPOCH_THRESHOLDS = (0.1, 0.15, 0.2, 0.3, 0.4, 0.5)
+"""Thresholds each epoch is scored at (its best one selects the epoch)."""
+GRID = {
+    "threshold": (0.06, 0.08, 0.1, 0.12, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5),
+    "gap": (0.015, 0.02, 0.025, 0.03),
+    "window": (0.01, 0.015),
+}
+"""The peak-picking grid searched on validation after training."""
+
+Log = Callable[[str], None]
+Item = dict[str, Any]
+"""One render: ``x`` features, ``t`` targets, ``w`` loss weights, ``ref`` onsets (s), ``desc``
+its augmentation, ``name``."""
 
 
 # --- data ---------------------------------------------------------------------------------
@@ -110,7 +125,7 @@ def _targets(ref: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     return target, weight
 
 
-def _make_item(job: tuple) -> dict:
+def _make_item(job: tuple) -> Item:
     perf, augment, aug_seed = job
     y, ref, _ = gmd.render_performance(perf, duration=DURATION)
     desc = "clean"
@@ -123,9 +138,16 @@ def _make_item(job: tuple) -> dict:
 
 
 def build_split(
-    split: str, *, seed: int, augment: bool, workers: int, limit: int | None = None
-) -> list[dict]:
-    perfs = gmd.select_performances(split, limit, seed=seed)
+    split: str,
+    *,
+    seed: int,
+    augment: bool,
+    workers: int,
+    limit: int | None = None,
+    gmd_root: Path = gmd.GMD_DIR,
+) -> list[Item]:
+    """The renders of one GMD split (clean; with ``augment`` each also once augmented)."""
+    perfs = gmd.select_performances(split, limit, seed=seed, gmd_root=gmd_root)
     jobs = [(p, False, 0) for p in perfs]
     if augment:
         rng = np.random.default_rng(seed + 7)
@@ -136,14 +158,16 @@ def build_split(
         return pool.map(_make_item, jobs, chunksize=8)
 
 
-def build_val_mix(*, seed: int, workers: int, limit: int | None) -> list[dict]:
+def build_val_mix(
+    *, seed: int, workers: int, limit: int | None, gmd_root: Path = gmd.GMD_DIR
+) -> list[Item]:
     """The bench's "mix" condition on the validation split (reported, not used to select)."""
-    perfs = gmd.select_performances("validation", limit, seed=seed)
+    perfs = gmd.select_performances("validation", limit, seed=seed, gmd_root=gmd_root)
     with get_context("fork").Pool(workers) as pool:
         return pool.map(_make_mix, perfs, chunksize=8)
 
 
-def _make_mix(perf: gmd.Performance) -> dict:
+def _make_mix(perf: gmd.Performance) -> Item:
     y, ref, _ = gmd.render_performance(perf, duration=DURATION)
     y = gmd.mix_under_bed(y, bpm=perf.bpm, seed=perf.seed)
     feats, _ = learned_features(y, sr=SR)
@@ -172,7 +196,7 @@ def pick(act: np.ndarray, *, threshold: float, gap: float, pre: float, post: flo
     params = OnsetParams(
         delta=threshold, avg_mult=0.0, pre_max_s=pre, post_max_s=post, min_gap_s=gap
     )
-    peaks = _pick_peaks(act, FPS, params)
+    peaks = pick_peaks(act, FPS, params)
     if peaks.size == 0:
         return np.zeros(0)
     return refine_peaks(act, peaks) / FPS
@@ -200,8 +224,8 @@ def score(acts: list[np.ndarray], refs: list[np.ndarray], *, offset: float = 0.0
         p = m / n_est if n_est else 0.0
         r = m / n_ref if n_ref else 0.0
         out[w] = (p, r, 2 * p * r / (p + r) if p + r else 0.0)
-    e = np.concatenate(errs) if errs else np.zeros(1)
-    out["median_err"] = float(np.median(e))
+    e = np.concatenate([*errs, np.zeros(0)])
+    out["median_err"] = float(np.median(e)) if e.size else 0.0  # 0: nothing matched
     return out
 
 
@@ -241,79 +265,128 @@ def export(net, mean: np.ndarray, std: np.ndarray, **kw) -> LearnedOnsetModel:
     )
 
 
-def activations(model: LearnedOnsetModel, items: list[dict]) -> list[np.ndarray]:
-    return [_forward((it["x"] - model.mean) / model.std, model) for it in items]
+def activations(model: LearnedOnsetModel, items: list[Item]) -> list[np.ndarray]:
+    return [activation_from_features((it["x"] - model.mean) / model.std, model) for it in items]
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--epochs", type=int, default=16)
-    ap.add_argument("--steps", type=int, default=400, help="batches per epoch")
-    ap.add_argument("--batch", type=int, default=64)
-    ap.add_argument("--lr", type=float, default=2e-3)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--out", type=Path, default=DEFAULT_WEIGHTS)
-    ap.add_argument("--limit", type=int, default=0, help="debug: first N of each split")
-    args = ap.parse_args(argv)
+# --- training -----------------------------------------------------------------------------
 
-    why = gmd.missing_inputs()
+
+def load_renders(
+    gmd_root: Path, settings: OnsetTrainSettings | None = None, *, log: Log = print
+) -> tuple[list[Item], list[Item]]:
+    """The train renders (clean and augmented) and the validation renders (clean).
+
+    Raises
+    ------
+    DrumgenxError
+        GMD, ``labels.csv`` or a Debian kit is missing (`gmd_render.missing_inputs`).
+    """
+    settings = settings or OnsetTrainSettings()
+    why = gmd.missing_inputs(gmd_root)
     if why:
-        print(f"SKIP: {why}")
-        return 1
-    import torch
-
-    torch.set_num_threads(2)
-    torch.manual_seed(args.seed)
-    rng = np.random.default_rng(args.seed)
+        raise DrumgenxError(why)
     t0 = time.perf_counter()
-
-    limit = args.limit or None
-    train = build_split("train", seed=2, augment=True, workers=args.workers, limit=limit)
-    val = build_split("validation", seed=1, augment=False, workers=args.workers, limit=limit)
+    limit = settings.limit or None
+    train = build_split(
+        "train",
+        seed=settings.train_seed,
+        augment=True,
+        workers=settings.workers,
+        limit=limit,
+        gmd_root=gmd_root,
+    )
+    val = build_split(
+        "validation",
+        seed=settings.validation_seed,
+        augment=False,
+        workers=settings.workers,
+        limit=limit,
+        gmd_root=gmd_root,
+    )
     descs = [it["desc"] for it in train]
-    print(
+    log(
         f"[{time.perf_counter() - t0:5.0f} s] train: {len(train)} renders "
         f"({sum(len(it['x']) for it in train) / FPS / 3600:.2f} h, "
         f"{sum(len(it['ref']) for it in train)} onsets; augmented: "
         f"{descs.count('bed')} bed, {sum('dB' in d for d in descs)} noise); "
-        f"validation: {len(val)} renders, {sum(len(it['ref']) for it in val)} onsets",
-        flush=True,
+        f"validation: {len(val)} renders, {sum(len(it['ref']) for it in val)} onsets"
     )
+    return train, val
 
+
+def receptive_field() -> int:
+    """Frames the network sees per output frame."""
+    return 1 + sum((k - 1) * d for k, d in zip(KERNELS, DILATIONS, strict=True))
+
+
+def _training_arrays(train: list[Item]) -> tuple[np.ndarray, ...]:
+    """Features (standardised), targets, loss weights, mean and deviation, all renders
+    end to end; no loss where the receptive field straddles two renders."""
     x = np.concatenate([it["x"] for it in train]).astype(np.float32)
     t = np.concatenate([it["t"] for it in train])
     w = np.concatenate([it["w"] for it in train])
-    rf = 1 + sum((k - 1) * d for k, d in zip(KERNELS, DILATIONS, strict=True))
-    half = rf // 2
+    half = receptive_field() // 2
     pos = 0
-    for it in train:  # no loss where the receptive field straddles two renders
+    for it in train:
         n = len(it["x"])
         w[pos : pos + half] = 0.0
         w[pos + n - half : pos + n] = 0.0
         pos += n
     mean = x.mean(axis=0, dtype=np.float64)
     std = x.std(axis=0, dtype=np.float64) + 1e-3
-    x = ((x - mean) / std).astype(np.float32)
-    xt = torch.from_numpy(x)
-    tt = torch.from_numpy(t)
-    wt = torch.from_numpy(w)
+    return ((x - mean) / std).astype(np.float32), t, w, mean, std
 
+
+@dataclass(frozen=True)
+class Fitted:
+    """What :func:`fit_onset_activation` chose: the model (peak picking set) and its scores."""
+
+    model: LearnedOnsetModel
+    best_epoch: int
+    validation: dict
+    """`score` on the validation drum stems with the chosen peak picking and offset."""
+
+
+def fit_onset_activation(
+    train: list[Item],
+    val: list[Item],
+    settings: OnsetTrainSettings | None = None,
+    *,
+    log: Log = print,
+) -> Fitted:
+    """Train on ``train``; keep the epoch whose best threshold scores highest on ``val``;
+    choose the peak picking (:data:`GRID`) and the time offset on ``val``."""
+    import torch
+
+    settings = settings or OnsetTrainSettings()
+    torch.set_num_threads(settings.threads)
+    torch.manual_seed(settings.seed)
+    rng = np.random.default_rng(settings.seed)
+    t0 = time.perf_counter()
+    x, t, w, mean, std = _training_arrays(train)
+    xt, tt, wt = torch.from_numpy(x), torch.from_numpy(t), torch.from_numpy(w)
+    rf = receptive_field()
+    half = rf // 2
     net = make_net(x.shape[1])
     n_params = sum(p.numel() for p in net.parameters())
-    print(f"model: {net}\nparameters: {n_params}, receptive field {rf} frames", flush=True)
-    opt = torch.optim.Adam(net.parameters(), lr=args.lr)
-    total = args.epochs * args.steps
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=total)
+    log(f"model: {net}\nparameters: {n_params}, receptive field {rf} frames")
+    opt = torch.optim.Adam(net.parameters(), lr=settings.learning_rate)
+    total = settings.epochs * settings.steps
+    sched = torch.optim.lr_scheduler.OneCycleLR(
+        opt, max_lr=settings.learning_rate, total_steps=total
+    )
     span = CHUNK + rf - 1
+    if len(x) <= span:
+        raise DrumgenxError(f"the training renders hold {len(x)} frames; a chunk needs {span + 1}")
     offs = torch.arange(span)
-    best = (-1.0, None, None)
+    best: tuple[float, Any, int] = (-1.0, None, 0)
     val_refs = [it["ref"] for it in val]
-    for epoch in range(args.epochs):
+    for epoch in range(settings.epochs):
         net.train()
         losses = []
-        for _ in range(args.steps):
-            starts = torch.from_numpy(rng.integers(0, len(x) - span, size=args.batch))
+        for _ in range(settings.steps):
+            starts = torch.from_numpy(rng.integers(0, len(x) - span, size=settings.batch_size))
             idx = starts[:, None] + offs[None, :]
             xb = xt[idx].transpose(1, 2)  # (batch, features, span)
             tb = tt[idx[:, half : half + CHUNK]]
@@ -328,55 +401,100 @@ def main(argv: list[str] | None = None) -> int:
             sched.step()
             losses.append(loss.item())
         net.eval()
-        model = export(net, mean, std)
-        acts = activations(model, val)
+        acts = activations(export(net, mean, std), val)
         res = {
             thr: score(acts, val_refs, threshold=thr, gap=0.025, pre=0.01, post=0.01)
-            for thr in (0.1, 0.15, 0.2, 0.3, 0.4, 0.5)
+            for thr in EPOCH_THRESHOLDS
         }
         thr, r = max(res.items(), key=lambda kv: kv[1][0.05][2] + kv[1][0.02][2])
         sel = r[0.05][2] + r[0.02][2]
         if sel > best[0]:
             best = (sel, {k: v.clone() for k, v in net.state_dict().items()}, epoch)
-        print(
+        log(
             f"[{time.perf_counter() - t0:5.0f} s] epoch {epoch + 1:2d} loss {np.mean(losses):.4f} "
-            f"| val thr {thr}: {fmt(r)}",
-            flush=True,
+            f"| val thr {thr}: {fmt(r)}"
         )
-
     net.load_state_dict(best[1])
     base = export(net, mean, std)
+    log(f"best epoch {best[2] + 1}; peak-picking grid on validation:")
+    model, final = choose_peak_picking(base, val, log=log)
+    return Fitted(model=model, best_epoch=best[2] + 1, validation=final)
+
+
+def choose_peak_picking(
+    base: LearnedOnsetModel, val: list[Item], *, log: Log = print
+) -> tuple[LearnedOnsetModel, dict]:
+    """``base`` with the best peak picking of :data:`GRID` on ``val`` and the time offset
+    that centres the typical hit (1 ms steps); the scores with them."""
     acts = activations(base, val)
-    print(f"best epoch {best[2] + 1}; peak-picking grid on validation:", flush=True)
+    val_refs = [it["ref"] for it in val]
     grid = []
-    for thr in (0.06, 0.08, 0.1, 0.12, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5):
-        for gap in (0.015, 0.02, 0.025, 0.03):
-            for win in (0.01, 0.015):
+    for thr in GRID["threshold"]:
+        for gap in GRID["gap"]:
+            for win in GRID["window"]:
                 r = score(acts, val_refs, threshold=thr, gap=gap, pre=win, post=win)
                 grid.append((r[0.05][2] + r[0.02][2], thr, gap, win, r))
     grid.sort(key=lambda g: -g[0])
     for g in grid[:5]:
-        print(f"  thr {g[1]:.2f} gap {g[2]:.3f} max-win {g[3]:.3f}: {fmt(g[4])}")
+        log(f"  thr {g[1]:.2f} gap {g[2]:.3f} max-win {g[3]:.3f}: {fmt(g[4])}")
     _, thr, gap, win, r = grid[0]
-    offset = -round(r["median_err"] * 1000) / 1000  # centre the typical hit, 1 ms steps
+    offset = -round(r["median_err"] * 1000) / 1000
     final = score(acts, val_refs, threshold=thr, gap=gap, pre=win, post=win, offset=offset)
-    print(f"chosen: thr {thr} gap {gap} max-win {win} offset {offset * 1000:+.0f} ms")
-    print(f"validation drum stems: {fmt(final)}", flush=True)
-    mix = build_val_mix(seed=1, workers=args.workers, limit=limit)
-    mix_res = score(
-        activations(base, mix),
-        [it["ref"] for it in mix],
+    log(f"chosen: thr {thr} gap {gap} max-win {win} offset {offset * 1000:+.0f} ms")
+    log(f"validation drum stems: {fmt(final)}")
+    model = replace(
+        base,
         threshold=thr,
-        gap=gap,
-        pre=win,
-        post=win,
-        offset=offset,
+        pre_max_s=win,
+        post_max_s=win,
+        min_gap_s=gap,
+        time_offset_s=offset,
     )
-    print(f"validation mix (drums -6 dB, no separation): {fmt(mix_res)}", flush=True)
+    return model, final
 
+
+def train_onsets(
+    *,
+    gmd_root: Path,
+    out: Path,
+    settings: OnsetTrainSettings | None = None,
+    log: Log = print,
+) -> LearnedOnsetModel:
+    """Render the data, train and choose (:func:`fit_onset_activation`), score the
+    validation mix, write the weights with their metadata to ``out`` (replaced).
+
+    Raises
+    ------
+    DrumgenxError
+        An input is missing (:func:`load_renders`).
+    """
+    import torch
+
+    settings = settings or OnsetTrainSettings()
+    t0 = time.perf_counter()
+    train, val = load_renders(gmd_root, settings, log=log)
+    fitted = fit_onset_activation(train, val, settings, log=log)
+    model = fitted.model
+    mix = build_val_mix(
+        seed=settings.validation_seed,
+        workers=settings.workers,
+        limit=settings.limit or None,
+        gmd_root=gmd_root,
+    )
+    mix_res = score(
+        activations(model, mix),
+        [it["ref"] for it in mix],
+        threshold=model.threshold,
+        gap=model.min_gap_s,
+        pre=model.pre_max_s,
+        post=model.post_max_s,
+        offset=model.time_offset_s,
+    )
+    log(f"validation mix (drums -6 dB, no separation): {fmt(mix_res)}")
+    final = fitted.validation
     meta = {
-        "command": "python bench/train_onset_activation.py "
-        + " ".join(f"--{k} {v}" for k, v in vars(args).items() if k != "out"),
+        "command": command_line(),
+        "settings": asdict(settings),
         "date": dt.date.today().isoformat(),
         "train": "GMD v1.0.0 train split, all 897 performances (seed 2), first 30 s, "
         "each clean through its dealt kit + once through another kit with noise/bed augmentation",
@@ -386,8 +504,8 @@ def main(argv: list[str] | None = None) -> int:
         "kits": list(gmd.KIT_NAMES),
         "architecture": f"Conv1d k={KERNELS} dilation={DILATIONS} channels={CHANNELS}, ReLU, "
         "1x1 conv + sigmoid",
-        "parameters": n_params,
-        "best_epoch": best[2] + 1,
+        "parameters": model.n_params,
+        "best_epoch": fitted.best_epoch,
         "validation_drums": {
             "f1_50": round(final[0.05][2], 4),
             "f1_20": round(final[0.02][2], 4),
@@ -398,26 +516,26 @@ def main(argv: list[str] | None = None) -> int:
             "f1_50": round(mix_res[0.05][2], 4),
             "f1_20": round(mix_res[0.02][2], 4),
         },
-        "seed": args.seed,
+        "seed": settings.seed,
         "torch": torch.__version__,
     }
-    model = replace(
-        base,
-        threshold=thr,
-        pre_max_s=win,
-        post_max_s=win,
-        min_gap_s=gap,
-        time_offset_s=offset,
-        meta=meta,
+    model = replace(model, meta=meta)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    save_model(out, model)
+    log(
+        f"[{time.perf_counter() - t0:5.0f} s] wrote {out} "
+        f"({os.path.getsize(out) / 1024:.0f} kB, {model.n_params} parameters)"
     )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    save_model(args.out, model)
-    print(
-        f"[{time.perf_counter() - t0:5.0f} s] wrote {args.out} "
-        f"({os.path.getsize(args.out) / 1024:.0f} kB, {model.n_params} parameters)"
-    )
-    return 0
+    return model
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
+def run_command(args: argparse.Namespace) -> None:
+    """``drumgenx train onsets`` (flags: `training.flags`)."""
+    settings = settings_from(args, OnsetTrainSettings)
+    train_onsets(gmd_root=Path(args.gmd), out=Path(args.out), settings=settings, log=_print)
+    print(f"[DONE] onset activation trained: {args.out}")
+
+
+def _print(message: str) -> None:
+    print(message, flush=True)

@@ -2,7 +2,7 @@
 
 Data: the labelled Debian one-shots (``labels.csv``, confidence high or medium, role set:
 670 files in 19 kits), installed under ``/usr/share`` (``bench/setup_bench_venv.sh`` installs
-the packages). Every file gives its original plus ``--n_aug`` augmented copies (resampled to
+the packages). Every file gives its original plus ``n_aug`` augmented copies (resampled to
 22.05/44.1/48 kHz, a gentle random EQ tilt, low-level noise, sometimes a shortened tail with a
 fade): what a slicer hands stage 2 from another kit or another recording chain.
 
@@ -15,49 +15,47 @@ held-out kit only; the logistic member's ``c`` and the trees' share in the avera
 best LOKO macro-F1 (:data:`C_GRID` x :data:`TREE_WEIGHTS`) is then retrained on every
 labelled row and written, with its LOKO table in the file's ``meta``.
 
-Run (seeded; the same command rewrites the same weights)::
+Run (seeded; the same command rewrites the same weights; defaults:
+`training.settings.RoleTrainSettings`, the shipped weights' settings)::
 
-    .venv/bin/pip install scikit-learn==1.9.1   # training only
-    .venv/bin/python bench/train_role_scorer.py              # LOKO grid, final model, table
+    .venv/bin/pip install -e '.[train]'   # scikit-learn, training only
+    drumgenx train roles --out src/drumgenx/roles/weights/role_scorer.npz
 
-Inference in the package is numpy only.
+Inference in the package is numpy only. ``bench/bench_roles.py`` measures with
+:func:`load_rows`, :func:`extract`, :func:`loko` and :func:`report`.
 """
 
 from __future__ import annotations
-
-import os
-
-os.environ.setdefault("OMP_NUM_THREADS", "2")
 
 import argparse
 import csv
 import datetime as _dt
 import hashlib
 import json
-import sys
+import os
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "src"))
-
 from drumgenx.core.audio import read_audio
+from drumgenx.core.errors import DrumgenxError
 from drumgenx.core.roles import ROLES
 from drumgenx.roles.learned import (
-    DEFAULT_WEIGHTS,
     FEATURE_VERSION,
     LearnedRoleScorer,
     TreeEnsemble,
     role_features,
     save_scorer,
 )
+from drumgenx.training.flags import settings_from
+from drumgenx.training.kits import LABELS_CSV, SHARE
+from drumgenx.training.settings import RoleTrainSettings, command_line, default_cache_dir
 
-LABELS = REPO.parent / "shared" / "data" / "drum_oneshots" / "labels.csv"
-AUDIO_ROOT = Path("/usr/share")
-CACHE_DIR = Path(os.environ.get("DRUMGENX_BENCH_CACHE", "/tmp/drumgenx_role_cache"))
+AUDIO_ROOT = SHARE
+"""Where ``labels.csv``'s ``path_in_package`` paths are found (the Debian packages)."""
 # "Found sounds" in the issue's sense: not drum-kit hits (fx impacts, ambiences, drones,
 # hand percussion such as shakers and tambourines).
 FOUND_CLASSES = {"fx", "other", "percussion"}
@@ -72,15 +70,16 @@ class Row:
     package: str
 
 
-def load_rows(labels: Path = LABELS) -> list[Row]:
-    """Labelled rows: confidence high or medium and a role."""
+def load_rows(labels: Path | None = None, *, audio_root: Path = AUDIO_ROOT) -> list[Row]:
+    """Labelled rows of ``labels`` (default: the ``../shared`` checkout's ``labels.csv``):
+    confidence high or medium and a role."""
     rows = []
-    with open(labels, newline="") as f:
+    with open(labels or LABELS_CSV, newline="") as f:
         for r in csv.DictReader(f):
             if r["confidence"] in ("high", "medium") and r["proposed_role"]:
                 rows.append(
                     Row(
-                        AUDIO_ROOT / r["path_in_package"],
+                        Path(audio_root) / r["path_in_package"],
                         r["kit"],
                         r["proposed_class"],
                         r["proposed_role"],
@@ -120,15 +119,16 @@ def augment(y: np.ndarray, sr: int, rng: np.random.Generator) -> tuple[np.ndarra
     return x * 10 ** (rng.uniform(-20, 0) / 20), new_sr
 
 
-def extract(rows: list[Row], *, n_aug: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Features ``(len(rows), 1 + n_aug, F)`` (original first), cached on disk, and seconds."""
+def extract(rows: list[Row], *, n_aug: int, seed: int, cache_dir: Path | None = None) -> np.ndarray:
+    """Features ``(len(rows), 1 + n_aug, F)`` (original first), cached as ``.npy`` in
+    ``cache_dir`` (default ``default_cache_dir() / "roles"``)."""
     key = hashlib.sha256(
         json.dumps([FEATURE_VERSION, n_aug, seed, [str(r.path) for r in rows]]).encode()
     ).hexdigest()[:16]
-    cache = CACHE_DIR / f"feats_{key}.npy"
+    cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir() / "roles"
+    cache = cache_dir / f"feats_{key}.npy"
     if cache.is_file():
-        return np.load(cache), np.array(0.0)
-    t0 = time.perf_counter()
+        return np.load(cache)
     out = []
     for i, row in enumerate(rows):
         y, sr = read_audio(row.path)
@@ -140,23 +140,36 @@ def extract(rows: list[Row], *, n_aug: int, seed: int) -> tuple[np.ndarray, np.n
             feats.append(role_features(ya, sr=sra))
         out.append(np.stack(feats))
     arr = np.stack(out)
-    CACHE_DIR.mkdir(parents=True, exist_ok=True)
-    np.save(cache, arr)
-    return arr, np.array(time.perf_counter() - t0)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    temp = cache.with_name(f".{cache.name}.tmp.npy")
+    np.save(temp, arr)
+    temp.replace(cache)
+    return arr
 
 
 @dataclass(frozen=True)
 class Config:
-    """Training settings (the grid below searches some of them on leave-one-kit-out)."""
+    """One scorer's hyperparameters (the grid searches ``c`` and ``tree_weight`` on
+    leave-one-kit-out; the trees' are `RoleTrainSettings`')."""
 
     c: float = 0.03
     """Inverse L2 strength of the logistic regression (strong: kits differ more than hits)."""
-    tree_rounds: int = 100
+    tree_rounds: int = RoleTrainSettings.tree_rounds
     """Boosting rounds (one tree per role each)."""
-    tree_leaves: int = 15
-    tree_lr: float = 0.1
+    tree_leaves: int = RoleTrainSettings.tree_leaves
+    tree_lr: float = RoleTrainSettings.tree_lr
     tree_weight: float = 0.5
     """Share of the trees in the scorer's average; 0 trains no trees."""
+
+    @classmethod
+    def of(cls, settings: RoleTrainSettings, **chosen: float) -> Config:
+        """The trees' settings of ``settings`` with the grid's ``chosen`` values."""
+        return cls(
+            tree_rounds=settings.tree_rounds,
+            tree_leaves=settings.tree_leaves,
+            tree_lr=settings.tree_lr,
+            **chosen,
+        )
 
 
 def train(x: np.ndarray, y: np.ndarray, cfg: Config, *, seed: int) -> LearnedRoleScorer:
@@ -326,67 +339,135 @@ TREE_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
 C_GRID = (0.03, 0.1, 0.3)
 """The grid: the logistic member's ``c`` and the trees' share in the average, scored on the
 same leave-one-kit-out folds."""
+TIE = 0.005
+"""Macro-F1 within this of the best is a tie; ties go to the earlier configuration of the
+grid (fewer trees, stronger regularisation)."""
+
+Log = Callable[[str], None]
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--n_aug", type=int, default=4)
-    ap.add_argument("--out", type=Path, default=DEFAULT_WEIGHTS)
-    ap.add_argument("--no_write", action="store_true", help="print the table only")
-    args = ap.parse_args(argv)
-
-    rows = load_rows()
+def select_config(
+    feats: np.ndarray,
+    rows: list[Row],
+    settings: RoleTrainSettings | None = None,
+    *,
+    log: Log = print,
+) -> tuple[Config, np.ndarray]:
+    """The grid's configuration with the best leave-one-kit-out macro-F1, and its LOKO
+    probabilities ``(n, 5)`` of the original clips."""
+    settings = settings or RoleTrainSettings()
     t0 = time.perf_counter()
-    feats, _ = extract(rows, n_aug=args.n_aug, seed=args.seed)
-    print(
-        f"{len(rows)} files, {len({r.kit for r in rows})} kits, features {feats.shape} "
-        f"({time.perf_counter() - t0:.1f} s)"
-    )
-    t1 = time.perf_counter()
-    p_linear, p_trees = loko_parts(feats, rows, Config(), seed=args.seed, cs=C_GRID)
-    print(f"leave-one-kit-out: {time.perf_counter() - t1:.0f} s")
+    p_linear, p_trees = loko_parts(feats, rows, Config.of(settings), seed=settings.seed, cs=C_GRID)
+    log(f"leave-one-kit-out: {time.perf_counter() - t0:.0f} s")
     results = []
     for weight in TREE_WEIGHTS:
         for c in C_GRID if weight < 1.0 else C_GRID[:1]:  # trees alone: c plays no part
             proba = (1.0 - weight) * p_linear[c] + weight * p_trees
             _, res = report(proba, rows)
-            cfg = replace(Config(), c=c, tree_weight=weight)
+            cfg = Config.of(settings, c=c, tree_weight=weight)
             results.append((res["all"]["macro_f1"], cfg, proba))
-            print(
+            log(
                 f"  c {c:<5g} tree_weight {weight:.2f}: acc {res['all']['accuracy']:.3f} "
                 f"macro-F1 {res['all']['macro_f1']:.3f} "
                 f"found {res['found_sounds']['accuracy']:.3f}"
             )
-    # Ties (within 0.005) go to the earlier configuration: fewer trees, stronger regularisation.
     best_f1 = max(r[0] for r in results)
-    _, cfg, proba = next(r for r in results if r[0] >= best_f1 - 0.005)
-    text, res = report(proba, rows)
-    print(f"\nchosen: {cfg}\n\nleave-one-kit-out, original clips:")
-    print(text)
+    _, cfg, proba = next(r for r in results if r[0] >= best_f1 - TIE)
+    return cfg, proba
 
-    if args.no_write:
-        return 0
+
+def train_role_scorer(
+    *,
+    out: Path,
+    settings: RoleTrainSettings | None = None,
+    labels: Path | None = None,
+    audio_root: Path = AUDIO_ROOT,
+    cache_dir: Path | None = None,
+    log: Log = print,
+) -> LearnedRoleScorer:
+    """Choose the scorer on leave-one-kit-out, retrain it on every row, write it to ``out``.
+
+    Parameters
+    ----------
+    out : Path
+        The ``.npz`` written (`roles.learned.save_scorer`; replaced if it exists).
+    settings : RoleTrainSettings
+        Seed, augmentation and the trees' settings (default: the shipped weights').
+    labels : Path, optional
+        ``labels.csv`` (default: the ``../shared`` checkout's, `training.kits.LABELS_CSV`).
+    audio_root : Path
+        Where its ``path_in_package`` paths are found (default ``/usr/share``).
+    cache_dir : Path, optional
+        Where the features are cached (see :func:`extract`).
+    log : callable
+        Called with each line of the training log and the LOKO table.
+
+    Raises
+    ------
+    DrumgenxError
+        ``labels`` is missing, a labelled file is missing, or fewer than two kits are
+        labelled.
+    """
+    settings = settings or RoleTrainSettings()
+    labels = Path(labels or LABELS_CSV)
+    if not labels.is_file():
+        raise DrumgenxError(f"{labels}: no such labels file (the ../shared checkout)")
+    rows = load_rows(labels, audio_root=audio_root)
+    missing = [r.path for r in rows if not r.path.is_file()]
+    if missing:
+        raise DrumgenxError(
+            f"{len(missing)} labelled one-shot(s) missing, e.g. {missing[0]}: apt-get install "
+            "hydrogen-data hydrogen-drumkits (or pass the folder they are under)"
+        )
+    n_kits = len({r.kit for r in rows})
+    if n_kits < 2:
+        raise DrumgenxError(f"{labels}: leave-one-kit-out needs 2 kits or more, found {n_kits}")
+    t0 = time.perf_counter()
+    feats = extract(rows, n_aug=settings.n_aug, seed=settings.seed, cache_dir=cache_dir)
+    log(
+        f"{len(rows)} files, {n_kits} kits, features {feats.shape} "
+        f"({time.perf_counter() - t0:.1f} s)"
+    )
+    cfg, proba = select_config(feats, rows, settings, log=log)
+    text, res = report(proba, rows)
+    log(f"\nchosen: {cfg}\n\nleave-one-kit-out, original clips:\n{text}")
     y = np.array([ROLES.index(r.role) for r in rows])
     model = train(
-        feats.reshape(-1, feats.shape[-1]), np.repeat(y, feats.shape[1]), cfg, seed=args.seed
+        feats.reshape(-1, feats.shape[-1]), np.repeat(y, feats.shape[1]), cfg, seed=settings.seed
     )
     meta = {
-        "command": "python bench/train_role_scorer.py " + " ".join(argv or sys.argv[1:]),
+        "command": command_line(),
         "date": _dt.date.today().isoformat(),
         "data": "labels.csv confidence high|medium with role: "
-        f"{len(rows)} files, {len({r.kit for r in rows})} kits, n_aug={args.n_aug}",
+        f"{len(rows)} files, {n_kits} kits, n_aug={settings.n_aug}",
         "config": asdict(cfg),
-        "seed": args.seed,
+        "settings": asdict(settings),
+        "seed": settings.seed,
         "loko": {k: {kk: v[kk] for kk in ("n", "accuracy", "macro_f1")} for k, v in res.items()},
         "loko_confusion": res["all"]["confusion"],
     }
     model = replace(model, meta=meta)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    save_scorer(args.out, model)
-    print(f"\nwrote {args.out} ({args.out.stat().st_size / 1024:.0f} kB, {model.n_params} params)")
-    return 0
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    save_scorer(out, model)
+    log(f"\nwrote {out} ({out.stat().st_size / 1024:.0f} kB, {model.n_params} params)")
+    return model
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
+def run_command(args: argparse.Namespace) -> None:
+    """``drumgenx train roles`` (flags: `training.flags`)."""
+    settings = settings_from(args, RoleTrainSettings)
+    labels = args.labels or os.environ.get("DRUMGENX_ONESHOT_LABELS")
+    train_role_scorer(
+        out=Path(args.out),
+        settings=settings,
+        labels=Path(labels) if labels else None,
+        audio_root=Path(args.audio_root),
+        cache_dir=Path(args.cache_dir) if args.cache_dir else None,
+        log=_print,
+    )
+    print(f"[DONE] role scorer trained: {args.out}")
+
+
+def _print(message: str) -> None:
+    print(message, flush=True)

@@ -1,9 +1,10 @@
 """Train the drum transcriber on a mixture corpus (:mod:`drumgenx.training.corpus`).
 
-One command, reproducible from its seed::
+One command, reproducible from its seed (``python -m drumgenx.training.transcriber`` is the
+same command; defaults: `training.settings.TranscriberTrainSettings`)::
 
-    python -m drumgenx.training.transcriber --corpus CORPUS --out DIR --seed 0 \
-        [--threads 2] [--max-minutes 40] [--steps 0]
+    drumgenx train transcriber --corpus CORPUS --out DIR [--seed 0] [--threads 2] \
+        [--max_minutes 40] [--steps 0]
 
 ``CORPUS/train`` (GMD *train* performances through the training kits) is learned from;
 ``CORPUS/validation`` (GMD *validation* performances, other drummers' sessions, through the
@@ -29,35 +30,21 @@ import argparse
 import csv
 import json
 import math
-import sys
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
+from drumgenx.core.errors import DrumgenxError
+from drumgenx.training.flags import settings_from, standalone
+from drumgenx.training.settings import TranscriberTrainSettings as TrainSettings
+from drumgenx.training.settings import command_line
 from drumgenx.transcribe.detect import TranscribeParams, hits_from_activations
 from drumgenx.transcribe.features import FPS, n_filters, transcriber_features
 from drumgenx.transcribe.model import CLASSES, OUTPUTS, TranscriberModel
 
 __all__ = ["Item", "TrainSettings", "load_split", "onset_f1", "train_transcriber"]
-
-
-@dataclass(frozen=True)
-class TrainSettings:
-    """Trainer settings; the shipped weights used these defaults."""
-
-    seed: int = 0
-    crop_frames: int = 400
-    batch_size: int = 24
-    learning_rate: float = 1e-3
-    max_minutes: float = 40.0
-    steps: int = 0
-    """Stop after this many steps (0: only the time limit stops it)."""
-    eval_every: int = 250
-    threads: int = 2
-    family_balance: float = 0.5
-    """Exponent of the kit-family balance of the crop sampler (0: by length only)."""
 
 
 @dataclass
@@ -235,10 +222,13 @@ def _standardisation(items: list[Item]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def train_transcriber(
-    *, corpus: Path, out_dir: Path, settings: TrainSettings = TrainSettings(), log=print
+    *, corpus: Path, out_dir: Path, settings: TrainSettings | None = None, log=print
 ) -> TranscriberModel:
-    """Train, choose on validation, write ``out_dir/transcriber.npz``; return the model."""
+    """Train, choose on validation, write ``out_dir/transcriber.npz``; return the model
+    (``settings``: default `TrainSettings`, the shipped weights')."""
     import torch
+
+    settings = settings or TrainSettings()
 
     from drumgenx.transcribe.model import save_model
     from drumgenx.transcribe.network import NetworkSpec, TranscriberNet, export_model
@@ -333,7 +323,7 @@ def train_transcriber(
     model = replace(
         model,
         meta={
-            "command": "python -m drumgenx.training.transcriber " + " ".join(sys.argv[1:]),
+            "command": command_line(),
             "settings": asdict(settings),
             "trained_on": "GMD train split via drumgenx.training.corpus, training kits",
             "chosen_on": "GMD validation split through the held-out validation kits "
@@ -356,32 +346,23 @@ def train_transcriber(
     return model
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--corpus", type=Path, required=True, help="folder with train/ and validation/")
-    p.add_argument("--out", type=Path, required=True, help="folder for transcriber.npz and the log")
-    defaults = TrainSettings()
-    for name in ("seed", "batch_size", "steps", "eval_every", "threads", "crop_frames"):
-        p.add_argument(f"--{name.replace('_', '-')}", type=int, default=getattr(defaults, name))
-    p.add_argument("--max-minutes", type=float, default=defaults.max_minutes)
-    p.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
-    p.add_argument("--family-balance", type=float, default=defaults.family_balance)
-    a = p.parse_args(argv)
-    settings = TrainSettings(
-        seed=a.seed,
-        crop_frames=a.crop_frames,
-        batch_size=a.batch_size,
-        learning_rate=a.learning_rate,
-        max_minutes=a.max_minutes,
-        steps=a.steps,
-        eval_every=a.eval_every,
-        threads=a.threads,
-        family_balance=a.family_balance,
-    )
+def run_command(args: argparse.Namespace) -> None:
+    """``drumgenx train transcriber`` (flags: `training.flags`)."""
+    settings = settings_from(args, TrainSettings)
+    corpus, out_dir = Path(args.corpus), Path(args.out)
+    for split in ("train", "validation"):
+        if not (corpus / split / "manifest.csv").is_file():
+            raise DrumgenxError(f"{corpus / split}: no manifest.csv (drumgenx train corpus)")
     train_transcriber(
-        corpus=a.corpus, out_dir=a.out, settings=settings, log=lambda m: print(m, flush=True)
+        corpus=corpus, out_dir=out_dir, settings=settings, log=lambda m: print(m, flush=True)
     )
-    return 0
+    print(f"[DONE] transcriber trained: {out_dir / 'transcriber.npz'}")
+    print(f" - use it with: drumgenx transcribe --model {out_dir / 'transcriber.npz'} ...")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m drumgenx.training.transcriber``: ``drumgenx train transcriber``."""
+    return standalone("transcriber", run_command, argv)
 
 
 if __name__ == "__main__":
