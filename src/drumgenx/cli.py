@@ -580,7 +580,7 @@ def _edit_export_midi(args: argparse.Namespace) -> None:
 
 def add_edit_parsers(parser: argparse.ArgumentParser) -> None:
     """The editor's subcommands; shared by ``drumgenx edit`` and ``stage1_drumgenx/editor.py``."""
-    from drumgenx.edit.operations import POOL_SEED  # constants only: no heavy imports
+    from drumgenx.edit.settings import POOL_SEED  # constants only: no heavy imports
 
     sub = parser.add_subparsers(dest="edit_command", required=True, metavar="COMMAND")
 

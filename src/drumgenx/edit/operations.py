@@ -14,9 +14,10 @@ from drumgenx.core.errors import DrumgenxError
 from drumgenx.core.events import DUR_STEPS, MAX_VOICES, sort_events, velocity
 from drumgenx.core.records import Event, Pools
 from drumgenx.core.roles import ROLES
+from drumgenx.edit.settings import POOL_SEED
 
 MAX_OFFSET_MS = 1000.0  # the event grid schema's limit on micro_offset_ms
-POOL_SEED = 42  # the default seed of `draw_pool_sample` (as the skeleton's and groove's)
+
 
 
 def parse_index_list(text: str, *, name: str, upper: int | None = None) -> frozenset[int]:
