@@ -13,13 +13,14 @@ import sys
 
 import _bootstrap  # noqa: F401  (makes `drumgenx` importable from a checkout)
 
-from drumgenx.cli import add_skeleton_arguments, guarded, run_skeleton_command
+from drumgenx.cli import guarded
+from drumgenx.skeleton import cli_args as skeleton
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    add_skeleton_arguments(parser, extended=False)
-    return guarded(run_skeleton_command, parser.parse_args())
+    skeleton.add_arguments(parser, extended=False)
+    return guarded(skeleton.main, parser.parse_args())
 
 
 if __name__ == "__main__":

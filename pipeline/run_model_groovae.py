@@ -14,13 +14,14 @@ import sys
 
 import _bootstrap  # noqa: F401  (makes `drumgenx` importable from a checkout)
 
-from drumgenx.cli import add_groove_arguments, guarded, run_groove_command
+from drumgenx.cli import guarded
+from drumgenx.groove import cli_args as groove
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    add_groove_arguments(parser, extended=False)
-    return guarded(run_groove_command, parser.parse_args())
+    groove.add_arguments(parser, extended=False)
+    return guarded(groove.main, parser.parse_args())
 
 
 if __name__ == "__main__":

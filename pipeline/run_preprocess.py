@@ -14,7 +14,8 @@ import sys
 
 import _bootstrap  # noqa: F401  (makes `drumgenx` importable from a checkout)
 
-from drumgenx.cli import add_preprocess_arguments, guarded, run_preprocess_command
+from drumgenx.cli import guarded
+from drumgenx.preprocess import cli_args as preprocess
 
 # --- user settings -------------------------------------------------------------------------
 DATASET_ROOT = "examples/input_samples"  # the folder of audio to turn into one-shots
@@ -24,8 +25,8 @@ OUTPUT_ROOT = "dummy_dataset"  # where dummy_NNNNN.wav and manifest_N.json go
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    add_preprocess_arguments(parser, dataset_root=DATASET_ROOT, output_root=OUTPUT_ROOT)
-    return guarded(run_preprocess_command, parser.parse_args())
+    preprocess.add_arguments(parser, dataset_root=DATASET_ROOT, output_root=OUTPUT_ROOT)
+    return guarded(preprocess.main, parser.parse_args())
 
 
 if __name__ == "__main__":

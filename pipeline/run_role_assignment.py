@@ -12,13 +12,14 @@ import sys
 
 import _bootstrap  # noqa: F401  (makes `drumgenx` importable from a checkout)
 
-from drumgenx.cli import add_roles_arguments, guarded, run_roles_command
+from drumgenx.cli import guarded
+from drumgenx.roles import cli_args as roles
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    add_roles_arguments(parser)
-    return guarded(run_roles_command, parser.parse_args())
+    roles.add_arguments(parser)
+    return guarded(roles.main, parser.parse_args())
 
 
 if __name__ == "__main__":

@@ -11,8 +11,9 @@ and each import of a ``drumgenx`` module is checked against one rule:
 * Except along the data flow the README documents, each edge naming the modules it may use
   (`DATA_FLOW`): stage 1's ``--onset_method transcribe`` slices at the transcriber's hits
   (``preprocess`` -> ``transcribe``: ``model``, ``detect``); stages 3 and 4 render the loop
-  they write (``skeleton`` -> ``render``: ``run``, ``settings``, ``timing``; ``groove`` ->
-  ``render``: ``run``, ``settings``); ``export-kit`` writes the loop's MIDI on the kit's
+  they write, and declare the render flags the renderer declares (``skeleton`` -> ``render``:
+  ``run``, ``settings``, ``timing``, ``cli_args``; ``groove`` -> ``render``: ``run``,
+  ``settings``, ``cli_args``); ``export-kit`` writes the loop's MIDI on the kit's
   keys as ``export-midi`` does (``kit`` -> ``render``: ``midi``, ``settings``); each trainer
   builds and writes the model it trains (``training`` -> ``transcribe``: any module;
   ``groove``: ``model``, ``representation``; ``roles``: ``learned``; ``preprocess``:
@@ -52,8 +53,8 @@ ASSEMBLERS = frozenset({"chain", "cli", "__main__", "__init__"})
 ANY = None  # every module of the target stage
 DATA_FLOW: dict[str, dict[str, frozenset[str] | None]] = {
     "preprocess": {"transcribe": frozenset({"model", "detect"})},
-    "skeleton": {"render": frozenset({"run", "settings", "timing"})},
-    "groove": {"render": frozenset({"run", "settings"})},
+    "skeleton": {"render": frozenset({"run", "settings", "timing", "cli_args"})},
+    "groove": {"render": frozenset({"run", "settings", "cli_args"})},
     "kit": {"render": frozenset({"midi", "settings"})},
     "training": {
         "transcribe": ANY,

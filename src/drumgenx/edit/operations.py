@@ -14,10 +14,9 @@ from drumgenx.core.errors import DrumgenxError
 from drumgenx.core.events import DUR_STEPS, MAX_VOICES, sort_events, velocity
 from drumgenx.core.records import Event, Pools
 from drumgenx.core.roles import ROLES
-from drumgenx.edit.settings import POOL_SEED
+from drumgenx.edit.settings import OFFSET_MS, POOL_SEED
 
 MAX_OFFSET_MS = 1000.0  # the event grid schema's limit on micro_offset_ms
-
 
 
 def parse_index_list(text: str, *, name: str, upper: int | None = None) -> frozenset[int]:
@@ -77,7 +76,7 @@ def set_hit(
     sample_id: str | None = None,
     vel: float | None = None,
     dur_steps: float | None = None,
-    micro_offset_ms: float = 0.0,
+    micro_offset_ms: float = OFFSET_MS,
     max_voices: int = MAX_VOICES,
 ) -> list[Event]:
     """Add the ``role`` hit at ``(bar, step)``, or replace the one already there.

@@ -12,6 +12,7 @@ from drumgenx.core.layout import find_run_files
 from drumgenx.core.records import Event, events_to_json
 from drumgenx.core.versioning import write_versioned
 from drumgenx.edit.operations import POOL_SEED, draw_pool_sample, most_used_sample, set_hit
+from drumgenx.edit.settings import OFFSET_MS
 
 EDIT_FAMILY = "event_grid_edit"
 
@@ -115,7 +116,7 @@ def set_hit_file(
     role: str,
     sample_id: str | None = None,
     vel: float | None = None,
-    micro_offset_ms: float = 0.0,
+    micro_offset_ms: float = OFFSET_MS,
     pools_json: str | Path | None = None,
     seed: int = POOL_SEED,
     out_dir: str | Path | None = None,

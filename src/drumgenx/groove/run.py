@@ -24,14 +24,14 @@ from drumgenx.core.formats import (
 from drumgenx.core.records import events_to_json
 from drumgenx.core.versioning import write_versioned
 from drumgenx.groove.convert import GrooveModelLike, humanize_events, vary_events
+from drumgenx.groove.settings import MODES, GrooveSettings
 from drumgenx.render.run import render_wav_bytes
 from drumgenx.render.settings import RenderSettings
 
 Progress = Callable[[int, int, str], None]  # (steps done, steps in all, current step)
 
-MODES: tuple[str, ...] = ("humanize", "vary")
-DEFAULT_TEMPERATURE = 0.5  # vary: halfway between the reconstruction (0) and free sampling (1)
-DEFAULT_SEED = 42  # as stage 3
+DEFAULT_TEMPERATURE = GrooveSettings.temperature
+DEFAULT_SEED = GrooveSettings.seed
 EVENTS_FAMILY = "event_grid_groovae"
 RENDER_FAMILY = "render_groovae"
 
@@ -66,7 +66,7 @@ def run_groove(
     events_json: str | Path,
     pools_json: str | Path,
     out_dir: str | Path,
-    mode: str = "humanize",
+    mode: str = GrooveSettings.mode,
     temperature: float = DEFAULT_TEMPERATURE,
     seed: int = DEFAULT_SEED,
     model_dir: str | Path | None = None,

@@ -42,6 +42,7 @@ from drumgenx.core.errors import DrumgenxError
 from drumgenx.core.events import velocity_gain
 from drumgenx.core.formats import dump_json
 from drumgenx.core.versioning import write_new_files
+from drumgenx.kit.settings import DemoSettings
 
 # The kit's own oscillators and filters (private helpers), so the bed and the found sounds
 # are made of the same material as the kit.
@@ -690,7 +691,7 @@ def _hit_records(hits: Sequence[Hit], sr: int) -> list[dict[str, object]]:
     ]
 
 
-def build_demo(out_dir: str | Path, *, seed: int = 0, sr: int = 44100) -> DemoAudio:
+def build_demo(out_dir: str | Path, *, seed: int = DemoSettings.seed, sr: int = 44100) -> DemoAudio:
     """Write the demo audio and its ground truth into ``out_dir``.
 
     Parameters

@@ -1,4 +1,5 @@
-"""`drumgenx export-kit`'s settings: one frozen dataclass, the one place its defaults live.
+"""The kit commands' settings (``kit``, ``export-kit``, ``demo``): frozen dataclasses, the one
+place their defaults live.
 
 Kept free of heavy imports, so the command line reads its defaults from here at start-up.
 """
@@ -7,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["FIRST_SAMPLE_KEY", "KitExportSettings"]
+__all__ = ["FIRST_SAMPLE_KEY", "DemoSettings", "KitExportSettings", "KitSettings"]
 
 FIRST_SAMPLE_KEY = 60
 """A loop's kit gives each sample its own key from here (middle C) up to 127, clear of the
@@ -30,3 +31,29 @@ class KitExportSettings:
 
     name: str = "drumgenx"
     per_role: int = 8
+
+
+@dataclass(frozen=True)
+class KitSettings:
+    """Where ``drumgenx kit`` synthesizes the bundled kit (`kit.run.write_kit_and_pools`).
+
+    Attributes
+    ----------
+    kit_dir
+        The bundled kit's folder in a checkout (``examples/input_samples``).
+    """
+
+    kit_dir: str = "examples/input_samples"
+
+
+@dataclass(frozen=True)
+class DemoSettings:
+    """How ``drumgenx demo`` builds the demo audio (`kit.demo.build_demo`).
+
+    Attributes
+    ----------
+    seed
+        0 or more; the same seed gives byte-identical files (0).
+    """
+
+    seed: int = 0

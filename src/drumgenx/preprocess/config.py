@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from drumgenx.preprocess.dedup import DedupParams
 from drumgenx.preprocess.onsets import OnsetParams
 from drumgenx.preprocess.separation import SeparationParams
+from drumgenx.preprocess.settings import ONSET_METHOD
 from drumgenx.preprocess.slicing import SliceParams
 
 
@@ -27,7 +28,7 @@ class PreprocessConfig:
     # The drum transcriber finds hits (and their drum classes) in songs and on drums alone
     # better than flux and learned: bench/bench_transcriber.py, GMD validation beats through
     # the training kits (the choice set), reported on the frozen kits in the README.
-    onsets: OnsetParams = field(default_factory=lambda: OnsetParams(method="transcribe"))
+    onsets: OnsetParams = field(default_factory=lambda: OnsetParams(method=ONSET_METHOD))
     slicing: SliceParams = field(default_factory=SliceParams)
     dedup: DedupParams = field(default_factory=DedupParams)
     output_peak_dbfs: float = -1.0  # written one-shots peak here: headroom as in the renderer

@@ -50,6 +50,7 @@ from drumgenx.preprocess.config import PreprocessConfig
 from drumgenx.preprocess.dedup import find_duplicates, mfcc_fingerprints
 from drumgenx.preprocess.onsets import Onsets, detect_onsets
 from drumgenx.preprocess.separation import DrumSeparator, make_separator
+from drumgenx.preprocess.settings import PreprocessRunSettings
 from drumgenx.preprocess.slicing import Slice, peak_normalize, slice_hits
 from drumgenx.transcribe.model import CLASSES
 
@@ -437,7 +438,7 @@ def run_preprocess(
     dataset_root: str | Path,
     output_root: str | Path,
     config: PreprocessConfig | None = None,
-    workers: int = 1,
+    workers: int = PreprocessRunSettings.workers,
     force: bool = False,
     progress: Progress | None = None,
     notify: Callable[[str], None] = _print_notice,

@@ -33,8 +33,9 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from drumgenx.core.errors import DrumgenxError
+from drumgenx.preprocess.settings import DEMUCS_MODEL, SEPARATOR, SEPARATORS
 
-METHODS: tuple[str, ...] = ("auto", "demucs", "hpss", "none")
+METHODS: tuple[str, ...] = SEPARATORS
 HPSS_MASKS: tuple[str, ...] = ("soft", "binary")
 
 # Demucs's own default chunk overlap (demucs.apply.apply_model, `--overlap` of its CLI).
@@ -97,8 +98,8 @@ class SeparationParams:
         Exponent ``p`` of the soft mask; 2.0 as in librosa.
     """
 
-    method: str = "auto"
-    demucs_model: str = "htdemucs"
+    method: str = SEPARATOR
+    demucs_model: str = DEMUCS_MODEL
     demucs_repo: str | None = None
     device: str | None = None
     chunk_seconds: float = 30.0

@@ -19,11 +19,9 @@ from drumgenx.core.errors import DrumgenxError
 from drumgenx.core.midi import drum_midi_file, midi_to_velocity, velocity_to_midi
 from drumgenx.core.records import Event, Grid
 from drumgenx.core.roles import ROLES
+from drumgenx.render.settings import GM_DRUM_NOTES  # where the defaults live
 from drumgenx.render.timing import check_swing, onset_steps, swing_delay
 
-# General MIDI percussion keys (GM 1 spec, key map for channel 10). TEXTURE has no GM
-# instrument; the Chinese cymbal is the longest-sustaining cymbal, a stand-in for a bed.
-GM_DRUM_NOTES: dict[str, int] = {"CORE": 36, "ACCENT": 38, "MOTION": 42, "FILL": 45, "TEXTURE": 52}
 TICKS_PER_BEAT = 480  # common DAW resolution: one tick is ~1 ms at 120 bpm
 STEPS_PER_BEAT = 4
 

@@ -107,7 +107,7 @@ def export_midi_file(
     grid_path: str | Path,
     *,
     out_dir: str | Path | None = None,
-    swing: float = 0.0,
+    swing: float = RenderSettings.swing,
     note_overrides: list[str] | None = None,
 ) -> Output:
     """Write an event grid file as ``midi[_suffix]_N.mid`` in ``out_dir``."""

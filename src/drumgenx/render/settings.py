@@ -7,7 +7,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["RenderSettings"]
+__all__ = ["GM_DRUM_NOTES", "RenderSettings"]
+
+# General MIDI percussion keys (GM 1 spec, key map for channel 10). TEXTURE has no GM
+# instrument; the Chinese cymbal is the longest-sustaining cymbal, a stand-in for a bed.
+GM_DRUM_NOTES: dict[str, int] = {"CORE": 36, "ACCENT": 38, "MOTION": 42, "FILL": 45, "TEXTURE": 52}
+"""Each role's MIDI key in an exported file (``--note ROLE=KEY`` changes one)."""
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from drumgenx.core.pools import ROTATION, choose_samples, seeded_rng, weighted_o
 from drumgenx.core.records import Event, PoolItem, Pools
 from drumgenx.core.roles import ROLE_PRIORITY, ROLES
 from drumgenx.skeleton.grid import STEPS_PER_BAR
+from drumgenx.skeleton.settings import MOTION_MODES, PatternSettings
 
 # The rules shared with the editor and GrooVAE (FILL_STEPS, DUR_STEPS, the velocity curve)
 # live in `core.events`, the seeded sample rotation in `core.pools`.
@@ -33,20 +34,19 @@ MOTION_B_WEIGHTS = {"offbeat_8th": 4.0, "beat": 2.0, "sixteenth": 1.0}
 
 
 @dataclass(frozen=True)
-class SkeletonParams:
-    """Every parameter of a skeleton; defaults are the seed's runner defaults."""
+class SkeletonParams(PatternSettings):
+    """Every parameter of a skeleton; defaults are the seed's runner defaults.
 
-    bars: int = 4
-    seed: int = 42
-    motion_mode: str = "B"
-    motion_keep: int = 6
-    fill_prob: float = 0.25
-    texture: bool = True
+    The pattern's choices are `PatternSettings`' (``bars``, ``seed``, ``motion_mode``,
+    ``motion_keep``, ``fill_prob``, ``texture``: the command line's flags); this adds the
+    two limits the command line does not set.
+    """
+
     max_voices: int = MAX_VOICES  # simultaneous hits per step (seed)
     rotation: int = ROTATION  # distinct samples a role cycles through when its pool has them
 
     def validate(self) -> None:
-        if self.motion_mode not in ("A", "B"):
+        if self.motion_mode not in MOTION_MODES:
             raise DrumgenxError(f"--motion_mode must be A or B, got {self.motion_mode!r}")
         if not 4 <= self.motion_keep <= 8:
             raise DrumgenxError(f"--motion_keep must be 4..8, got {self.motion_keep}")

@@ -18,8 +18,8 @@ from drumgenx.render.settings import RenderSettings
 from drumgenx.render.timing import check_swing
 from drumgenx.skeleton.grid import build_grid
 from drumgenx.skeleton.patterns import SkeletonParams, build_skeleton, params_to_json
+from drumgenx.skeleton.settings import RANDOM_POOLS, SAMPLE_ROOT
 
-RANDOM_POOLS = "random"
 RANDOM_CONFIDENCE = 0.2  # a random role is right by chance 1 time in 5
 
 
@@ -64,7 +64,7 @@ def run_skeleton(
     bpm: float,
     pools_json: str | Path = RANDOM_POOLS,
     params: SkeletonParams | None = None,
-    sample_root: str | Path | None = "examples/input_samples",
+    sample_root: str | Path | None = SAMPLE_ROOT,
     render: bool = True,
     render_sr: int = RenderSettings.sr,
     swing: float = RenderSettings.swing,

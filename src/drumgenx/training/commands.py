@@ -11,10 +11,11 @@ import argparse
 import importlib.util
 from typing import Any
 
+from drumgenx.core.console import Command, notice
 from drumgenx.core.errors import DrumgenxError
 from drumgenx.training.flags import MODELS, add_model_arguments
 
-__all__ = ["RUNNERS", "add_train_parser"]
+__all__ = ["RUNNERS", "TRAIN", "TRAIN_GROOVAE", "add_train_parser"]
 
 _TORCH = "pip install torch==2.13.0 -e '.[groove]'"
 
@@ -69,18 +70,46 @@ RUNNERS = {
 }
 
 
-def add_train_parser(subparsers: Any) -> argparse.ArgumentParser:
-    """``drumgenx train MODEL``, one subcommand per model of `training.flags.MODELS`."""
-    parser = subparsers.add_parser(
-        "train",
-        help=f"train a model: {', '.join(MODELS)}",
-        description="Train one of drumgenx's models (or build the transcriber's corpus); "
-        "every default is the setting the shipped weights were trained with. "
-        "MODEL --help lists its flags.",
-    )
+def add_models(parser: argparse.ArgumentParser) -> None:
+    """One subcommand per model of `training.flags.MODELS`, each with its flags."""
     models = parser.add_subparsers(dest="model", metavar="MODEL", required=True)
     for name, model in MODELS.items():
         sub = models.add_parser(name, help=model.help, description=model.description)
         add_model_arguments(sub, name)
         sub.set_defaults(handler=RUNNERS[name])
-    return parser
+
+
+TRAIN = Command(
+    "train",
+    help=f"train a model: {', '.join(MODELS)}",
+    description="Train one of drumgenx's models (or build the transcriber's corpus); "
+    "every default is the setting the shipped weights were trained with. "
+    "MODEL --help lists its flags.",
+    add_arguments=add_models,
+)
+"""``drumgenx train MODEL``."""
+
+
+def add_train_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """``drumgenx train MODEL`` added to ``subparsers`` (`TRAIN`)."""
+    return TRAIN.add_to(subparsers)
+
+
+def run_train_groovae(args: argparse.Namespace) -> None:
+    """``drumgenx train-groovae``: deprecated, ``drumgenx train groove`` with its defaults."""
+    notice("train-groovae is deprecated; use drumgenx train groove (same flags)")
+    run_groove(args)
+
+
+def _add_groove_arguments(parser: argparse.ArgumentParser) -> None:
+    add_model_arguments(parser, "groove")
+
+
+TRAIN_GROOVAE = Command(
+    "train-groovae",
+    help="deprecated: use drumgenx train groove",
+    description="Deprecated alias of drumgenx train groove (same flags and defaults).",
+    add_arguments=_add_groove_arguments,
+    run=run_train_groovae,
+)
+"""``drumgenx train-groovae``, the deprecated name of ``drumgenx train groove``."""

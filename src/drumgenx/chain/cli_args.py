@@ -1,0 +1,208 @@
+"""``drumgenx run`` and ``drumgenx config show``: the run's flags, composed from the stages'.
+
+Each setting of `ChainParams` that a stage command has too is declared once, by that stage
+(``<stage>/cli_args.py``), and put here in the stage's argument group with the run's
+default: the tempo, length and seed from the skeleton, the mode from the groove, the swing
+and tails from the renderer, the separator and hit detector from preprocess, the role files
+and CLAP checkpoint from roles. Light (argparse and dataclasses): ``drumgenx --help``
+imports this; the stages are imported when the run starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from dataclasses import fields
+
+from drumgenx.chain.run import STAGES, ChainParams  # the dataclass: no heavy imports
+from drumgenx.chain.settings import SECTIONS, show_settings
+from drumgenx.core.console import Command, notice, progress_printer
+from drumgenx.groove import cli_args as groove
+from drumgenx.preprocess import cli_args as preprocess
+from drumgenx.render import cli_args as render
+from drumgenx.roles import cli_args as roles
+from drumgenx.skeleton import cli_args as skeleton
+
+__all__ = ["CONFIG", "RUN", "RUN_FLAGS", "add_run_settings", "chain_params"]
+
+RUN_FLAGS = {"loop": "--tails", "role_config": "--config"}
+"""`ChainParams` fields whose flag is not ``--FIELD`` (for ``config show``)."""
+
+
+def add_run_settings(parser: argparse.ArgumentParser) -> None:
+    """The flags of ``drumgenx run`` that are settings (``run`` and ``config show``), each
+    with `ChainParams`' default, grouped by the stage that declares it."""
+    d = ChainParams()
+    loop = parser.add_argument_group("the loop (stage 3, skeleton)")
+    skeleton.add_bpm_argument(loop, default=d.bpm)
+    skeleton.add_bars_argument(loop, default=d.bars)
+    skeleton.add_seed_argument(
+        loop, default=d.seed, what="the skeleton's choices and --mode vary's sampling"
+    )
+    model = parser.add_argument_group("GrooVAE (stage 4, groove)")
+    groove.add_mode_arguments(model, mode=d.mode, temperature=d.temperature)
+    rendering = parser.add_argument_group("rendering (stages 3 and 4)")
+    render.add_swing_argument(rendering, default=d.swing)
+    render.add_tails_option(rendering, loop=d.loop)
+    hits = parser.add_argument_group("hit detection (stage 1, preprocess)")
+    preprocess.add_separator_argument(hits)
+    preprocess.add_onset_arguments(hits)
+    role_files = parser.add_argument_group("role assignment (stage 2, roles)")
+    roles.add_role_files_arguments(role_files)
+    roles.add_clap_model_argument(role_files)
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=d.workers,
+        help="processes for stages 1 and 2, 1 or more (default: %(default)s)",
+    )
+
+
+def chain_params(args: argparse.Namespace) -> tuple[ChainParams, dict[str, str]]:
+    """The run's settings from its flags, and the flag behind each setting not at its
+    default (for ``config show``)."""
+    default = ChainParams()
+    values = {f.name: getattr(args, f.name) for f in fields(ChainParams) if f.name != "role_config"}
+    params = ChainParams(**values, role_config=args.config)
+    flags = {
+        f.name: RUN_FLAGS.get(f.name, f"--{f.name}")
+        for f in fields(ChainParams)
+        if getattr(params, f.name) != getattr(default, f.name)
+    }
+    return params, flags
+
+
+# --- drumgenx run -------------------------------------------------------------------------
+
+
+def _chain_progress() -> tuple[Callable[[str, int, int, str], None], bool]:
+    """One progress line for the whole run: ``[2/4 roles]: 37/120  file``."""
+    printers: dict[str, Callable[[int, int, str], None]] = {}
+
+    def show(stage: str, done: int, total: int, item: str) -> None:
+        if stage not in printers:
+            label = f"[{STAGES.index(stage) + 1}/{len(STAGES)} {stage}]"
+            printers[stage] = progress_printer(label, unit="", finish_line=False)
+        printers[stage](done, total, item)
+
+    return show, sys.stderr.isatty()
+
+
+def _stage_line(result) -> str:  # result: chain.run.StageResult
+    s = result.summary
+    details = {
+        "preprocess": lambda: (
+            f"{s['samples']} one-shots from {s['files_read']} files "
+            f"({s['hits_found']} hits, {s['duplicates_removed']} duplicates dropped)"
+        ),
+        "roles": lambda: ", ".join(f"{role} {n}" for role, n in s["roles"].items()),
+        "skeleton": lambda: f"pattern {s['version']}",
+        "groove": lambda: f"version {s['version']}",
+    }[result.stage]()
+    how = "reused" if result.reused else f"{result.seconds:.1f} s"
+    return f"{result.stage}: {details} ({how})"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "inputs",
+        nargs="+",
+        metavar="INPUT",
+        help="audio file(s) and/or folder(s) of audio (searched recursively), any kind",
+    )
+    parser.add_argument(
+        "--out",
+        required=True,
+        help="output folder for every stage's files (created if needed; not inside an input)",
+    )
+    add_run_settings(parser)
+    parser.add_argument(
+        "--from-stage",
+        "--from_stage",
+        dest="from_stage",
+        choices=STAGES,
+        help="re-run this stage and the later ones even if their results could be reused",
+    )
+
+
+def main(args: argparse.Namespace) -> None:
+    """Run the four stages on the parsed flags, a line per stage, then the final files."""
+    from drumgenx.chain.run import run_chain
+
+    params, _ = chain_params(args)
+    progress, tty = _chain_progress()
+
+    def clear_progress() -> None:
+        if tty:  # a notice or a summary takes the progress line's place
+            print("\r\033[K", end="", file=sys.stderr)
+
+    def on_stage(result) -> None:
+        clear_progress()
+        print(_stage_line(result), flush=True)
+
+    def chain_notice(message: str) -> None:
+        clear_progress()
+        notice(message)
+
+    run = run_chain(
+        args.inputs,
+        out=args.out,
+        params=params,
+        from_stage=args.from_stage,
+        progress=progress,
+        on_stage=on_stage,
+        notify=chain_notice,
+    )
+    print(f"[DONE] {run.record}")
+    print(f" - loop: {run.wav}")
+    print(f" - midi: {run.midi}")
+    print(f" - step grid: {run.output('groove', 'grid_picture')}")
+    print(f" - library map: {run.output('groove', 'library_map')}")
+
+
+RUN = Command(
+    "run",
+    help="all four stages in one go: audio folder -> humanized loop (WAV + MIDI)",
+    description="Run preprocess, roles, skeleton and groove in order, every stage's "
+    "files under --out; stages already done for the same inputs and settings are reused.",
+    add_arguments=add_arguments,
+    run=main,
+)
+
+
+# --- drumgenx config show -----------------------------------------------------------------
+
+
+def show_command(args: argparse.Namespace) -> None:
+    params, flags = chain_params(args)
+    print(show_settings(params, flags=flags, stage=args.stage), end="")
+
+
+def add_config_arguments(parser: argparse.ArgumentParser) -> None:
+    actions = parser.add_subparsers(dest="config_command", required=True, metavar="ACTION")
+    show = actions.add_parser(
+        "show",
+        help="print the settings drumgenx run would use, each with its source",
+        description="Print the settings drumgenx run would use with these flags, as YAML, "
+        "each value followed by where it came from: default (the stage's own; for roles the "
+        "files shipped with the package), drumgenx run (the run's own default), a file (the "
+        "role config or prompts read over the defaults) or a flag.",
+    )
+    show.add_argument(
+        "stage",
+        nargs="?",
+        choices=SECTIONS,
+        metavar="STAGE",
+        help=f"one of {', '.join(SECTIONS)} (default: all)",
+    )
+    add_run_settings(show)
+    show.set_defaults(handler=show_command)
+
+
+CONFIG = Command(
+    "config",
+    help="show the settings drumgenx run uses and where each came from",
+    description="Settings of drumgenx run, stage by stage.",
+    add_arguments=add_config_arguments,
+)

@@ -1,0 +1,103 @@
+"""``drumgenx groove``: stage 4's flags, declared beside its code, and the command.
+
+Light (argparse and the settings dataclasses, no torch): ``drumgenx --help`` imports this;
+the stage itself is imported when the command runs. ``drumgenx run`` reuses the flags it
+shares (`add_mode_arguments`).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from drumgenx.core.console import Command, report
+from drumgenx.groove.settings import MODES, GrooveSettings
+from drumgenx.render.cli_args import add_render_options, render_options
+
+__all__ = ["GROOVE", "add_arguments", "add_mode_arguments", "main"]
+
+
+def add_mode_arguments(
+    parser: argparse.ArgumentParser,
+    *,
+    mode: str = GrooveSettings.mode,
+    temperature: float = GrooveSettings.temperature,
+) -> None:
+    """``--mode`` and ``--temperature`` (``drumgenx run`` passes `ChainParams`' defaults)."""
+    parser.add_argument(
+        "--mode",
+        choices=MODES,
+        default=mode,
+        help="GrooVAE: humanize keeps the hits, giving them a drummer's velocities and "
+        "micro-timing; vary may also add and remove hits (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--temperature",
+        type=float,
+        default=temperature,
+        help="--mode vary only: sampling temperature, 0 or more; 0 the model's closest "
+        "reconstruction of the input, 1 free sampling (default: %(default)s)",
+    )
+
+
+def add_arguments(parser: argparse.ArgumentParser, *, extended: bool = True) -> None:
+    """Stage-4 flags (``drumgenx groove`` and the seed's runner); ``extended`` adds the render
+    options."""
+    parser.add_argument("--grid_json", required=True, help="grid_N.json from stage 3")
+    parser.add_argument(
+        "--events_json", required=True, help="event_grid_N.json (or an edited one) on that grid"
+    )
+    parser.add_argument(
+        "--pools_json", required=True, help="pools_N.json: samples for new hits and the render"
+    )
+    parser.add_argument("--out_dir", required=True, help="output folder (created if needed)")
+    add_mode_arguments(parser)
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=GrooveSettings.seed,
+        help="--mode vary only: random seed (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--model",
+        help="folder with model.pt and config.json (default: the weights shipped for --mode)",
+    )
+    parser.add_argument("--render", action="store_true", help="also write render_groovae_N.wav")
+    parser.add_argument(
+        "--sample_root", help="folder to look for samples in when rendering (by file name or id)"
+    )
+    if extended:
+        add_render_options(parser)
+
+
+def main(args: argparse.Namespace) -> None:
+    """Humanize or vary the parsed event grid and print what was written."""
+    from drumgenx.groove.run import run_groove
+
+    result = run_groove(
+        grid_json=args.grid_json,
+        events_json=args.events_json,
+        pools_json=args.pools_json,
+        out_dir=args.out_dir,
+        mode=args.mode,
+        temperature=args.temperature,
+        seed=args.seed,
+        model_dir=args.model,
+        render=args.render,
+        sample_root=args.sample_root,
+        **render_options(args),
+    )  # no progress display: a run takes seconds, and an error stays the only line
+    changes = (
+        f": {result.added} hits added, {result.removed} removed" if args.mode == "vary" else ""
+    )
+    done = f"groove ({args.mode}), version {result.version}{changes}"
+    report(done, notices=result.notices, paths=result.paths)
+
+
+GROOVE = Command(
+    "groove",
+    help="stage 4: GrooVAE humanizes (or varies) an event grid",
+    description="Stage 4: write event_grid_groovae_N.json (and with --render "
+    "render_groovae_N.wav, same N) under --out_dir.",
+    add_arguments=add_arguments,
+    run=main,
+)

@@ -1,0 +1,145 @@
+"""``drumgenx skeleton``: stage 3's flags, declared beside its code, and the command.
+
+Light (argparse and the settings dataclasses): ``drumgenx --help`` imports this; the stage
+itself is imported when the command runs. ``drumgenx run`` reuses the flags it shares
+(`add_bpm_argument`, `add_bars_argument`, `add_seed_argument`).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from drumgenx.core.console import Command, report
+from drumgenx.render.cli_args import add_render_options, add_sample_rate_argument, render_options
+from drumgenx.skeleton.settings import MOTION_MODES, RANDOM_POOLS, SAMPLE_ROOT, PatternSettings
+
+__all__ = [
+    "SKELETON",
+    "add_arguments",
+    "add_bars_argument",
+    "add_bpm_argument",
+    "add_seed_argument",
+    "main",
+]
+
+BPM_RANGE = "20..999"  # skeleton.grid.build_grid
+RENDER_SR_RANGE = "8000..192000"  # skeleton.run.run_skeleton
+
+
+def add_bpm_argument(parser: argparse.ArgumentParser, *, default: float | None = None) -> None:
+    """``--bpm``: required without a ``default`` (``drumgenx run`` has one)."""
+    parser.add_argument(
+        "--bpm",
+        type=float,
+        default=default,
+        required=default is None,
+        help=f"tempo, {BPM_RANGE}" + (" (default: %(default)g)" if default is not None else ""),
+    )
+
+
+def add_bars_argument(
+    parser: argparse.ArgumentParser, *, default: int = PatternSettings.bars
+) -> None:
+    parser.add_argument(
+        "--bars",
+        type=int,
+        default=default,
+        help="loop length in bars, 1 or more (default: %(default)s)",
+    )
+
+
+def add_seed_argument(
+    parser: argparse.ArgumentParser,
+    *,
+    default: int = PatternSettings.seed,
+    what: str = "the pattern's choices",
+) -> None:
+    parser.add_argument(
+        "--seed", type=int, default=default, help=f"random seed for {what} (default: %(default)s)"
+    )
+
+
+def add_arguments(parser: argparse.ArgumentParser, *, extended: bool = True) -> None:
+    """The seed's stage-3 flags and defaults; ``extended`` adds the render options."""
+    d = PatternSettings()
+    parser.add_argument(
+        "--pools_json",
+        default=RANDOM_POOLS,
+        help=f'pools_N.json from stage 2, or "{RANDOM_POOLS}" to deal the files under '
+        "--sample_root to roles at random (seeded) (default: %(default)s)",
+    )
+    parser.add_argument("--out_dir", required=True, help="output folder (created if needed)")
+    add_bpm_argument(parser)
+    add_bars_argument(parser)
+    add_seed_argument(parser)
+    parser.add_argument(
+        "--motion_mode",
+        choices=MOTION_MODES,
+        default=d.motion_mode,
+        help="A: the same eighth-note hats every bar; B: weighted 16th hats redrawn per bar "
+        "(default: %(default)s)",
+    )
+    parser.add_argument(
+        "--motion_keep",
+        type=int,
+        default=d.motion_keep,
+        help="MOTION hits per bar, 4..8 (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--fill_prob",
+        type=float,
+        default=d.fill_prob,
+        help="chance of a fill closing each 4-bar phrase, 0..1 (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--texture",
+        type=int,
+        choices=(0, 1),
+        default=int(d.texture),
+        help="1: a TEXTURE bed from bar 0 for 16 steps; 0: none (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--sample_root",
+        default=SAMPLE_ROOT,
+        help="where sample files are looked up (default: %(default)s)",
+    )
+    add_sample_rate_argument(parser, limits=RENDER_SR_RANGE)
+    if extended:
+        add_render_options(parser)
+        parser.add_argument("--no_render", action="store_true", help="write JSON only")
+
+
+def main(args: argparse.Namespace) -> None:
+    """Build the grid and skeleton of the parsed flags, render them, print what was written."""
+    from drumgenx.skeleton.patterns import SkeletonParams
+    from drumgenx.skeleton.run import run_skeleton
+
+    params = SkeletonParams(
+        bars=args.bars,
+        seed=args.seed,
+        motion_mode=args.motion_mode,
+        motion_keep=args.motion_keep,
+        fill_prob=args.fill_prob,
+        texture=bool(args.texture),
+    )
+    run = run_skeleton(
+        out_dir=args.out_dir,
+        bpm=args.bpm,
+        pools_json=args.pools_json,
+        params=params,
+        sample_root=args.sample_root,
+        render=not getattr(args, "no_render", False),
+        render_sr=args.render_sr,
+        **render_options(args),
+    )
+    report(f"grid & skeleton, version {run.version}", notices=run.notices, paths=run.paths)
+
+
+SKELETON = Command(
+    "skeleton",
+    help="stage 3: beat grid, rule-based skeleton, WAV render",
+    description="Stage 3: write grid_N.json, event_grid_N.json, skeleton_meta_N.json "
+    "and render_N.wav (same N) under --out_dir.",
+    add_arguments=add_arguments,
+    run=main,
+)
