@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import csv
+import gzip
 from pathlib import Path
 
 import pytest
 
-from drumgenx.training.kits import FROZEN_TEST_DEBIAN_KITS, FROZEN_TEST_FAMILIES
+from drumgenx.training.kits import (
+    FROZEN_TEST_DEBIAN_KITS,
+    FROZEN_TEST_FAMILIES,
+    VALIDATION_FAMILIES,
+)
 from drumgenx.transcribe.model import DEFAULT_WEIGHTS, load_model
 
 CORPUS = DEFAULT_WEIGHTS.parent / "corpus"
@@ -15,7 +20,7 @@ GMD_INFO = Path(__file__).resolve().parents[3] / "shared" / "data" / "gmd" / "in
 
 
 def _rows(split: str) -> list[dict[str, str]]:
-    with open(CORPUS / f"{split}_manifest.csv", newline="") as fh:
+    with gzip.open(CORPUS / f"{split}_manifest.csv.gz", "rt", newline="") as fh:
         return list(csv.DictReader(fh))
 
 
@@ -28,6 +33,22 @@ def test_no_frozen_kit_and_only_its_own_split(split: str) -> None:
         assert not any(r["kit_id"].endswith("/" + kit) for kit in FROZEN_TEST_DEBIAN_KITS)
         assert "TimGM6mb" not in r["accompaniment_font"]
         assert r["kit_package"] and r["kit_path"] and r["seed"]
+
+
+def test_training_and_validation_kits_are_disjoint_groups() -> None:
+    """Validation items come from the held-out font only; training items (and their donor
+    kits) never do, so the choices made on validation measure unheard kits."""
+    validation = _rows("validation")
+    assert {r["kit_family"] for r in validation} <= set(VALIDATION_FAMILIES)
+    assert all(r["accompaniment_font"] in ("", *VALIDATION_FAMILIES) for r in validation)
+    assert not any(r["donor_kit_id"] for r in validation)
+    train = _rows("train")
+    assert not {r["kit_family"] for r in train} & set(VALIDATION_FAMILIES)
+    donors = {r["donor_kit_id"] for r in train if r["donor_kit_id"]}
+    assert donors and not any(d.split(":")[1] in VALIDATION_FAMILIES for d in donors)
+    assert not any(d.split(":")[1] in FROZEN_TEST_FAMILIES for d in donors if d.startswith("sf:"))
+    assert not any(d.endswith("/" + kit) for d in donors for kit in FROZEN_TEST_DEBIAN_KITS)
+    assert not {r["accompaniment_font"] for r in train} & {*VALIDATION_FAMILIES, "TimGM6mb"}
 
 
 def test_no_gmd_test_performance_and_the_counts_match_the_weights() -> None:
