@@ -44,7 +44,16 @@ from drumgenx.transcribe.detect import TranscribeParams, hits_from_activations
 from drumgenx.transcribe.features import FPS, n_filters, transcriber_features
 from drumgenx.transcribe.model import CLASSES, OUTPUTS, TranscriberModel
 
-__all__ = ["Item", "TrainSettings", "load_split", "onset_f1", "train_transcriber"]
+__all__ = [
+    "Item",
+    "TrainSettings",
+    "evaluate",
+    "load_split",
+    "onset_f1",
+    "sampling_weights",
+    "train_transcriber",
+    "tune_peak_picking",
+]
 
 
 @dataclass
@@ -139,7 +148,7 @@ def onset_f1(refs: list[np.ndarray], ests: list[np.ndarray], window: float) -> f
     return 2 * tp / (n_ref + n_est) if n_ref + n_est else 1.0
 
 
-def _evaluate(
+def evaluate(
     acts: list[np.ndarray], items: list[Item], model: TranscriberModel
 ) -> dict[str, float]:
     """Hit F1 at 50/20 ms and per-class F1 at 50 ms with ``model``'s thresholds."""
@@ -282,7 +291,7 @@ def train_transcriber(
                 acts.append(torch.sigmoid(net(x))[0].numpy())
         net.train()
         model = export_model(net, mean=mean, std=std)
-        return _evaluate(acts, valid, model), acts
+        return evaluate(acts, valid, model), acts
 
     while True:
         elapsed = time.monotonic() - train_start
@@ -319,7 +328,7 @@ def train_transcriber(
     _, acts = validate()
     model = export_model(net, mean=mean, std=std)
     model = tune_peak_picking(acts, valid, model)
-    scores = _evaluate(acts, valid, model)
+    scores = evaluate(acts, valid, model)
     model = replace(
         model,
         meta={
