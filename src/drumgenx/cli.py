@@ -21,12 +21,13 @@ EXIT_INTERRUPTED = 130
 
 def guarded(handler: Callable[[argparse.Namespace], None], args: argparse.Namespace) -> int:
     """Run a handler, turning user errors and Ctrl-C into one line and an exit status."""
+    from drumgenx.core.console import flag_error
     from drumgenx.core.errors import DrumgenxError
 
     try:
         handler(args)
     except DrumgenxError as exc:
-        print(f"drumgenx: error: {exc}", file=sys.stderr)
+        print(f"drumgenx: error: {flag_error(exc, args)}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("drumgenx: interrupted; no partial output was left behind", file=sys.stderr)

@@ -164,13 +164,13 @@ def test_set_hit_polyphony_limit():
         ({"step": 16}, "no step 16"),
         ({"step": -1}, "no step -1"),
         ({"bar": -1}, "bars count from 0"),
-        ({"vel": 1.5}, "--velocity must be 0..1"),
-        ({"vel": -0.1}, "--velocity must be 0..1"),
-        ({"vel": float("nan")}, "--velocity must be 0..1"),
+        ({"vel": 1.5}, "vel must be 0..1"),
+        ({"vel": -0.1}, "vel must be 0..1"),
+        ({"vel": float("nan")}, "vel must be 0..1"),
         ({"role": "SNARE"}, "unknown role"),
         ({"role": "FILL", "sample_id": None}, "no FILL hit to take a sample from"),
-        ({"micro_offset_ms": 1000.5}, "--offset_ms must be -1000..1000"),
-        ({"micro_offset_ms": float("nan")}, "--offset_ms"),
+        ({"micro_offset_ms": 1000.5}, "micro_offset_ms must be -1000..1000"),
+        ({"micro_offset_ms": float("nan")}, "micro_offset_ms must be"),
     ],
 )
 def test_set_hit_errors(kwargs, message):
@@ -250,9 +250,9 @@ def test_change_velocity_everything():
     [
         ({}, "exactly one of --set and --scale"),
         ({"value": 0.5, "scale": 2.0}, "exactly one of --set and --scale"),
-        ({"value": 1.5}, "--set must be 0..1"),
-        ({"value": -0.5}, "--set must be 0..1"),
-        ({"scale": -1.0}, "--scale must be >= 0"),
+        ({"value": 1.5}, "value must be 0..1"),
+        ({"value": -0.5}, "value must be 0..1"),
+        ({"scale": -1.0}, "scale must be >= 0"),
     ],
 )
 def test_change_velocity_errors(kwargs, message):
@@ -270,7 +270,7 @@ def test_change_velocity_no_match():
 def test_change_velocity_refuses_nan_scale() -> None:
     """NaN compares false with everything; it must not slip through as a scale."""
     events = [Event(0, 0, "CORE", "kick", 0.5, 4)]
-    with pytest.raises(DrumgenxError, match="--scale"):
+    with pytest.raises(DrumgenxError, match="scale must be >= 0"):
         change_velocity(events, Selection(), scale=float("nan"))
 
 

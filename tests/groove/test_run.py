@@ -149,9 +149,9 @@ def _other_grid(path: Path, stage3) -> dict[str, Path]:
         (_bad_events, {}, "not a valid event_grid file: field '[1].role'"),
         (lambda p, s: {**s, "pools_json": p}, {}, "pools.json: no such file"),
         (lambda p, s: {**s, "events_json": s["grid_json"]}, {}, "(it looks like a grid file)"),
-        (lambda p, s: s, {"mode": "shuffle"}, "--mode must be humanize or vary"),
-        (lambda p, s: s, {"temperature": -0.1}, "--temperature must be a number >= 0"),
-        (lambda p, s: s, {"temperature": float("nan")}, "--temperature must be a number >= 0"),
+        (lambda p, s: s, {"mode": "shuffle"}, "mode must be humanize or vary"),
+        (lambda p, s: s, {"temperature": -0.1}, "temperature must be a number >= 0"),
+        (lambda p, s: s, {"temperature": float("nan")}, "temperature must be a number >= 0"),
     ],
 )
 def test_bad_inputs_are_one_clear_error_and_write_nothing(

@@ -282,7 +282,7 @@ def test_hit_before_time_zero_moves_to_zero_with_a_notice():
 def test_bad_swing_is_refused():
     """Swing outside 0..0.75 is a user error, not a file with hits on the wrong step."""
     grid = build_grid(bpm=120, num_bars=1)
-    with pytest.raises(DrumgenxError, match="--swing"):
+    with pytest.raises(DrumgenxError, match=r"swing must be 0\.\.0\.75"):
         events_to_midi([Event(0, 0, "CORE", "kick", 1.0, 4)], grid, swing=0.8)
 
 

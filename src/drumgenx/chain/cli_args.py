@@ -168,6 +168,7 @@ RUN = Command(
     "files under --out; stages already done for the same inputs and settings are reused.",
     add_arguments=add_arguments,
     run=main,
+    flags={"num_bars": "--bars"},  # build_grid's parameter
 )
 
 

@@ -34,7 +34,8 @@ from pathlib import Path
 from typing import Any
 
 from drumgenx import __version__
-from drumgenx.core.errors import DrumgenxError
+from drumgenx.core.console import silent
+from drumgenx.core.errors import DrumgenxError, ParameterError
 from drumgenx.core.formats import dump_json, schema_problem
 from drumgenx.core.layout import (
     RUN_FAMILY,
@@ -94,11 +95,11 @@ class ChainParams:
         self.skeleton_params().validate()
         check_swing(self.swing)
         if self.mode not in MODES:
-            raise DrumgenxError(f"--mode must be {' or '.join(MODES)}, got {self.mode!r}")
+            raise ParameterError("mode", f"must be {' or '.join(MODES)}, got {self.mode!r}")
         if not (math.isfinite(self.temperature) and self.temperature >= 0):
-            raise DrumgenxError(f"--temperature must be a number >= 0, got {self.temperature:g}")
+            raise ParameterError("temperature", f"must be a number >= 0, got {self.temperature:g}")
         if self.workers < 1:
-            raise DrumgenxError(f"--workers must be at least 1, got {self.workers}")
+            raise ParameterError("workers", f"must be at least 1, got {self.workers}")
         self.roles_identity()  # a bad role config or prompts file
 
     def roles_identity(self) -> dict[str, Any]:
@@ -498,7 +499,7 @@ def run_chain(
     from_stage: str | None = None,
     progress: Progress | None = None,
     on_stage: Callable[[StageResult], None] | None = None,
-    notify: Callable[[str], None] = print,
+    notify: Callable[[str], None] | None = None,
 ) -> ChainRun:
     """Run preprocess → roles → skeleton → groove on ``inputs``; every file under ``out``.
 
@@ -521,7 +522,8 @@ def run_chain(
     on_stage
         Called with each `StageResult` as its stage finishes (or is reused).
     notify
-        Receives notices (skipped files, fallbacks) as single lines.
+        Receives notices (skipped files, fallbacks) as single lines; None: they are dropped
+        (the command line passes its printer).
 
     Raises
     ------
@@ -540,7 +542,9 @@ def run_chain(
         if not path.exists():
             raise DrumgenxError(f"INPUT {path}: no such file or folder")
     if from_stage is not None and from_stage not in STAGES:
-        raise DrumgenxError(f"--from-stage must be one of {', '.join(STAGES)}, got {from_stage!r}")
+        raise ParameterError(
+            "from_stage", f"must be one of {', '.join(STAGES)}, got {from_stage!r}"
+        )
     created = _missing_folders(out)
     for folder in (p for p in paths if p.is_dir()):
         if out.resolve().is_relative_to(folder.resolve()):
@@ -555,7 +559,9 @@ def run_chain(
         raise DrumgenxError(f"cannot create output folder {out}: {exc.strerror}") from None
 
     try:
-        return _run_stages(Inputs(paths), out, params, from_stage, progress, on_stage, notify)
+        return _run_stages(
+            Inputs(paths), out, params, from_stage, progress, on_stage, notify or silent
+        )
     except BaseException:
         _remove_if_empty(created)  # e.g. no hits: the run leaves no empty folder behind
         raise

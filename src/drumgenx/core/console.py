@@ -14,9 +14,17 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Command", "notice", "progress_printer", "report"]
+__all__ = ["Command", "flag_error", "notice", "progress_printer", "report", "silent"]
 
 Handler = Callable[[argparse.Namespace], None]
+
+
+def silent(message: str) -> None:
+    """The notify of a library caller that passed none: the notice is dropped.
+
+    Library code reports notices only through a ``notify: Callable[[str], None] | None``
+    parameter and never prints; the command line passes `notice`.
+    """
 
 
 def notice(message: str) -> None:
@@ -70,6 +78,10 @@ class Command:
         Declares the command's flags on its parser (defaults from the stage's settings).
     run
         The handler of the parsed flags; None for a command whose subcommands have their own.
+    flags
+        Library parameter -> the flag that sets it, where the names differ
+        (``{"num_bars": "--bars"}``); a flag whose ``dest`` is the parameter's name needs no
+        entry. A `ParameterError` the handler raises is printed naming the flag.
     """
 
     name: str
@@ -77,6 +89,7 @@ class Command:
     description: str
     add_arguments: Callable[[argparse.ArgumentParser], None]
     run: Handler | None = None
+    flags: Mapping[str, str] | None = None
 
     def add_to(
         self,
@@ -91,5 +104,26 @@ class Command:
             common(parser)
         self.add_arguments(parser)
         if self.run is not None:
-            parser.set_defaults(handler=self.run)
+            parser.set_defaults(handler=self.run, flag_names=self._flag_names(parser))
         return parser
+
+    def _flag_names(self, parser: argparse.ArgumentParser) -> dict[str, str]:
+        """Parameter -> flag: every long flag under its ``dest``, then `flags`."""
+        names = {
+            action.dest: long[0]
+            for action in parser._actions  # argparse keeps no public list of them
+            if (long := [o for o in action.option_strings if o.startswith("--")])
+        }
+        return {**names, **(self.flags or {})}
+
+
+def flag_error(exc: Exception, args: argparse.Namespace) -> Exception:
+    """``exc`` as the command line says it: a `ParameterError` names the flag that set its
+    parameter (`Command.flags`); any other error, or a parameter no flag sets, as it is."""
+    from drumgenx.core.errors import ParameterError
+
+    if isinstance(exc, ParameterError):
+        flag = getattr(args, "flag_names", {}).get(exc.parameter)
+        if flag is not None:
+            return exc.named(flag)
+    return exc

@@ -148,12 +148,16 @@ def velocity_command(args: argparse.Namespace) -> None:
     )
 
 
-def _command(name: str, help_text: str, add_arguments, run) -> Command:
-    return Command(name, help_text, help_text, add_arguments, run)
+def _command(name: str, help_text: str, add_arguments, run, flags=None) -> Command:
+    return Command(name, help_text, help_text, add_arguments, run, flags=flags)
 
 
 SET = _command(
-    "set", "add a hit, or replace the hit of that role on that step", add_set_arguments, set_command
+    "set",
+    "add a hit, or replace the hit of that role on that step",
+    add_set_arguments,
+    set_command,
+    flags={"vel": "--velocity", "micro_offset_ms": "--offset_ms", "sample_id": "--sample"},
 )
 REMOVE = _command("remove", "remove the selected hits", _selection_flags, remove_command)
 VELOCITY = _command(
@@ -161,6 +165,7 @@ VELOCITY = _command(
     "set or scale the velocity of the selected hits",
     add_velocity_arguments,
     velocity_command,
+    flags={"value": "--set"},
 )
 EDIT_COMMANDS: tuple[Command, ...] = (SET, REMOVE, VELOCITY)
 """The editor's own commands, in ``drumgenx edit --help``'s order (render's follow)."""

@@ -10,7 +10,7 @@ import random
 from collections import Counter
 from dataclasses import dataclass, replace
 
-from drumgenx.core.errors import DrumgenxError
+from drumgenx.core.errors import DrumgenxError, ParameterError
 from drumgenx.core.events import DUR_STEPS, MAX_VOICES, sort_events, velocity
 from drumgenx.core.records import Event, Pools
 from drumgenx.core.roles import ROLES
@@ -89,9 +89,9 @@ def set_hit(
     if not 0 <= step < 16 or bar < 0:
         raise DrumgenxError(f"no step {step} in bar {bar}: bars count from 0, steps are 0..15")
     if vel is not None and not 0.0 <= vel <= 1.0:
-        raise DrumgenxError(f"--velocity must be 0..1, got {vel:g}")
+        raise ParameterError("vel", f"must be 0..1, got {vel:g}")
     if not -MAX_OFFSET_MS <= micro_offset_ms <= MAX_OFFSET_MS:
-        raise DrumgenxError(f"--offset_ms must be -1000..1000, got {micro_offset_ms:g}")
+        raise ParameterError("micro_offset_ms", f"must be -1000..1000, got {micro_offset_ms:g}")
     if sample_id is None:
         sample_id = most_used_sample(events, role=role)
         if sample_id is None:
@@ -164,9 +164,9 @@ def change_velocity(
     if (value is None) == (scale is None):
         raise DrumgenxError("velocity: give exactly one of --set and --scale")
     if value is not None and not 0.0 <= value <= 1.0:
-        raise DrumgenxError(f"--set must be 0..1, got {value:g}")
+        raise ParameterError("value", f"must be 0..1, got {value:g}")
     if scale is not None and not scale >= 0:  # also refuses NaN
-        raise DrumgenxError(f"--scale must be >= 0, got {scale:g}")
+        raise ParameterError("scale", f"must be >= 0, got {scale:g}")
     chosen = set(_select(events, selection))
     out = []
     for i, e in enumerate(events):

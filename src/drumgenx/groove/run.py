@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from drumgenx.core.errors import DrumgenxError
+from drumgenx.core.errors import DrumgenxError, ParameterError
 from drumgenx.core.formats import (
     check_events_fit_grid,
     dump_json,
@@ -115,9 +115,9 @@ def run_groove(
         missing or corrupt model. Nothing is written.
     """
     if mode not in MODES:
-        raise DrumgenxError(f"--mode must be {' or '.join(MODES)}, got {mode!r}")
+        raise ParameterError("mode", f"must be {' or '.join(MODES)}, got {mode!r}")
     if not (math.isfinite(temperature) and temperature >= 0):
-        raise DrumgenxError(f"--temperature must be a number >= 0, got {temperature:g}")
+        raise ParameterError("temperature", f"must be a number >= 0, got {temperature:g}")
     steps = ["inputs", "model", mode, *(["render"] if render else []), "write"]
 
     def done(what: str) -> None:

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from drumgenx.core.errors import DrumgenxError, MissingSamplesError
+from drumgenx.core.errors import DrumgenxError, MissingSamplesError, ParameterError
 from drumgenx.core.formats import (
     check_events_fit_grid,
     load_events,
@@ -247,9 +247,9 @@ def export_kit(
         Sample files cannot be found (all are listed). Nothing is written.
     """
     if not name or any(c in name for c in '/\\:*?"<>|') or name.startswith("."):
-        raise DrumgenxError(f"--name must be a plain file name, got {name!r}")
+        raise ParameterError("name", f"must be a plain file name, got {name!r}")
     if per_role < 1:
-        raise DrumgenxError(f"--per_role must be at least 1, got {per_role}")
+        raise ParameterError("per_role", f"must be at least 1, got {per_role}")
     if (events_json is None) != (grid_json is None):
         raise DrumgenxError("--events and --grid go together: the loop's MIDI needs its grid")
     pools_json = Path(pools_json)

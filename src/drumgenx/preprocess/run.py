@@ -41,6 +41,7 @@ from drumgenx.core.audio import (
     encode_wav,
     read_audio,
 )
+from drumgenx.core.console import silent
 from drumgenx.core.errors import DrumgenxError, OutputExistsError
 from drumgenx.core.formats import dump_json, read_json
 from drumgenx.core.parallel import map_in_processes
@@ -304,12 +305,6 @@ def _init_worker(config: PreprocessConfig, staging: Path) -> None:
     _worker["separator"] = make_separator(config.separation, notify=notices.append)
 
 
-def _print_notice(message: str) -> None:
-    import sys
-
-    print(f"drumgenx: notice: {message}", file=sys.stderr)
-
-
 Staged = tuple[FileReport, list[StagedSlice], np.ndarray, list[str]]
 
 
@@ -441,7 +436,7 @@ def run_preprocess(
     workers: int = PreprocessRunSettings.workers,
     force: bool = False,
     progress: Progress | None = None,
-    notify: Callable[[str], None] = _print_notice,
+    notify: Callable[[str], None] | None = None,
     files: Sequence[str | Path] | None = None,
 ) -> PreprocessSummary:
     """Turn every audio file under ``dataset_root`` into one-shots in ``output_root``.
@@ -460,11 +455,15 @@ def run_preprocess(
         Re-process files whose content an earlier run already processed.
     progress
         Called after each file with (done, total, file).
+    notify
+        Receives notices (a separator fallback, a library entry left out) as single
+        lines; None: they are dropped (the command line passes its printer).
     files
         Read only these files (e.g. the ones a user named), not every file under
         ``dataset_root``; ``dataset_root`` is then the folder the manifest records.
     """
     started = time.perf_counter()
+    notify = notify or silent
     config = config or PreprocessConfig()
     dataset_root, output_root = Path(dataset_root), Path(output_root)
     if not dataset_root.is_dir():

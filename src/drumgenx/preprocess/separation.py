@@ -24,7 +24,6 @@ import contextlib
 import glob
 import math
 import os
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +31,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from drumgenx.core.console import silent
 from drumgenx.core.errors import DrumgenxError
 from drumgenx.preprocess.settings import DEMUCS_MODEL, SEPARATOR, SEPARATORS
 
@@ -144,14 +144,10 @@ class DrumSeparator(Protocol):
     def __call__(self, y: np.ndarray, sr: int) -> tuple[np.ndarray, int]: ...
 
 
-def _stderr_notice(message: str) -> None:
-    print(f"drumgenx: notice: {message}", file=sys.stderr)  # the CLI's notice format
-
-
 def make_separator(
     params: SeparationParams = SeparationParams(),
     *,
-    notify: Callable[[str], None] = _stderr_notice,
+    notify: Callable[[str], None] | None = None,
 ) -> DrumSeparator:
     """Build the separator ``params.method`` asks for, loading any model once, here.
 
@@ -160,7 +156,7 @@ def make_separator(
     params
         The options; see `SeparationParams`.
     notify
-        Receives the one notice ``auto`` gives when it falls back to HPSS.
+        Receives the one notice ``auto`` gives when it falls back to HPSS (None: dropped).
 
     Returns
     -------
@@ -186,7 +182,7 @@ def make_separator(
             raise SeparationError(
                 f"cannot use Demucs model {params.demucs_model!r}: {exc}; {_HOW_TO_GET_DEMUCS}"
             ) from None
-        notify(
+        (notify or silent)(
             f"Demucs model {params.demucs_model!r} not used ({exc}); separating drums by "
             "harmonic-percussive separation "
             f"(HPSS) instead. For Demucs, {_HOW_TO_GET_DEMUCS}."

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from drumgenx.core.errors import DrumgenxError
+from drumgenx.core.errors import ParameterError
 from drumgenx.core.records import Event, Grid
 
 MAX_SWING = 0.75  # past this an off-beat 16th would land on the next step
@@ -19,7 +19,7 @@ BEATS_PER_BAR = 4  # the grid is 4/4 (skeleton.grid; load_grid checks tbar)
 
 def check_swing(swing: float) -> float:
     if not 0.0 <= swing <= MAX_SWING:
-        raise DrumgenxError(f"--swing must be 0..{MAX_SWING}, got {swing:g}")
+        raise ParameterError("swing", f"must be 0..{MAX_SWING}, got {swing:g}")
     return swing
 
 

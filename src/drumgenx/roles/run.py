@@ -30,7 +30,8 @@ from drumgenx.core.audio import (
     read_audio,
     resample,
 )
-from drumgenx.core.errors import DrumgenxError, FormatError
+from drumgenx.core.console import silent
+from drumgenx.core.errors import DrumgenxError, FormatError, ParameterError
 from drumgenx.core.formats import dump_json, read_json
 from drumgenx.core.parallel import map_in_processes
 from drumgenx.core.records import PoolItem, Pools
@@ -111,7 +112,7 @@ SILENCE_DBFS = -60.0  # as stage 1: a file that never gets louder is no sound, n
 def choose_files(files: list[Path], *, limit: int, seed: int) -> list[Path]:
     """``limit`` files drawn at random with ``seed`` (0: all), kept in path order."""
     if limit < 0:
-        raise DrumgenxError(f"--limit must be >= 0, got {limit}")
+        raise ParameterError("limit", f"must be >= 0, got {limit}")
     if limit == 0 or limit >= len(files):
         return list(files)
     chosen = random.Random(f"drumgenx:{seed}:roles_limit").sample(range(len(files)), limit)
@@ -218,7 +219,7 @@ def run_roles(
     use_model: bool = True,
     workers: int = RolesSettings.workers,
     progress: Progress | None = None,
-    notify: Callable[[str], None] = print,
+    notify: Callable[[str], None] | None = None,
 ) -> RolesRun:
     """Give every one-shot in ``input_dir`` a role; write pools and per-sample records.
 
@@ -246,23 +247,27 @@ def run_roles(
         Use the learned scorer as a third source.
     workers
         Processes for the per-file work (features and scores); 1 runs in this process.
+    notify
+        Receives notices (CLAP not used, a manifest left out) as single lines; None: they
+        are dropped (the command line passes its printer).
     """
     from drumgenx.roles.clap import DEFAULT_CLAP_MODEL, ClapScorer, load_prompts
 
+    notify = notify or silent
     input_dir, out_dir = Path(input_dir), Path(out_dir)
     if not input_dir.is_dir():
-        raise DrumgenxError(f"--input_dir {input_dir}: no such folder")
+        raise ParameterError("input_dir", f"{input_dir}: no such folder")
     config = load_role_config(config_path)
     fusion = config.fusion
     alpha = fusion.alpha if alpha is None else alpha
     if not 0.0 <= alpha <= 1.0:
-        raise DrumgenxError(f"--alpha must be 0..1, got {alpha:g}")
+        raise ParameterError("alpha", f"must be 0..1, got {alpha:g}")
     if workers < 1:
-        raise DrumgenxError(f"--workers must be at least 1, got {workers}")
+        raise ParameterError("workers", f"must be at least 1, got {workers}")
     prompts = load_prompts(prompts_path)
     files = choose_files(find_audio_files(input_dir), limit=limit, seed=seed)
     if not files:
-        raise DrumgenxError(f"--input_dir {input_dir}: no audio files found")
+        raise ParameterError("input_dir", f"{input_dir}: no audio files found")
 
     from drumgenx.roles.learned import FEATURE_VERSION as LEARNED_VERSION
     from drumgenx.roles.learned import LearnedRoleScorer
@@ -384,7 +389,7 @@ MANIFEST_NAME = re.compile(r"^manifest_\d+\.json$")
 
 
 def manifest_class_probs(
-    input_dir: Path, *, notify: Callable[[str], None] = print
+    input_dir: Path, *, notify: Callable[[str], None] | None = None
 ) -> dict[Path, dict[str, float]]:
     """The transcriber's ``class_probs`` of every one-shot a stage-1 manifest under
     ``input_dir`` names, by the one-shot's resolved path.
@@ -393,6 +398,7 @@ def manifest_class_probs(
     default, costs one read). A manifest off its schema is left out with a notice: it only
     adds a fusion source, so the run goes on without it.
     """
+    notify = notify or silent
     out: dict[Path, dict[str, float]] = {}
     for manifest in sorted(input_dir.rglob("manifest_*.json")):
         if not MANIFEST_NAME.match(manifest.name):

@@ -142,4 +142,5 @@ SKELETON = Command(
     "and render_N.wav (same N) under --out_dir.",
     add_arguments=add_arguments,
     run=main,
+    flags={"num_bars": "--bars"},  # build_grid's parameter
 )

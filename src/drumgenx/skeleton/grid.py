@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drumgenx.core.errors import DrumgenxError
+from drumgenx.core.errors import ParameterError
 from drumgenx.core.records import Grid
 
 STEPS_PER_BAR = 16  # 16th notes in 4/4 (seed, stage 3)
@@ -16,9 +16,9 @@ def build_grid(*, bpm: float, num_bars: int) -> Grid:
     accumulated rounding error and are identical on every machine.
     """
     if not 20 <= bpm <= 999:
-        raise DrumgenxError(f"--bpm must be between 20 and 999, got {bpm:g}")
+        raise ParameterError("bpm", f"must be between 20 and 999, got {bpm:g}")
     if not 1 <= num_bars <= 1024:
-        raise DrumgenxError(f"--bars must be between 1 and 1024, got {num_bars}")
+        raise ParameterError("num_bars", f"must be between 1 and 1024, got {num_bars}")
     tbeat = 60.0 / bpm
     tbar = tbeat * BEATS_PER_BAR
     tstep = tbar / STEPS_PER_BAR

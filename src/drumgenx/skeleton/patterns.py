@@ -11,7 +11,7 @@ import math
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 
-from drumgenx.core.errors import DrumgenxError
+from drumgenx.core.errors import DrumgenxError, ParameterError
 from drumgenx.core.events import DUR_STEPS, FILL_STEPS, MAX_VOICES, step_class, velocity
 from drumgenx.core.pools import ROTATION, choose_samples, seeded_rng, weighted_order
 from drumgenx.core.records import Event, PoolItem, Pools
@@ -47,13 +47,13 @@ class SkeletonParams(PatternSettings):
 
     def validate(self) -> None:
         if self.motion_mode not in MOTION_MODES:
-            raise DrumgenxError(f"--motion_mode must be A or B, got {self.motion_mode!r}")
+            raise ParameterError("motion_mode", f"must be A or B, got {self.motion_mode!r}")
         if not 4 <= self.motion_keep <= 8:
-            raise DrumgenxError(f"--motion_keep must be 4..8, got {self.motion_keep}")
+            raise ParameterError("motion_keep", f"must be 4..8, got {self.motion_keep}")
         if not 0.0 <= self.fill_prob <= 1.0:
-            raise DrumgenxError(f"--fill_prob must be 0..1, got {self.fill_prob:g}")
+            raise ParameterError("fill_prob", f"must be 0..1, got {self.fill_prob:g}")
         if self.bars < 1:
-            raise DrumgenxError(f"--bars must be at least 1, got {self.bars}")
+            raise ParameterError("bars", f"must be at least 1, got {self.bars}")
         if self.max_voices < 1 or self.rotation < 1:
             raise DrumgenxError("max_voices and rotation must be at least 1")
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from drumgenx import __version__
 from drumgenx.core.audio import find_audio_files
-from drumgenx.core.errors import DrumgenxError
+from drumgenx.core.errors import ParameterError
 from drumgenx.core.formats import dump_json, load_pools
 from drumgenx.core.records import PoolItem, Pools, events_to_json
 from drumgenx.core.roles import ROLES
@@ -42,13 +42,14 @@ def random_pools(sample_root: str | Path, *, seed: int) -> Pools:
     """
     root = Path(sample_root)
     if not root.is_dir():
-        raise DrumgenxError(
-            f"--sample_root {root}: no such folder (run from the project checkout, "
-            "or create the bundled kit with `drumgenx kit`)"
+        raise ParameterError(
+            "sample_root",
+            f"{root}: no such folder (run from the project checkout, "
+            "or create the bundled kit with `drumgenx kit`)",
         )
     files = find_audio_files(root)
     if not files:
-        raise DrumgenxError(f"--sample_root {root}: no audio files found")
+        raise ParameterError("sample_root", f"{root}: no audio files found")
     random.Random(f"drumgenx:{seed}:random_pools").shuffle(files)
     by_role: dict[str, list[PoolItem]] = {role: [] for role in ROLES}
     for i in range(max(len(files), len(ROLES))):
@@ -82,7 +83,7 @@ def run_skeleton(
     params.validate()
     check_swing(swing)
     if render_sr < 8000 or render_sr > 192000:
-        raise DrumgenxError(f"--render_sr must be 8000..192000, got {render_sr}")
+        raise ParameterError("render_sr", f"must be 8000..192000, got {render_sr}")
     if str(pools_json) == RANDOM_POOLS:
         pools, pools_dir = random_pools(sample_root or ".", seed=params.seed), None
         pools_source = f"random:{sample_root}"
