@@ -167,3 +167,33 @@ def test_a_broken_hits_file_is_one_line(first_run, tmp_path: Path) -> None:
     bad.write_text(json.dumps(data))
     with pytest.raises(FormatError, match=r"field 'hits\[1\].time_s'"):
         load_hits(bad)
+
+
+def test_blocks_give_the_hits_of_one_pass(tmp_path: Path) -> None:
+    """A file transcribed 2 s at a time has the hits of one pass over the whole file."""
+    from drumgenx.transcribe.detect import transcribe_audio
+    from drumgenx.transcribe.model import load_model
+    from drumgenx.transcribe.run import file_hits
+
+    sr = 44100
+    rng = np.random.default_rng(3)
+    y = 0.01 * rng.standard_normal(round(7.3 * sr))
+    for t in (0.2, 0.95, 1.98, 2.01, 3.5, 3.99, 4.0, 5.2, 6.03, 7.1):  # hits on block edges too
+        k = round(t * sr)
+        burst = rng.standard_normal(4000) * np.exp(-np.arange(4000) / 600.0)
+        y[k : k + 4000] += 0.6 * burst[: len(y) - k]
+    stereo = np.stack([y, 0.5 * y], axis=1).astype(np.float32)
+    path = tmp_path / "long.wav"
+    soundfile.write(path, stereo, sr, subtype="FLOAT")
+    model = load_model()
+    whole = transcribe_audio(stereo.mean(axis=1), sr=sr, model=model)
+    found, duration, rate = file_hits(path, model=model, block_s=2)
+    assert rate == sr and duration == pytest.approx(len(y) / sr)
+    assert len(whole.times) >= 8
+    np.testing.assert_allclose(found.activations, whole.activations, atol=1e-5)
+    np.testing.assert_allclose(found.times, whole.times, atol=1e-4)
+    np.testing.assert_allclose(found.class_probs, whole.class_probs, atol=1e-4)
+    soundfile.write(tmp_path / "quiet.wav", np.full(sr, 1e-5, np.float32), sr)
+    assert file_hits(tmp_path / "quiet.wav", model=model).startswith("silent")
+    with pytest.raises(ValueError, match="block_s"):
+        file_hits(path, model=model, block_s=0)

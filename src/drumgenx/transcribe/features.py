@@ -63,7 +63,7 @@ def n_frames(n_samples: int) -> int:
     return 1 + n_samples // HOP
 
 
-def transcriber_features(y: np.ndarray, *, sr: int) -> np.ndarray:
+def transcriber_features(y: np.ndarray, *, sr: int, peak: float | None = None) -> np.ndarray:
     """The network's input for mono audio ``y`` at ``sr``.
 
     Parameters
@@ -72,6 +72,9 @@ def transcriber_features(y: np.ndarray, *, sr: int) -> np.ndarray:
         Mono audio, 1-D float.
     sr : int
         Sample rate of ``y``; other rates than 44.1 kHz are resampled (soxr).
+    peak : float, optional
+        The level that scales to 1 (the features see peak-normalised audio). Default: the
+        peak of ``y`` after resampling; a block of a longer file passes the whole file's.
 
     Returns
     -------
@@ -86,7 +89,8 @@ def transcriber_features(y: np.ndarray, *, sr: int) -> np.ndarray:
         from drumgenx.core.audio import resample
 
         y = resample(y, sr, SR).astype(np.float32)
-    peak = float(np.max(np.abs(y))) if y.size else 0.0
+    if peak is None:
+        peak = float(np.max(np.abs(y))) if y.size else 0.0
     if peak > 0:
         y = y * np.float32(1.0 / peak)
     pad = N_FFT // 2

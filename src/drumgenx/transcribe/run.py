@@ -1,8 +1,10 @@
 """``drumgenx transcribe``: audio files in; General MIDI drums and ``.hits.json`` out.
 
 For each input file (files, or folders searched recursively for the formats stage 1
-reads), mixed to mono and transcribed whole (:func:`~drumgenx.transcribe.detect.
-transcribe_audio`), two new files in ``out_dir``:
+reads), mixed to mono and transcribed in blocks of `BLOCK_S` seconds (:func:`file_hits`;
+each block is read with `BLOCK_CONTEXT_S` of audio either side, and the whole file's peak
+sets the level, so the hits are those of one pass over the file while memory stays that of
+one block), two new files in ``out_dir``:
 
 - ``<name>.mid``: a type-1 Standard MIDI File at `TICKS_PER_BEAT` ticks a beat, the
   estimated tempo (:mod:`.tempo`; `FALLBACK_BPM` when there are too few hits to estimate
@@ -27,12 +29,14 @@ are skipped with their reason, as stage 1 lists them, and the run goes on.
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -49,11 +53,16 @@ from drumgenx.core.formats import dump_json
 from drumgenx.core.midi import bpm_to_tempo, drum_midi_file, velocity_to_midi
 from drumgenx.core.versioning import file_sha256, write_new_files
 
+if TYPE_CHECKING:  # numpy-only modules, imported where a file is transcribed
+    from drumgenx.transcribe.detect import Transcription
+    from drumgenx.transcribe.model import TranscriberModel
+
 __all__ = [
     "CLASS_NOTES",
     "FALLBACK_BPM",
     "TranscribeSummary",
     "TranscribedFile",
+    "file_hits",
     "hits_record",
     "transcribe_files",
     "transcription_to_midi",
@@ -71,6 +80,73 @@ FALLBACK_BPM = 120.0
 """The MIDI file's tempo when too few hits to estimate one (``tempo_bpm: null``)."""
 SILENCE_DBFS = -60.0
 """As stage 1: a file whose peak stays below this is skipped as silent."""
+BLOCK_S = 300
+"""Seconds of audio transcribed at a time (whole seconds: block edges fall on frames)."""
+BLOCK_CONTEXT_S = 1
+"""Audio read either side of a block: more than the network's reach (0.18 s) plus half an
+STFT window (23 ms), so a block's frames see what one pass over the file would show them."""
+
+
+def _file_peak(path: Path, *, block_s: int) -> tuple[float, int, int]:
+    """(peak of the mono mix, samples, rate) of a file, read block by block."""
+    peak, n, start, sr = 0.0, 0, 0, 0
+    while True:
+        y, sr = read_audio(path, start_s=start, max_seconds=block_s)
+        if y.shape[0] == 0:
+            break
+        mono = downmix(y)
+        peak = max(peak, float(np.max(np.abs(mono))))
+        n += len(mono)
+        if len(mono) < block_s * sr:
+            break
+        start += block_s
+    return peak, n, sr
+
+
+def file_hits(
+    path: str | Path,
+    *,
+    model: TranscriberModel,
+    block_s: int = BLOCK_S,
+) -> tuple[Transcription, float, int] | str:
+    """Transcribe one audio file block by block.
+
+    Parameters
+    ----------
+    path
+        Any format stage 1 reads; mixed to mono.
+    model
+        The transcriber (:func:`~drumgenx.transcribe.model.load_model`).
+    block_s
+        Whole seconds of audio per block (default `BLOCK_S`); a file no longer than one
+        block is read once.
+
+    Returns
+    -------
+    (Transcription, float, int) or str
+        The hits, the duration in seconds and the sample rate; or why the file was skipped
+        (silent). Undecodable files raise `AudioReadError`.
+    """
+    from drumgenx.transcribe.detect import hits_from_activations
+    from drumgenx.transcribe.features import FPS, transcriber_features
+    from drumgenx.transcribe.model import activations
+
+    if block_s < 1 or int(block_s) != block_s:
+        raise ValueError(f"block_s must be a whole number of seconds >= 1, got {block_s!r}")
+    path = Path(path)
+    peak, n_samples, sr = _file_peak(path, block_s=block_s)
+    if peak <= 10 ** (SILENCE_DBFS / 20):
+        return f"silent (peak below {SILENCE_DBFS:g} dBFS)"
+    duration = n_samples / sr
+    pieces = []
+    for start in range(0, max(1, math.ceil(duration / block_s)) * block_s, block_s):
+        lo = max(0, start - BLOCK_CONTEXT_S)
+        y, _ = read_audio(path, start_s=lo, max_seconds=start + block_s + BLOCK_CONTEXT_S - lo)
+        act = activations(transcriber_features(downmix(y), sr=sr, peak=peak), model=model)
+        first = round((start - lo) * FPS)  # whole seconds: a whole number of frames
+        pieces.append(act[first : first + round(block_s * FPS)])
+    found = hits_from_activations(np.concatenate(pieces), model=model)
+    return found, duration, sr
 
 
 @dataclass
@@ -243,7 +319,6 @@ def transcribe_files(
         A path that does not exist, missing or unreadable weights, an output folder that
         cannot be created.
     """
-    from drumgenx.transcribe.detect import transcribe_audio
     from drumgenx.transcribe.tempo import estimate_tempo
 
     started = time.perf_counter()
@@ -265,16 +340,14 @@ def transcribe_files(
     for done, path in enumerate(files, 1):
         source = str(path)
         try:
-            y, sr = read_audio(path)
+            result = file_hits(path, model=model)
         except AudioReadError as exc:
             summary.skipped.append((source, str(exc).removeprefix(f"{path}: ")))
         else:
-            mono = downmix(y)
-            duration = len(mono) / sr
-            if float(np.max(np.abs(mono))) <= 10 ** (SILENCE_DBFS / 20):
-                summary.skipped.append((source, f"silent (peak below {SILENCE_DBFS:g} dBFS)"))
+            if isinstance(result, str):
+                summary.skipped.append((source, result))
             else:
-                found = transcribe_audio(mono, sr=sr, model=model)
+                found, duration, sr = result
                 times = np.clip(found.times, 0.0, duration)
                 tempo = estimate_tempo(times, strengths=found.strengths)
                 midi = transcription_to_midi(
