@@ -366,82 +366,40 @@ def train_groovae(
     try:
         while epoch < epochs and not out_of_time:
             epoch += 1
-            net.train()
-            order = rng.permutation(len(windows))
-            for start in range(0, len(order), config.batch_size):
-                target = torch.from_numpy(windows[order[start : start + config.batch_size]])
-                for group in optimizer.param_groups:
-                    group["lr"] = config.learning_rate_at(update)
-                beta = config.beta(update)
-                loss, parts = net.loss(encoder_input(target, task), target, beta=beta)
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                norm = float(torch.nn.utils.clip_grad_norm_(net.parameters(), config.grad_clip))
-                # Magenta: a global norm above grad_norm_clip_to_zero zeroes the update
-                if math.isfinite(norm) and norm <= config.grad_norm_clip_to_zero:
-                    optimizer.step()
-                update += 1
-                emit(
-                    {
-                        "event": "update",
-                        "epoch": epoch,
-                        "update": update,
-                        **{k: round(v, 5) for k, v in parts.items()},
-                        "beta": round(beta, 5),
-                        "lr": config.learning_rate_at(update - 1),
-                        "grad_norm": round(norm, 4),
-                        "minutes": _minutes(started),
-                    }
-                )
-                if _minutes(started) >= max_minutes:
-                    out_of_time = True
-                    break
-            scores = evaluate(net, validation.tensors)
-            improved = scores["score"] < best["score"]
-            if improved:
-                best = {"score": scores["score"], "epoch": epoch, "scores": scores}
-                _save_state(net, out_dir / MODEL_FILE)
-            emit(
-                {
-                    "event": "validation",
-                    "epoch": epoch,
-                    "update": update,
-                    **{k: round(v, 5) for k, v in scores.items()},
-                    "best_epoch": best["epoch"],
-                    "minutes": _minutes(started),
-                }
+            update, out_of_time = _train_epoch(
+                net,
+                optimizer,
+                windows,
+                rng,
+                epoch=epoch,
+                update=update,
+                started=started,
+                max_minutes=max_minutes,
+                emit=emit,
+            )
+            best = _validate_and_keep(
+                net,
+                validation.tensors,
+                best,
+                model_path=out_dir / MODEL_FILE,
+                epoch=epoch,
+                update=update,
+                started=started,
+                emit=emit,
             )
     finally:
         log.close()
 
     minutes = _minutes(started)
-    meta = {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "task": task,
-        "config": config.to_dict(),
-        "sources": config_sources(config),
-        "selection": "the epoch with the lowest validation score (humanize: velocity MAE + "
-        "offset MAE in steps, decoding with the true hits; vary: validation loss)",
-        "validation": {k: round(v, 6) for k, v in best["scores"].items()},
-        "best_epoch": best["epoch"],
-        "epochs_run": epoch,
-        "updates": update,
-        "train_minutes": minutes,
-        "seed": seed,
-        "settings": asdict(settings),
-        "data": {
-            **data,
-            "source": "Groove MIDI Dataset v1.0.0 info.csv splits, 4-4 files, 2-bar windows "
-            "every bar, windows with an empty second bar dropped",
-        },
-        "command": command_line(),
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "torch": torch.__version__,
-        "threads": torch.get_num_threads(),
-        "machine": platform.machine(),
-        "parameters": sum(p.numel() for p in net.parameters()),
-    }
+    meta = _run_metadata(
+        net,
+        settings,
+        best=best,
+        epochs_run=epoch,
+        updates=update,
+        minutes=minutes,
+        data=data,
+    )
     _write_json(out_dir / CONFIG_FILE, meta)
     result = TrainResult(
         out_dir=out_dir,
@@ -457,6 +415,128 @@ def train_groovae(
     if progress is not None:
         progress({"event": "done", "best_epoch": best["epoch"], "minutes": minutes})
     return result
+
+
+def _train_epoch(
+    net: GrooVAE,
+    optimizer: torch.optim.Optimizer,
+    windows: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    epoch: int,
+    update: int,
+    started: float,
+    max_minutes: float,
+    emit: Callable[[dict[str, Any]], None],
+) -> tuple[int, bool]:
+    """One shuffled pass over ``windows``, one logged update per batch.
+
+    Returns the update count after the pass and whether the time limit stopped it.
+    """
+    config = net.config
+    net.train()
+    order = rng.permutation(len(windows))
+    for start in range(0, len(order), config.batch_size):
+        target = torch.from_numpy(windows[order[start : start + config.batch_size]])
+        for group in optimizer.param_groups:
+            group["lr"] = config.learning_rate_at(update)
+        beta = config.beta(update)
+        loss, parts = net.loss(encoder_input(target, config.task), target, beta=beta)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        norm = float(torch.nn.utils.clip_grad_norm_(net.parameters(), config.grad_clip))
+        # Magenta: a global norm above grad_norm_clip_to_zero zeroes the update
+        if math.isfinite(norm) and norm <= config.grad_norm_clip_to_zero:
+            optimizer.step()
+        update += 1
+        emit(
+            {
+                "event": "update",
+                "epoch": epoch,
+                "update": update,
+                **{k: round(v, 5) for k, v in parts.items()},
+                "beta": round(beta, 5),
+                "lr": config.learning_rate_at(update - 1),
+                "grad_norm": round(norm, 4),
+                "minutes": _minutes(started),
+            }
+        )
+        if _minutes(started) >= max_minutes:
+            return update, True
+    return update, False
+
+
+def _validate_and_keep(
+    net: GrooVAE,
+    validation: np.ndarray,
+    best: dict[str, Any],
+    *,
+    model_path: Path,
+    epoch: int,
+    update: int,
+    started: float,
+    emit: Callable[[dict[str, Any]], None],
+) -> dict[str, Any]:
+    """Score ``net`` on validation, write it to ``model_path`` if it beats ``best``, log it.
+
+    Returns the best so far (``score``, ``epoch``, ``scores``).
+    """
+    scores = evaluate(net, validation)
+    if scores["score"] < best["score"]:
+        best = {"score": scores["score"], "epoch": epoch, "scores": scores}
+        _save_state(net, model_path)
+    emit(
+        {
+            "event": "validation",
+            "epoch": epoch,
+            "update": update,
+            **{k: round(v, 5) for k, v in scores.items()},
+            "best_epoch": best["epoch"],
+            "minutes": _minutes(started),
+        }
+    )
+    return best
+
+
+def _run_metadata(
+    net: GrooVAE,
+    settings: GrooveTrainSettings,
+    *,
+    best: dict[str, Any],
+    epochs_run: int,
+    updates: int,
+    minutes: float,
+    data: dict[str, int],
+) -> dict[str, Any]:
+    """``config.json``'s content: settings, their sources, scores, data sizes, command, date."""
+    config = net.config
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "task": config.task,
+        "config": config.to_dict(),
+        "sources": config_sources(config),
+        "selection": "the epoch with the lowest validation score (humanize: velocity MAE + "
+        "offset MAE in steps, decoding with the true hits; vary: validation loss)",
+        "validation": {k: round(v, 6) for k, v in best["scores"].items()},
+        "best_epoch": best["epoch"],
+        "epochs_run": epochs_run,
+        "updates": updates,
+        "train_minutes": minutes,
+        "seed": settings.seed,
+        "settings": asdict(settings),
+        "data": {
+            **data,
+            "source": "Groove MIDI Dataset v1.0.0 info.csv splits, 4-4 files, 2-bar windows "
+            "every bar, windows with an empty second bar dropped",
+        },
+        "command": command_line(),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "machine": platform.machine(),
+        "parameters": sum(p.numel() for p in net.parameters()),
+    }
 
 
 def _minutes(started: float) -> float:
