@@ -183,14 +183,7 @@ def library_map_png(
     check_dpi(dpi)
     if not samples:
         raise DrumgenxError("no samples to map")
-    for i, sample in enumerate(samples):
-        if not isinstance(sample.get("sample_id"), str):
-            raise DrumgenxError(f"sample {i}: no sample_id")
-        if sample.get("role") not in ROLE_COLOURS:
-            raise DrumgenxError(
-                f"sample {sample['sample_id']!r}: unknown role {sample.get('role')!r} "
-                f"(expected one of {', '.join(ROLES)})"
-            )
+    _check_samples(samples)
     matrix, names = feature_matrix(samples)
     xy, explained, components = _pca(matrix)
     ids = [s["sample_id"] for s in samples]
@@ -201,7 +194,6 @@ def library_map_png(
 
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
-    from matplotlib.lines import Line2D
 
     n = len(samples)
     # Thousands of points: small and translucent, so dense regions read as density.
@@ -210,88 +202,128 @@ def library_map_png(
     FigureCanvasAgg(fig)
     try:
         ax = fig.add_axes((0.09, 0.13, 0.66, 0.74))
-        handles = []
-        for role in ROLES:
-            mask = roles == role
-            count = int(mask.sum())
-            if count:
-                ax.scatter(
-                    xy[mask & ~is_chosen, 0],
-                    xy[mask & ~is_chosen, 1],
-                    s=size,
-                    c=ROLE_COLOURS[role],
-                    alpha=alpha,
-                    linewidths=0,
-                    zorder=2,
-                )
-                ax.scatter(
-                    xy[mask & is_chosen, 0],
-                    xy[mask & is_chosen, 1],
-                    s=max(110, size * 2.2),
-                    c=ROLE_COLOURS[role],
-                    edgecolors="black",
-                    linewidths=1.6,
-                    zorder=4,
-                )
-            handles.append(
-                Line2D(
-                    [],
-                    [],
-                    linestyle="",
-                    marker="o",
-                    markersize=8,
-                    markerfacecolor=ROLE_COLOURS[role] if count else "white",
-                    markeredgecolor=ROLE_COLOURS[role],
-                    label=f"{role} ({count})",
-                )
-            )
-        if chosen_set:
-            used = int(is_chosen.sum())
-            handles.append(
-                Line2D(
-                    [],
-                    [],
-                    linestyle="",
-                    marker="o",
-                    markersize=11,
-                    markerfacecolor="white",
-                    markeredgecolor="black",
-                    markeredgewidth=1.6,
-                    label=f"used in pattern ({used})",
-                )
-            )
-        ax.legend(
-            handles=handles,
-            title="role (samples)",
-            loc="upper left",
-            bbox_to_anchor=(1.02, 1.0),
-            frameon=False,
-            fontsize=9.5,
-            title_fontsize=10,
-            alignment="left",
-        )
+        _draw_roles(ax, xy, roles, is_chosen, chosen=bool(chosen_set), size=size, alpha=alpha)
         _set_limits(ax, xy)  # first: label placement needs the final data-to-pixel mapping
         _label_points(ax, xy, ids, is_chosen)
-        ax.set_xlabel(_axis_label(0, explained[0], components[0], names), fontsize=9.5)
-        ax.set_ylabel(_axis_label(1, explained[1], components[1], names), fontsize=9.5)
-        ax.tick_params(labelbottom=False, labelleft=False, length=0)
-        ax.grid(color="#eeeeee", linewidth=0.8, zorder=0)
-        ax.set_axisbelow(True)
-        for spine in ax.spines.values():
-            spine.set_color("#bbbbbb")
-        heading = title or f"sample library · {n} one-shot{'s' if n != 1 else ''}"
-        fig.text(0.09, 0.955, heading, ha="left", va="top", fontsize=13, fontweight="bold")
-        note = "similar sounds lie close together (PCA of the DSP features)"
-        if n < 3:
-            note = "too few samples for a map: placed on a line by their difference"
-        if missing:
-            note += f"; the pattern uses {missing} sample{'s' if missing > 1 else ''} not in it"
-        fig.text(0.09, 0.905, note, ha="left", va="top", fontsize=9, color="#555555")
+        _style_axes(ax, explained, components, names)
+        _write_headings(fig, title, n, missing)
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
         return buffer.getvalue()
     finally:
         fig.clear()
+
+
+def _check_samples(samples: Sequence[Mapping[str, Any]]) -> None:
+    """Raise `DrumgenxError` for a record without ``sample_id`` or with an unknown role."""
+    for i, sample in enumerate(samples):
+        if not isinstance(sample.get("sample_id"), str):
+            raise DrumgenxError(f"sample {i}: no sample_id")
+        if sample.get("role") not in ROLE_COLOURS:
+            raise DrumgenxError(
+                f"sample {sample['sample_id']!r}: unknown role {sample.get('role')!r} "
+                f"(expected one of {', '.join(ROLES)})"
+            )
+
+
+def _draw_roles(
+    ax: Any,
+    xy: np.ndarray,
+    roles: np.ndarray,
+    is_chosen: np.ndarray,
+    *,
+    chosen: bool,
+    size: float,
+    alpha: float,
+) -> None:
+    """Scatter each role's points (the chosen ones larger, ringed) and draw the legend."""
+    from matplotlib.lines import Line2D
+
+    handles = []
+    for role in ROLES:
+        mask = roles == role
+        count = int(mask.sum())
+        if count:
+            ax.scatter(
+                xy[mask & ~is_chosen, 0],
+                xy[mask & ~is_chosen, 1],
+                s=size,
+                c=ROLE_COLOURS[role],
+                alpha=alpha,
+                linewidths=0,
+                zorder=2,
+            )
+            ax.scatter(
+                xy[mask & is_chosen, 0],
+                xy[mask & is_chosen, 1],
+                s=max(110, size * 2.2),
+                c=ROLE_COLOURS[role],
+                edgecolors="black",
+                linewidths=1.6,
+                zorder=4,
+            )
+        handles.append(
+            Line2D(
+                [],
+                [],
+                linestyle="",
+                marker="o",
+                markersize=8,
+                markerfacecolor=ROLE_COLOURS[role] if count else "white",
+                markeredgecolor=ROLE_COLOURS[role],
+                label=f"{role} ({count})",
+            )
+        )
+    if chosen:
+        used = int(is_chosen.sum())
+        handles.append(
+            Line2D(
+                [],
+                [],
+                linestyle="",
+                marker="o",
+                markersize=11,
+                markerfacecolor="white",
+                markeredgecolor="black",
+                markeredgewidth=1.6,
+                label=f"used in pattern ({used})",
+            )
+        )
+    ax.legend(
+        handles=handles,
+        title="role (samples)",
+        loc="upper left",
+        bbox_to_anchor=(1.02, 1.0),
+        frameon=False,
+        fontsize=9.5,
+        title_fontsize=10,
+        alignment="left",
+    )
+
+
+def _style_axes(
+    ax: Any, explained: np.ndarray, components: np.ndarray, names: Sequence[str]
+) -> None:
+    """Label the axes by their principal components; light grid and spines, no ticks."""
+    ax.set_xlabel(_axis_label(0, explained[0], components[0], names), fontsize=9.5)
+    ax.set_ylabel(_axis_label(1, explained[1], components[1], names), fontsize=9.5)
+    ax.tick_params(labelbottom=False, labelleft=False, length=0)
+    ax.grid(color="#eeeeee", linewidth=0.8, zorder=0)
+    ax.set_axisbelow(True)
+    for spine in ax.spines.values():
+        spine.set_color("#bbbbbb")
+
+
+def _write_headings(fig: Any, title: str | None, n: int, missing: int) -> None:
+    """The heading and the note under it (what the map shows, ids missing from it)."""
+    heading = title or f"sample library · {n} one-shot{'s' if n != 1 else ''}"
+    fig.text(0.09, 0.955, heading, ha="left", va="top", fontsize=13, fontweight="bold")
+    note = "similar sounds lie close together (PCA of the DSP features)"
+    if n < 3:
+        note = "too few samples for a map: placed on a line by their difference"
+    if missing:
+        note += f"; the pattern uses {missing} sample{'s' if missing > 1 else ''} not in it"
+    fig.text(0.09, 0.905, note, ha="left", va="top", fontsize=9, color="#555555")
 
 
 def _label_points(ax: Any, xy: np.ndarray, ids: Sequence[str], is_chosen: np.ndarray) -> None:
