@@ -39,7 +39,13 @@ from drumgenx.core.roles import ROLES
 from drumgenx.core.versioning import weights_sha256, write_versioned
 from drumgenx.roles.features import FeatureCache, extract_features
 from drumgenx.roles.fusion import class_probs_to_roles, fuse
-from drumgenx.roles.rules import RoleConfig, apply_guards, load_role_config, rule_probabilities
+from drumgenx.roles.rules import (
+    FusionConfig,
+    RoleConfig,
+    apply_guards,
+    load_role_config,
+    rule_probabilities,
+)
 from drumgenx.roles.settings import RolesSettings, config_file, prompts_file
 
 if TYPE_CHECKING:
@@ -282,6 +288,58 @@ def run_roles(
     cache = FeatureCache(
         out_dir / ".drumgenx-cache", params=config.features, tag=f"learned{LEARNED_VERSION}"
     )
+    scores, skipped = _score_files(
+        files,
+        input_dir,
+        config=config,
+        cache=cache,
+        class_probs=class_probs,
+        use_model=use_model,
+        workers=workers,
+        progress=progress,
+    )
+
+    clap = ClapScorer.load(clap_model or DEFAULT_CLAP_MODEL, prompts=prompts, notify=notify)
+    p_claps = _clap_scores(clap, scores) if clap is not None else [None] * len(scores)
+    _fuse_scores(scores, p_claps, config=config, alpha=alpha)
+
+    by_role = _pools(scores)
+    clap_name = clap.name if clap is not None else "not loaded"
+    per_sample = _per_sample_record(
+        input_dir,
+        scores,
+        skipped,
+        config_path=config_path,
+        prompts_path=prompts_path,
+        alpha=alpha,
+        fusion=config.fusion,
+        clap_name=clap_name,
+    )
+    version, paths = write_versioned(
+        out_dir,
+        {
+            "pools": (".json", dump_json(Pools(by_role).to_json())),
+            "per_sample": (".json", dump_json(per_sample)),
+        },
+    )
+    return RolesRun(version, paths["pools"], paths["per_sample"], scores, skipped, clap_name)
+
+
+def _score_files(
+    files: list[Path],
+    input_dir: Path,
+    *,
+    config: RoleConfig,
+    cache: FeatureCache,
+    class_probs: dict[Path, dict[str, float]],
+    use_model: bool,
+    workers: int,
+    progress: Progress | None,
+) -> tuple[list[SampleScore], list[tuple[str, str]]]:
+    """Features and rule, transcriber and learned scores of each file; the unreadable ones.
+
+    Returns the scores in ``files``' order and ``(filepath, reason)`` per skipped file.
+    """
     scores: list[SampleScore] = []
     learned_inputs: list[np.ndarray | None] = []
     skipped: list[tuple[str, str]] = []
@@ -302,9 +360,14 @@ def run_roles(
             progress(done, len(files), str(path))
     if use_model:
         _add_model_scores(scores, learned_inputs)
+    return scores, skipped
 
-    clap = ClapScorer.load(clap_model or DEFAULT_CLAP_MODEL, prompts=prompts, notify=notify)
-    p_claps = _clap_scores(clap, scores) if clap is not None else [None] * len(scores)
+
+def _fuse_scores(
+    scores: list[SampleScore], p_claps: list[Any], *, config: RoleConfig, alpha: float
+) -> None:
+    """Set each score's CLAP probabilities, its fused probabilities and guard actions."""
+    fusion = config.fusion
     for score, p_clap in zip(scores, p_claps, strict=True):
         score.p_clap = p_clap
         fused, score.weights = fuse(
@@ -318,6 +381,9 @@ def run_roles(
         )
         score.p_fused, score.guard_actions = apply_guards(score.features, fused, config)
 
+
+def _pools(scores: list[SampleScore]) -> dict[str, list[PoolItem]]:
+    """Each role's samples, most confident first (ties by sample id)."""
     by_role: dict[str, list[PoolItem]] = {role: [] for role in ROLES}
     for score in scores:
         by_role[score.role].append(
@@ -325,8 +391,22 @@ def run_roles(
         )
     for items in by_role.values():
         items.sort(key=lambda item: (-item.confidence, item.sample_id))
-    clap_name = clap.name if clap is not None else "not loaded"
-    per_sample = {
+    return by_role
+
+
+def _per_sample_record(
+    input_dir: Path,
+    scores: list[SampleScore],
+    skipped: list[tuple[str, str]],
+    *,
+    config_path: str | Path | None,
+    prompts_path: str | Path | None,
+    alpha: float,
+    fusion: FusionConfig,
+    clap_name: str,
+) -> dict[str, Any]:
+    """``per_sample_N.json``'s content: version, settings, CLAP, samples and skipped files."""
+    return {
         "drumgenx_version": __version__,
         "input_dir": str(input_dir),
         "config": {
@@ -339,14 +419,6 @@ def run_roles(
         "samples": [s.to_json() for s in scores],
         "skipped": [{"filepath": p, "reason": r} for p, r in skipped],
     }
-    version, paths = write_versioned(
-        out_dir,
-        {
-            "pools": (".json", dump_json(Pools(by_role).to_json())),
-            "per_sample": (".json", dump_json(per_sample)),
-        },
-    )
-    return RolesRun(version, paths["pools"], paths["per_sample"], scores, skipped, clap_name)
 
 
 def roles_identity(
