@@ -333,6 +333,58 @@ def _best_kept(block: np.ndarray, kept: np.ndarray) -> tuple[np.ndarray, np.ndar
     return best_sim, best_row
 
 
+def _visit_order(
+    fp: np.ndarray, scores: np.ndarray | None, *, threshold: float, block_size: int
+) -> np.ndarray:
+    """Check `find_duplicates`' arguments; the item indices in visiting order, best first."""
+    if fp.ndim != 2:
+        raise ValueError(f"fingerprints must be 2-D (n, d), got shape {fp.shape}")
+    n = fp.shape[0]
+    if not np.all(np.isfinite(fp)):
+        raise ValueError("fingerprints hold NaN or infinity")
+    if not -1.0 <= threshold <= 1.0:
+        raise ValueError(f"threshold must be a cosine in [-1, 1], got {threshold}")
+    if block_size < 1:
+        raise ValueError(f"block_size must be >= 1, got {block_size}")
+    if scores is None:
+        return np.arange(n)
+    s = np.asarray(scores, dtype=np.float64)
+    if s.shape != (n,):
+        raise ValueError(f"scores must have shape ({n},), got {s.shape}")
+    if np.any(np.isnan(s)):
+        raise ValueError("scores hold NaN")
+    return np.argsort(-s, kind="stable")  # best first; ties keep input order
+
+
+def _decide_block(
+    block: np.ndarray, prev_sim: np.ndarray, thr: np.float32
+) -> tuple[np.ndarray, np.ndarray]:
+    """Which rows of a block are kept, and the earlier block row each duplicate maps to.
+
+    ``prev_sim`` is each row's best cosine against representatives of earlier blocks. A row
+    maps to a kept earlier row of the block only where that one is more similar than any
+    earlier representative (``local_rep`` -1 otherwise).
+    """
+    b = block.shape[0]
+    # Only pairs (i, j < i) can matter.
+    within = block @ block.T
+    similar = np.tril(within > thr, k=-1)
+    in_conflict = similar.any(axis=1)
+    is_kept = (prev_sim <= thr) & ~in_conflict  # final: nothing earlier is similar
+    # Items with a similar earlier item in the block: decided in order, since whether j
+    # is kept (and so can represent i) depends on the items before j.
+    local_rep = np.full(b, -1, dtype=np.int64)
+    for i in np.flatnonzero(in_conflict):
+        candidates = np.flatnonzero(similar[i, :i] & is_kept[:i])
+        if candidates.size:
+            j = candidates[np.argmax(within[i, candidates])]
+            if within[i, j] > prev_sim[i]:
+                local_rep[i] = j
+        elif prev_sim[i] <= thr:
+            is_kept[i] = True
+    return is_kept, local_rep
+
+
 def find_duplicates(
     fingerprints: np.ndarray,
     *,
@@ -394,24 +446,8 @@ def find_duplicates(
     block of size 1 and a block of 2048 give the same answer.
     """
     fp = np.asarray(fingerprints)
-    if fp.ndim != 2:
-        raise ValueError(f"fingerprints must be 2-D (n, d), got shape {fp.shape}")
+    order = _visit_order(fp, scores, threshold=threshold, block_size=block_size)
     n = fp.shape[0]
-    if not np.all(np.isfinite(fp)):
-        raise ValueError("fingerprints hold NaN or infinity")
-    if not -1.0 <= threshold <= 1.0:
-        raise ValueError(f"threshold must be a cosine in [-1, 1], got {threshold}")
-    if block_size < 1:
-        raise ValueError(f"block_size must be >= 1, got {block_size}")
-    if scores is None:
-        order = np.arange(n)
-    else:
-        s = np.asarray(scores, dtype=np.float64)
-        if s.shape != (n,):
-            raise ValueError(f"scores must have shape ({n},), got {s.shape}")
-        if np.any(np.isnan(s)):
-            raise ValueError("scores hold NaN")
-        order = np.argsort(-s, kind="stable")  # best first; ties keep input order
 
     rep = np.empty(n, dtype=np.int64)
     kept_idx = np.empty(n, dtype=np.int64)  # item index of each kept representative
@@ -421,25 +457,10 @@ def find_duplicates(
     for lo in range(0, n, block_size):
         items = order[lo : lo + block_size]
         block = _unit_rows(fp[items])
-        b = items.size
         # 1. Against representatives kept in earlier blocks.
         prev_sim, prev_row = _best_kept(block, kept[:n_kept])
-        # 2. Against earlier items of this block: only pairs (i, j < i) can matter.
-        within = block @ block.T
-        similar = np.tril(within > thr, k=-1)
-        in_conflict = similar.any(axis=1)
-        is_kept = (prev_sim <= thr) & ~in_conflict  # final: nothing earlier is similar
-        # Items with a similar earlier item in the block: decided in order, since whether j
-        # is kept (and so can represent i) depends on the items before j.
-        local_rep = np.full(b, -1, dtype=np.int64)
-        for i in np.flatnonzero(in_conflict):
-            candidates = np.flatnonzero(similar[i, :i] & is_kept[:i])
-            if candidates.size:
-                j = candidates[np.argmax(within[i, candidates])]
-                if within[i, j] > prev_sim[i]:
-                    local_rep[i] = j
-            elif prev_sim[i] <= thr:
-                is_kept[i] = True
+        # 2. Against earlier items of this block.
+        is_kept, local_rep = _decide_block(block, prev_sim, thr)
         # 3. Write out: kept items, duplicates of this block, duplicates of earlier blocks.
         rep[items[is_kept]] = items[is_kept]
         from_block = local_rep >= 0
