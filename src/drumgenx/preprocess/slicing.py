@@ -117,6 +117,59 @@ def _ms_to_frames(ms: float, sr: int) -> int:
     return round(ms * sr / 1000.0)
 
 
+def _checked_inputs(
+    y: np.ndarray, sr: int, starts: np.ndarray, strengths: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`slice_hits`' arguments checked: float32 ``(frames, channels)`` audio, starts, strengths."""
+    audio = np.asarray(y, dtype=np.float32)
+    if audio.ndim == 1:
+        audio = audio[:, None]
+    if audio.ndim != 2 or audio.shape[1] == 0:
+        raise ValueError(f"y must be (frames, channels) or 1-D, got shape {np.shape(y)}")
+    if sr <= 0:
+        raise ValueError(f"sr must be positive, got {sr}")
+    onsets = np.asarray(starts, dtype=np.float64).reshape(-1)
+    weights = np.asarray(strengths, dtype=np.float64).reshape(-1)
+    if onsets.shape != weights.shape:
+        raise ValueError(f"starts ({onsets.size}) and strengths ({weights.size}) differ in length")
+    if not np.all(np.isfinite(onsets)):
+        raise ValueError("starts hold NaN or infinity")
+    if np.any(np.diff(onsets) < 0):
+        raise ValueError("starts must be sorted ascending")
+    if not np.all(np.isfinite(audio)):
+        raise ValueError("audio holds NaN or infinity")
+    return audio, onsets, weights
+
+
+def _decayed_length(window: np.ndarray, *, min_peak: float, decay: float) -> int | None:
+    """Samples of ``window`` up to the last one at or above ``peak * decay``.
+
+    None where the window's peak (loudest channel) is silent or below ``min_peak``.
+    """
+    # Loudest channel per sample, channel by channel (max over a short last axis is slow).
+    level = np.abs(window[:, 0])
+    for c in range(1, window.shape[1]):
+        np.maximum(level, np.abs(window[:, c]), out=level)
+    peak = float(level.max())
+    if peak < min_peak or peak == 0.0:
+        return None
+    # Last sample at or above peak - decay_db: beyond it the level never comes back up.
+    return int(np.flatnonzero(level >= peak * decay)[-1]) + 1
+
+
+def _faded(segment: np.ndarray, *, n_in: int, fade_out: int) -> np.ndarray:
+    """A copy of ``segment`` with a raised-cosine fade in over ``n_in`` samples and out."""
+    length = segment.shape[0]
+    out = segment.copy()
+    if n_in > 0:
+        out[:n_in] *= _raised_cosine(n_in)[:, None]
+    n_out = min(fade_out, length)
+    if n_out > 0:
+        # The rising ramp reversed: the slice's last sample is multiplied by exactly 0.
+        out[length - n_out :] *= _raised_cosine(n_out)[::-1][:, None]
+    return out
+
+
 def slice_hits(
     y: np.ndarray,
     *,
@@ -167,23 +220,7 @@ def slice_hits(
     ``min_peak_dbfs`` are dropped, and so are slices shorter than ``min_length_ms`` after
     the trim.
     """
-    audio = np.asarray(y, dtype=np.float32)
-    if audio.ndim == 1:
-        audio = audio[:, None]
-    if audio.ndim != 2 or audio.shape[1] == 0:
-        raise ValueError(f"y must be (frames, channels) or 1-D, got shape {np.shape(y)}")
-    if sr <= 0:
-        raise ValueError(f"sr must be positive, got {sr}")
-    onsets = np.asarray(starts, dtype=np.float64).reshape(-1)
-    weights = np.asarray(strengths, dtype=np.float64).reshape(-1)
-    if onsets.shape != weights.shape:
-        raise ValueError(f"starts ({onsets.size}) and strengths ({weights.size}) differ in length")
-    if not np.all(np.isfinite(onsets)):
-        raise ValueError("starts hold NaN or infinity")
-    if np.any(np.diff(onsets) < 0):
-        raise ValueError("starts must be sorted ascending")
-    if not np.all(np.isfinite(audio)):
-        raise ValueError("audio holds NaN or infinity")
+    audio, onsets, weights = _checked_inputs(y, sr, starts, strengths)
 
     n_frames = audio.shape[0]
     pre_roll = _ms_to_frames(params.pre_roll_ms, sr)
@@ -205,28 +242,13 @@ def slice_hits(
     ):
         if end - begin < max(min_len, 1):
             continue  # too short even before the trim
-        # Loudest channel per sample, channel by channel (max over a short last axis is slow).
-        window = audio[begin:end]
-        level = np.abs(window[:, 0])
-        for c in range(1, window.shape[1]):
-            np.maximum(level, np.abs(window[:, c]), out=level)
-        peak = float(level.max())
-        if peak < min_peak or peak == 0.0:
+        length = _decayed_length(audio[begin:end], min_peak=min_peak, decay=decay)
+        if length is None or length < min_len:
             continue
-        # Last sample at or above peak - decay_db: beyond it the level never comes back up.
-        length = int(np.flatnonzero(level >= peak * decay)[-1]) + 1
-        if length < min_len:
-            continue
-        out = audio[begin : begin + length].copy()
         # Fade in only over the pre-roll actually there: a hit at the file's very start has
         # none, and its attack is left untouched.
         n_in = min(fade_in, attack - begin, length)
-        if n_in > 0:
-            out[:n_in] *= _raised_cosine(n_in)[:, None]
-        n_out = min(fade_out, length)
-        if n_out > 0:
-            # The rising ramp reversed: the slice's last sample is multiplied by exactly 0.
-            out[length - n_out :] *= _raised_cosine(n_out)[::-1][:, None]
+        out = _faded(audio[begin : begin + length], n_in=n_in, fade_out=fade_out)
         slices.append(
             Slice(
                 audio=out,
