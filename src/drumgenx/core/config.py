@@ -12,10 +12,11 @@ value beside it (``drumgenx config show``).
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import types
 import typing
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -97,6 +98,34 @@ def _build(cls: type[T], data: dict[str, Any], where: str, base: Any = None) -> 
         base,
         **{k: _coerce(v, hints[k], f"{where}.{k}", getattr(base, k)) for k, v in data.items()},
     )
+
+
+class Given(argparse.Action):
+    """argparse's ``store`` that also notes the flag was given (`given`), so a flag beats a
+    config file even where its value is the default."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        setattr(namespace, self.dest, values)
+        setattr(namespace, _GIVEN, {*getattr(namespace, _GIVEN, ()), self.dest})
+
+
+_GIVEN = "_drumgenx_given"
+
+
+def given(args: argparse.Namespace) -> frozenset[str]:
+    """The destinations of the `Given` flags on the command line of ``args``."""
+    return frozenset(getattr(args, _GIVEN, ()))
+
+
+def with_flags(settings: T, args: argparse.Namespace, **convert: Callable[[Any], Any]) -> T:
+    """``settings`` (a dataclass) with every field whose `Given` flag is on the command line
+    set to the flag's value (through ``convert[field]`` where there is one)."""
+    chosen = {
+        f.name: convert.get(f.name, lambda v: v)(getattr(args, f.name))
+        for f in dataclasses.fields(settings)
+        if f.name in given(args)
+    }
+    return dataclasses.replace(settings, **chosen)
 
 
 def read_settings_file(path: str | Path) -> dict[str, Any]:

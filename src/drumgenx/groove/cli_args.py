@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import argparse
 
+from drumgenx.core.config import Given
 from drumgenx.core.console import Command, report
 from drumgenx.groove.settings import MODES, GrooveSettings
 from drumgenx.render.cli_args import add_render_options, render_options
 
-__all__ = ["GROOVE", "add_arguments", "add_mode_arguments", "main"]
+__all__ = ["GROOVE", "add_arguments", "add_mode_arguments", "groove_settings", "main"]
 
 
 def add_mode_arguments(
@@ -25,6 +26,7 @@ def add_mode_arguments(
     """``--mode`` and ``--temperature`` (``drumgenx run`` passes `ChainParams`' defaults)."""
     parser.add_argument(
         "--mode",
+        action=Given,
         choices=MODES,
         default=mode,
         help="GrooVAE: humanize keeps the hits, giving them a drummer's velocities and "
@@ -32,6 +34,7 @@ def add_mode_arguments(
     )
     parser.add_argument(
         "--temperature",
+        action=Given,
         type=float,
         default=temperature,
         help="--mode vary only: sampling temperature, 0 or more; 0 the model's closest "
@@ -53,6 +56,7 @@ def add_arguments(parser: argparse.ArgumentParser, *, extended: bool = True) -> 
     add_mode_arguments(parser)
     parser.add_argument(
         "--seed",
+        action=Given,
         type=int,
         default=GrooveSettings.seed,
         help="--mode vary only: random seed (default: %(default)s)",
@@ -60,6 +64,12 @@ def add_arguments(parser: argparse.ArgumentParser, *, extended: bool = True) -> 
     parser.add_argument(
         "--model",
         help="folder with model.pt and config.json (default: the weights shipped for --mode)",
+    )
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help="YAML setting any of mode, temperature, seed (only the keys it changes); a flag "
+        "given beats the file",
     )
     parser.add_argument("--render", action="store_true", help="also write render_groovae_N.wav")
     parser.add_argument(
@@ -69,27 +79,41 @@ def add_arguments(parser: argparse.ArgumentParser, *, extended: bool = True) -> 
         add_render_options(parser)
 
 
+def groove_settings(args: argparse.Namespace) -> GrooveSettings:
+    """The defaults, under ``--config``'s file, under the flags given.
+
+    Raises
+    ------
+    DrumgenxError
+        The file cannot be read, or names an unknown key or a wrong type (file and key).
+    """
+    from drumgenx.core.config import load_config, with_flags
+
+    return with_flags(load_config(args.config, GrooveSettings), args)
+
+
 def main(args: argparse.Namespace) -> None:
     """Humanize or vary the parsed event grid and print what was written."""
     from drumgenx.groove.run import run_groove
 
+    settings = groove_settings(args)
     result = run_groove(
         grid_json=args.grid_json,
         events_json=args.events_json,
         pools_json=args.pools_json,
         out_dir=args.out_dir,
-        mode=args.mode,
-        temperature=args.temperature,
-        seed=args.seed,
+        mode=settings.mode,
+        temperature=settings.temperature,
+        seed=settings.seed,
         model_dir=args.model,
         render=args.render,
         sample_root=args.sample_root,
         **render_options(args),
     )  # no progress display: a run takes seconds, and an error stays the only line
     changes = (
-        f": {result.added} hits added, {result.removed} removed" if args.mode == "vary" else ""
+        f": {result.added} hits added, {result.removed} removed" if settings.mode == "vary" else ""
     )
-    done = f"groove ({args.mode}), version {result.version}{changes}"
+    done = f"groove ({settings.mode}), version {result.version}{changes}"
     report(done, notices=result.notices, paths=result.paths)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 
+from drumgenx.core.config import Given
 from drumgenx.core.console import Command, report
 from drumgenx.render.cli_args import add_render_options, add_sample_rate_argument, render_options
 from drumgenx.skeleton.settings import MOTION_MODES, RANDOM_POOLS, SAMPLE_ROOT, PatternSettings
@@ -20,6 +21,7 @@ __all__ = [
     "add_bpm_argument",
     "add_seed_argument",
     "main",
+    "pattern_settings",
 ]
 
 BPM_RANGE = "20..999"  # skeleton.grid.build_grid
@@ -42,6 +44,7 @@ def add_bars_argument(
 ) -> None:
     parser.add_argument(
         "--bars",
+        action=Given,
         type=int,
         default=default,
         help="loop length in bars, 1 or more (default: %(default)s)",
@@ -55,7 +58,11 @@ def add_seed_argument(
     what: str = "the pattern's choices",
 ) -> None:
     parser.add_argument(
-        "--seed", type=int, default=default, help=f"random seed for {what} (default: %(default)s)"
+        "--seed",
+        action=Given,
+        type=int,
+        default=default,
+        help=f"random seed for {what} (default: %(default)s)",
     )
 
 
@@ -74,6 +81,7 @@ def add_arguments(parser: argparse.ArgumentParser, *, extended: bool = True) -> 
     add_seed_argument(parser)
     parser.add_argument(
         "--motion_mode",
+        action=Given,
         choices=MOTION_MODES,
         default=d.motion_mode,
         help="A: the same eighth-note hats every bar; B: weighted 16th hats redrawn per bar "
@@ -81,18 +89,21 @@ def add_arguments(parser: argparse.ArgumentParser, *, extended: bool = True) -> 
     )
     parser.add_argument(
         "--motion_keep",
+        action=Given,
         type=int,
         default=d.motion_keep,
         help="MOTION hits per bar, 4..8 (default: %(default)s)",
     )
     parser.add_argument(
         "--fill_prob",
+        action=Given,
         type=float,
         default=d.fill_prob,
         help="chance of a fill closing each 4-bar phrase, 0..1 (default: %(default)s)",
     )
     parser.add_argument(
         "--texture",
+        action=Given,
         type=int,
         choices=(0, 1),
         default=int(d.texture),
@@ -104,24 +115,38 @@ def add_arguments(parser: argparse.ArgumentParser, *, extended: bool = True) -> 
         help="where sample files are looked up (default: %(default)s)",
     )
     add_sample_rate_argument(parser, limits=RENDER_SR_RANGE)
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help="YAML setting any of bars, seed, motion_mode, motion_keep, fill_prob, texture "
+        "(only the keys it changes); a flag given beats the file",
+    )
     if extended:
         add_render_options(parser)
         parser.add_argument("--no_render", action="store_true", help="write JSON only")
 
 
+def pattern_settings(args: argparse.Namespace) -> PatternSettings:
+    """The defaults, under ``--config``'s file, under the flags given.
+
+    Raises
+    ------
+    DrumgenxError
+        The file cannot be read, or names an unknown key or a wrong type (file and key).
+    """
+    from drumgenx.core.config import load_config, with_flags
+
+    return with_flags(load_config(args.config, PatternSettings), args, texture=bool)
+
+
 def main(args: argparse.Namespace) -> None:
     """Build the grid and skeleton of the parsed flags, render them, print what was written."""
+    from dataclasses import asdict
+
     from drumgenx.skeleton.patterns import SkeletonParams
     from drumgenx.skeleton.run import run_skeleton
 
-    params = SkeletonParams(
-        bars=args.bars,
-        seed=args.seed,
-        motion_mode=args.motion_mode,
-        motion_keep=args.motion_keep,
-        fill_prob=args.fill_prob,
-        texture=bool(args.texture),
-    )
+    params = SkeletonParams(**asdict(pattern_settings(args)))
     run = run_skeleton(
         out_dir=args.out_dir,
         bpm=args.bpm,
