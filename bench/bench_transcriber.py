@@ -35,7 +35,9 @@ reported.
 (separator ``auto`` = HPSS here) with ``--onset_method flux`` and with ``transcribe``, then
 ``drumgenx roles`` (all files, no CLAP). Each slice is labelled by the notes starting within
 -20/+30 ms of its start (the loudest one; classes map to roles kick->CORE, snare->ACCENT,
-hi-hat/ride->MOTION, tom/crash->FILL); slices with no note there are counted apart.
+hi-hat/ride->MOTION, tom/crash->FILL); slices with no note there are counted apart. For the
+transcriber it also prints the fusion-weight sweep, the share of slices whose notes span
+several roles, and a candidate mapping (class probabilities relative to their thresholds).
 """
 
 from __future__ import annotations
@@ -288,6 +290,37 @@ def roles_check(data, weights: str | None) -> None:
                         right += roles[int(np.argmax(p))] == true_role
                     sweep.append(f"{w:g}: {right / max(1, len(labelled)):.1%}")
                 print("transcriber_weight sweep (accuracy): " + ", ".join(sweep) + "\n")
+                # A candidate for the next choice: each class probability taken relative to
+                # that class's peak-picking threshold (p / 2 thr: the threshold maps to 0.5),
+                # so classes whose probabilities run high do not win by calibration alone.
+                from drumgenx.roles.fusion import class_probs_to_roles
+                from drumgenx.transcribe.model import load_model
+
+                thr = dict(zip(CLASSES, load_model(weights).thresholds, strict=False))
+                probs_of = {s["sample_id"]: s.get("class_probs") for s in manifest["samples"]}
+                right = 0
+                for score, true_role, _ in labelled:
+                    cp = probs_of.get(Path(score.filepath).stem)
+                    p_hits = score.p_hits
+                    if cp:
+                        rel = {c: min(1.0, v / (2 * thr[c])) for c, v in cp.items() if c in thr}
+                        p_hits = class_probs_to_roles(rel)
+                    fused, _ = fuse(
+                        p_rule=score.p_rule,
+                        p_clap=score.p_clap,
+                        p_model=score.p_model,
+                        alpha=config.fusion.alpha,
+                        model_weight=config.fusion.model_weight,
+                        p_hits=p_hits,
+                        hits_weight=config.fusion.transcriber_weight,
+                    )
+                    p, _ = apply_guards(score.features, fused, config)
+                    right += roles[int(np.argmax(p))] == true_role
+                print(
+                    "class probabilities relative to their thresholds, weight "
+                    f"{config.fusion.transcriber_weight:g}: "
+                    f"{right / max(1, len(labelled)):.1%}\n"
+                )
             acc = np.trace(confusion) / max(1, confusion.sum())
             print(
                 f"**{method}**: {confusion.sum()} slices labelled, {unlabelled} with no note "
