@@ -17,6 +17,7 @@ from dataclasses import fields
 
 from drumgenx.chain.run import STAGES, ChainParams  # the dataclass: no heavy imports
 from drumgenx.chain.settings import SECTIONS, show_settings
+from drumgenx.core.config import given, load_config
 from drumgenx.core.console import Command, notice, progress_printer
 from drumgenx.groove import cli_args as groove
 from drumgenx.preprocess import cli_args as preprocess
@@ -51,6 +52,20 @@ def add_run_settings(parser: argparse.ArgumentParser) -> None:
     role_files = parser.add_argument_group("role assignment (stage 2, roles)")
     roles.add_role_files_arguments(role_files)
     roles.add_clap_model_argument(role_files)
+    stage_files = parser.add_argument_group("stage files (stages 3 and 4)")
+    stage_files.add_argument(
+        "--skeleton_config",
+        metavar="FILE",
+        help="YAML as drumgenx skeleton --config: any of bars, seed, motion_mode, "
+        "motion_keep, fill_prob, texture (only the keys it changes); a flag typed beats it",
+    )
+    stage_files.add_argument(
+        "--groove_config",
+        metavar="FILE",
+        help="YAML as drumgenx groove --config: any of mode, temperature, seed; a flag typed "
+        "beats it. The run has one seed: a file's applies to both stages unless --seed is "
+        "typed (two files with different seeds are an error)",
+    )
     parser.add_argument(
         "--workers",
         type=int,
@@ -59,17 +74,75 @@ def add_run_settings(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _stage_files(args: argparse.Namespace) -> tuple[dict[str, object], dict[str, str]]:
+    """The `ChainParams` values the stage files (``--skeleton_config``, ``--groove_config``)
+    set, and ``file <path>`` for each. A file's seed is the run's seed (``--seed`` typed
+    beats it); two files naming different seeds are an error unless ``--seed`` is typed.
+
+    Raises
+    ------
+    DrumgenxError
+        A file cannot be read, names an unknown key or a wrong type (file and key); the two
+        files disagree on the seed.
+    """
+    from drumgenx.core.config import read_settings_file
+    from drumgenx.core.errors import DrumgenxError
+    from drumgenx.groove.settings import GrooveSettings
+    from drumgenx.skeleton.settings import PatternSettings
+
+    values: dict[str, object] = {}
+    sources: dict[str, str] = {}
+    for path, cls in (
+        (args.skeleton_config, PatternSettings),
+        (args.groove_config, GrooveSettings),
+    ):
+        if path is None:
+            continue
+        settings = load_config(path, cls)
+        for key in read_settings_file(path):  # the keys it names, checked by load_config
+            value = getattr(settings, key)
+            clash = key == "seed" and "seed" in values and values["seed"] != value
+            if clash and "seed" not in given(args):  # a typed --seed settles it
+                raise DrumgenxError(
+                    f"{path}: seed {value} differs from {sources['seed'][5:]}'s "
+                    f"{values['seed']}; drumgenx run has one seed (give --seed or one file's)"
+                )
+            values[key], sources[key] = value, f"file {path}"
+    return values, sources
+
+
 def chain_params(args: argparse.Namespace) -> tuple[ChainParams, dict[str, str]]:
-    """The run's settings from its flags, and the flag behind each setting not at its
-    default (for ``config show``)."""
+    """The run's settings, and where each setting not at the run's default came from (for
+    ``config show``): the flag typed (``--bars``), else the stage file that set it (``file
+    PATH``), else a flag left at a value not the run's default.
+
+    Layers: `ChainParams`' defaults, under the stage files (``--skeleton_config``,
+    ``--groove_config``), under the flags typed (`given`), even at their default value.
+
+    Raises
+    ------
+    DrumgenxError
+        As `_stage_files`.
+    """
     default = ChainParams()
-    values = {f.name: getattr(args, f.name) for f in fields(ChainParams) if f.name != "role_config"}
-    params = ChainParams(**values, role_config=args.config)
-    flags = {
-        f.name: RUN_FLAGS.get(f.name, f"--{f.name}")
+    typed = given(args)
+    from_files, file_sources = _stage_files(args)
+    values = {
+        f.name: getattr(args, f.name)
         for f in fields(ChainParams)
-        if getattr(params, f.name) != getattr(default, f.name)
+        if f.name != "role_config" and hasattr(args, f.name)
     }
+    values.update({k: v for k, v in from_files.items() if k not in typed})
+    params = ChainParams(**values, role_config=args.config)
+    flags = {}
+    for f in fields(ChainParams):
+        flag = RUN_FLAGS.get(f.name, f"--{f.name}")
+        if f.name in typed:
+            flags[f.name] = flag
+        elif f.name in file_sources:
+            flags[f.name] = file_sources[f.name]
+        elif getattr(params, f.name) != getattr(default, f.name):
+            flags[f.name] = flag
     return params, flags
 
 
@@ -177,7 +250,9 @@ RUN = Command(
 
 def show_command(args: argparse.Namespace) -> None:
     params, flags = chain_params(args)
-    print(show_settings(params, flags=flags, stage=args.stage), end="")
+    values, sources = _stage_files(args)
+    files = {name: (sources[name], value) for name, value in values.items()}
+    print(show_settings(params, flags=flags, stage=args.stage, files=files), end="")
 
 
 def add_config_arguments(parser: argparse.ArgumentParser) -> None:
@@ -188,7 +263,8 @@ def add_config_arguments(parser: argparse.ArgumentParser) -> None:
         description="Print the settings drumgenx run would use with these flags, as YAML, "
         "each value followed by where it came from: default (the stage's own; for roles the "
         "files shipped with the package), drumgenx run (the run's own default), a file (the "
-        "role config or prompts read over the defaults) or a flag.",
+        "role config or prompts read over the defaults), file PATH (--skeleton_config, "
+        "--groove_config) or a flag typed.",
     )
     show.add_argument(
         "stage",

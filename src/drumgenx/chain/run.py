@@ -29,7 +29,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +48,7 @@ from drumgenx.core.roles import ROLES
 from drumgenx.core.skips import SkipKind
 from drumgenx.core.versioning import weights_sha256, write_versioned
 from drumgenx.render.settings import RenderSettings
+from drumgenx.skeleton.settings import PatternSettings
 
 STAGES: tuple[str, ...] = ("preprocess", "roles", "skeleton", "groove")
 Progress = Callable[[str, int, int, str], None]  # (stage, done, total, current item)
@@ -68,6 +69,8 @@ class ChainParams:
     ``loop`` as the render stage (`RenderSettings.loop`: each render exactly its bars long,
     tails wrapped to the start; False, ``--tails``, keeps them after the end).
     ``workers`` changes speed only, so it is not part of any stage's key.
+    ``motion_mode`` / ``motion_keep`` / ``fill_prob`` / ``texture``: stage 3's
+    (`PatternSettings`); ``drumgenx run`` has no flags for them, only ``--skeleton_config``.
     """
 
     bpm: float = 120.0
@@ -84,6 +87,10 @@ class ChainParams:
     prompts: str | None = None
     clap_model: str | None = None
     workers: int = 1
+    motion_mode: str = PatternSettings.motion_mode
+    motion_keep: int = PatternSettings.motion_keep
+    fill_prob: float = PatternSettings.fill_prob
+    texture: bool = PatternSettings.texture
 
     def validate(self) -> None:
         """Fail before stage 1 spends minutes, not at stage 3."""
@@ -113,7 +120,8 @@ class ChainParams:
     def skeleton_params(self):  # -> skeleton.patterns.SkeletonParams
         from drumgenx.skeleton.patterns import SkeletonParams
 
-        return SkeletonParams(bars=self.bars, seed=self.seed)
+        pattern = {f.name: getattr(self, f.name) for f in fields(PatternSettings)}
+        return SkeletonParams(**pattern)
 
     def preprocess_config(self):  # -> preprocess.config.PreprocessConfig
         from drumgenx.preprocess.config import PreprocessConfig, with_overrides

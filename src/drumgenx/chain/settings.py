@@ -4,7 +4,8 @@ each came from.
 Every value is printed as YAML with its source beside it: ``default`` (the stage's own
 default: its dataclass, or for stage 2 the files the package ships), ``drumgenx run`` (the
 run's own default where it differs from the stage's, e.g. 8 bars where ``drumgenx skeleton``
-makes 4), a file (the role config or prompts read over the shipped ones) or a flag. The
+makes 4), a file (the role config or prompts read over the shipped ones), ``file PATH``
+(a value ``--skeleton_config`` or ``--groove_config`` set) or a flag. The
 role config, prompts and preprocess sections load back as the files ``--config``,
 ``--prompts`` and ``drumgenx preprocess --config`` read.
 """
@@ -23,13 +24,24 @@ SECTIONS: tuple[str, ...] = ("run", *STAGES)
 
 RUN_SOURCE = "drumgenx run"
 
+Files = Mapping[str, tuple[str, Any]]
+"""`ChainParams` field -> (``file PATH``, the value a stage file gave it)."""
+
 
 def _layers(
-    params: ChainParams, flags: Mapping[str, str], view: Callable[[ChainParams], Any]
+    params: ChainParams,
+    flags: Mapping[str, str],
+    view: Callable[[ChainParams], Any],
+    files: Files,
 ) -> list[tuple[str, Any]]:
-    """``view`` of the run's defaults, then of each flag applied in turn, labelled."""
+    """``view`` of the run's defaults, then of each stage file's values (``files``: field
+    -> its source and value), then of each flag applied in turn, labelled: a flag typed at
+    the run's default over a file's value is the flag's."""
     current = ChainParams()
     layers = [(RUN_SOURCE, view(current))]
+    for name, (source, value) in files.items():
+        current = replace(current, **{name: value})
+        layers.append((source, view(current)))
     for f in fields(ChainParams):
         if f.name in flags:
             current = replace(current, **{f.name: getattr(params, f.name)})
@@ -42,28 +54,29 @@ def _traced(
     params: ChainParams,
     flags: Mapping[str, str],
     view: Callable[[ChainParams], Any],
+    files: Files,
 ) -> Traced[Any]:
-    return trace(default, *_layers(params, flags, view))
+    return trace(default, *_layers(params, flags, view, files))
 
 
 def _section(title: str, body: str) -> str:
     return f"# {title}\n{body}"
 
 
-def _run(params: ChainParams, flags: Mapping[str, str]) -> list[str]:
-    traced = _traced(ChainParams(), params, flags, lambda p: p)
+def _run(params: ChainParams, flags: Mapping[str, str], files: Files) -> list[str]:
+    traced = _traced(ChainParams(), params, flags, lambda p: p, files)
     return [_section("run: drumgenx run's own settings (its flags)", format_traced(traced))]
 
 
-def _preprocess(params: ChainParams, flags: Mapping[str, str]) -> list[str]:
+def _preprocess(params: ChainParams, flags: Mapping[str, str], files: Files) -> list[str]:
     from drumgenx.preprocess.config import PreprocessConfig
 
-    traced = _traced(PreprocessConfig(), params, flags, ChainParams.preprocess_config)
+    traced = _traced(PreprocessConfig(), params, flags, ChainParams.preprocess_config, files)
     title = "preprocess (stage 1), in the format of drumgenx preprocess --config"
     return [_section(title, format_traced(traced))]
 
 
-def _roles(params: ChainParams, flags: Mapping[str, str]) -> list[str]:
+def _roles(params: ChainParams, flags: Mapping[str, str], files: Files) -> list[str]:
     from drumgenx.roles.clap import trace_prompts
     from drumgenx.roles.rules import trace_role_config
     from drumgenx.roles.settings import SHIPPED_CONFIG_PATH, SHIPPED_PROMPTS_PATH, RolesSettings
@@ -74,7 +87,7 @@ def _roles(params: ChainParams, flags: Mapping[str, str]) -> list[str]:
 
     config = trace_role_config(params.role_config)
     prompts = trace_prompts(params.prompts)
-    settings = _traced(RolesSettings(), params, flags, run_settings)
+    settings = _traced(RolesSettings(), params, flags, run_settings, files)
     return [
         _section(
             f"roles (stage 2): the role config (default: {SHIPPED_CONFIG_PATH})",
@@ -91,11 +104,11 @@ def _roles(params: ChainParams, flags: Mapping[str, str]) -> list[str]:
     ]
 
 
-def _skeleton(params: ChainParams, flags: Mapping[str, str]) -> list[str]:
+def _skeleton(params: ChainParams, flags: Mapping[str, str], files: Files) -> list[str]:
     from drumgenx.skeleton.patterns import SkeletonParams
 
-    pattern = _traced(SkeletonParams(), params, flags, ChainParams.skeleton_params)
-    run = _traced(ChainParams(), params, flags, lambda p: p)
+    pattern = _traced(SkeletonParams(), params, flags, ChainParams.skeleton_params, files)
+    run = _traced(ChainParams(), params, flags, lambda p: p, files)
     return [
         _section("skeleton (stage 3): the pattern", format_traced(pattern)),
         _section(
@@ -105,10 +118,10 @@ def _skeleton(params: ChainParams, flags: Mapping[str, str]) -> list[str]:
     ]
 
 
-def _groove(params: ChainParams, flags: Mapping[str, str]) -> list[str]:
+def _groove(params: ChainParams, flags: Mapping[str, str], files: Files) -> list[str]:
     from drumgenx.groove.files import model_folder
 
-    run = _traced(ChainParams(), params, flags, lambda p: p)
+    run = _traced(ChainParams(), params, flags, lambda p: p, files)
     body = format_traced(run, fields=["mode", "temperature", "seed", "swing", "loop"])
     weights = f"# GrooVAE weights (shipped): {model_folder(params.mode)}\n"
     return [_section("groove (stage 4)", body + weights)]
@@ -124,7 +137,11 @@ _SHOW = {
 
 
 def show_settings(
-    params: ChainParams, *, flags: Mapping[str, str] | None = None, stage: str | None = None
+    params: ChainParams,
+    *,
+    flags: Mapping[str, str] | None = None,
+    stage: str | None = None,
+    files: Files | None = None,
 ) -> str:
     """The settings ``drumgenx run`` with ``params`` uses, as commented YAML.
 
@@ -137,6 +154,9 @@ def show_settings(
         a flag changed; the others are shown as defaults.
     stage
         One of `SECTIONS`; default all of them.
+    files
+        ``ChainParams`` field -> (``file PATH``, value) for the values the stage files
+        (``--skeleton_config``, ``--groove_config``) set, laid under the flags.
 
     Returns
     -------
@@ -154,6 +174,9 @@ def show_settings(
         raise DrumgenxError(f"STAGE must be one of {', '.join(SECTIONS)}, got {stage!r}")
     flags = dict(flags or {})
     blocks = [
-        block for name in SECTIONS if stage in (None, name) for block in _SHOW[name](params, flags)
+        block
+        for name in SECTIONS
+        if stage in (None, name)
+        for block in _SHOW[name](params, flags, dict(files or {}))
     ]
     return "\n".join(blocks)
