@@ -82,7 +82,7 @@ PREROLL_S = 4.0  # notes this long before an excerpt ring into it (tails only, n
 DRUMS_ALONE_P = 0.10
 RATIO_DB = (-12.0, 12.0)
 MIX_PEAK_DBFS = (-6.0, -1.0)
-CORPUS_VERSION = 3  # 3: without the Orchestra kits (kits.TIMPANI_KIT_PRESETS)
+CORPUS_VERSION = 3  # 3: without the Orchestra kits and The Black Pearl 1.0 (see kits)
 MANIFEST_COLUMNS = (
     "item_id",
     "split",

@@ -159,7 +159,7 @@ SLOT_KEYS: dict[str, tuple[int, ...]] = {
 }
 
 # Per Debian kit: package, author family, slot -> instrument_name in labels.csv. From
-# training/gmd_render.py (first five) plus eight more; a slot left out is silent.
+# training/gmd_render.py (first five) plus seven more; a slot left out is silent.
 DEBIAN_KITS: dict[str, tuple[str, str, dict[str, str]]] = {
     "GMRockKit": (
         "hydrogen-data",
@@ -344,23 +344,6 @@ DEBIAN_KITS.update(
                 "ride": "Ride Rock",
             },
         ),
-        "The Black Pearl 1.0": (
-            "hydrogen-drumkits",
-            "hydrogen/GlenMacArthur",
-            {
-                "kick": "Pearl Kick",
-                "snare": "Pearl Snare",
-                "rim": "Pearl Side Stick",
-                "hh_closed": "Sabian Hat Closed",
-                "hh_pedal": "Sabian Hat Pedal",
-                "hh_open": "Sabian Hat Open",
-                "tom_low": "Pearl Tom Floor",
-                "tom_mid": "Pearl Tom 2",
-                "tom_high": "Pearl Tom 1",
-                "crash": "Sabian Crash",
-                "ride": "Paiste Ride",
-            },
-        ),
         "lmms-drums": (  # one file per sound; instrument names are the file stems
             "lmms-common",
             "lmms",
@@ -380,6 +363,8 @@ DEBIAN_KITS.update(
         ),
     }
 )
+# Not "The Black Pearl 1.0": 81 of GMRockKit's 86 files are byte-identical copies in it (same
+# author), so it would only double GMRockKit's weight.
 DEBIAN_KIT_FOLDERS: dict[str, Path] = {"lmms-drums": SHARE / "lmms" / "samples" / "drums"}
 """Kits outside Hydrogen's drumkits folder."""
 MEDIUM_CONFIDENCE_OK = frozenset(
@@ -387,7 +372,6 @@ MEDIUM_CONFIDENCE_OK = frozenset(
         ("ColomboAcousticDrumkit", "ride-crash20inch"),
         # side sticks and a foot-pedal hat: "medium" for their role, sure of their class
         ("Millo_MultiLayered2", "Stick"),
-        ("The Black Pearl 1.0", "Pearl Side Stick"),
         ("lmms-drums", "rim01"),
         ("lmms-drums", "hihat_foot_pedal01"),
     }
