@@ -197,3 +197,25 @@ def test_blocks_give_the_hits_of_one_pass(tmp_path: Path) -> None:
     assert file_hits(tmp_path / "quiet.wav", model=model).startswith("silent")
     with pytest.raises(ValueError, match="block_s"):
         file_hits(path, model=model, block_s=0)
+
+
+def test_a_file_within_one_block_is_decoded_once(tmp_path: Path, monkeypatch) -> None:
+    from drumgenx.transcribe import run as transcribe_run
+    from drumgenx.transcribe.detect import transcribe_audio
+    from drumgenx.transcribe.model import load_model
+
+    sr = 44100
+    y = np.zeros(2 * sr, dtype=np.float32)
+    y[sr // 2 : sr // 2 + 2000] = np.hanning(2000) * 0.8
+    soundfile.write(tmp_path / "short.wav", y, sr, subtype="FLOAT")
+    reads = []
+    real_read = transcribe_run.read_audio
+    monkeypatch.setattr(
+        transcribe_run, "read_audio", lambda *a, **k: reads.append(k) or real_read(*a, **k)
+    )
+    model = load_model()
+    found, _, _ = transcribe_run.file_hits(tmp_path / "short.wav", model=model)
+    assert len(reads) == 1
+    np.testing.assert_allclose(
+        found.activations, transcribe_audio(y, sr=sr, model=model).activations, atol=1e-6
+    )

@@ -87,8 +87,8 @@ BLOCK_CONTEXT_S = 1
 STFT window (23 ms), so a block's frames see what one pass over the file would show them."""
 
 
-def _file_peak(path: Path, *, block_s: int) -> tuple[float, int, int]:
-    """(peak of the mono mix, samples, rate) of a file, read block by block."""
+def _file_peak(path: Path, *, block_s: int) -> tuple[float, int, int, np.ndarray | None]:
+    """(peak of the mono mix, samples, rate, the mono mix if one block held it all)."""
     peak, n, start, sr = 0.0, 0, 0, 0
     while True:
         y, sr = read_audio(path, start_s=start, max_seconds=block_s)
@@ -98,9 +98,9 @@ def _file_peak(path: Path, *, block_s: int) -> tuple[float, int, int]:
         peak = max(peak, float(np.max(np.abs(mono))))
         n += len(mono)
         if len(mono) < block_s * sr:
-            break
+            return peak, n, sr, mono if start == 0 else None
         start += block_s
-    return peak, n, sr
+    return peak, n, sr, None
 
 
 def file_hits(
@@ -134,10 +134,13 @@ def file_hits(
     if block_s < 1 or int(block_s) != block_s:
         raise ValueError(f"block_s must be a whole number of seconds >= 1, got {block_s!r}")
     path = Path(path)
-    peak, n_samples, sr = _file_peak(path, block_s=block_s)
+    peak, n_samples, sr, whole = _file_peak(path, block_s=block_s)
     if peak <= 10 ** (SILENCE_DBFS / 20):
         return f"silent (peak below {SILENCE_DBFS:g} dBFS)"
     duration = n_samples / sr
+    if whole is not None:  # one block held the file: it is decoded once, not twice
+        act = activations(transcriber_features(whole, sr=sr, peak=peak), model=model)
+        return hits_from_activations(act, model=model), duration, sr
     pieces = []
     for start in range(0, max(1, math.ceil(duration / block_s)) * block_s, block_s):
         lo = max(0, start - BLOCK_CONTEXT_S)
