@@ -13,10 +13,11 @@ from drumgenx.training.transcriber import (
     frame_targets,
     merge_onsets,
     onset_f1,
+    random_eq,
     sampling_weights,
     train_transcriber,
 )
-from drumgenx.transcribe.features import FPS, SR, n_filters
+from drumgenx.transcribe.features import FPS, SR, n_filters, transcriber_features
 from drumgenx.transcribe.model import OUTPUTS, load_model
 
 torch = pytest.importorskip("torch", reason="training needs torch (the [groove] extra)")
@@ -141,3 +142,25 @@ def test_sampling_weights_balance_kit_families() -> None:
     assert balanced[5] == pytest.approx(3 * balanced[4])  # length still counts within a family
     half = sampling_weights(items[:5], family_balance=0.5)  # 4 items vs 1: sqrt(4) : 1
     assert half[:4].sum() / half[4] == pytest.approx(2.0)
+
+
+def test_random_eq_acts_on_energies_under_the_log_and_retakes_the_rises() -> None:
+    rng = np.random.default_rng(0)
+    t = np.arange(SR) / SR
+    y = (0.5 * np.sin(2 * np.pi * 1000 * t) * (t > 0.5)).astype(np.float32)
+    x = transcriber_features(y, sr=SR)
+    flat = random_eq(x, rng, max_db=0.0)
+    np.testing.assert_allclose(flat, x, atol=1e-5)
+    eq = random_eq(x, np.random.default_rng(1))
+    band = int(x[0, 80].argmax())  # the sine's filter, loud: log10(1 + 1000 E) ~ 3 + log10 E
+    delta_db = 20 * (eq[0, 80, band] - x[0, 80, band])
+    assert 0.3 < abs(delta_db) <= 9.0 + 0.1
+    assert np.all(eq[0, :40] == 0)  # silence stays at the floor whatever the gain
+    np.testing.assert_allclose(eq[1, 1:], np.maximum(np.diff(eq[0], axis=0), 0), atol=1e-6)
+    assert not np.allclose(eq, x)
+
+
+def test_eq_augment_is_a_share() -> None:
+    assert TrainSettings(eq_augment=1.0).eq_augment == 1.0
+    with pytest.raises(ValueError, match="eq_augment must be at most 1"):
+        TrainSettings(eq_augment=1.5)

@@ -9,6 +9,7 @@ here at start-up. A field's ``metadata["help"]`` is its flag's help, range inclu
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from dataclasses import dataclass, field, fields
@@ -28,10 +29,12 @@ __all__ = [
 ]
 
 
-def _setting(default: Any, help: str, *, low: float = 0, above: bool = False) -> Any:
+def _setting(
+    default: Any, help: str, *, low: float = 0, above: bool = False, high: float = math.inf
+) -> Any:
     """A settings field whose flag says ``help`` (the command line adds the default); its
-    value must be at least ``low`` (more than ``low`` with ``above``)."""
-    return field(default=default, metadata={"help": help, "low": low, "above": above})
+    value must be at least ``low`` (more than ``low`` with ``above``) and at most ``high``."""
+    return field(default=default, metadata={"help": help, "low": low, "above": above, "high": high})
 
 
 class _Ranged:
@@ -44,6 +47,8 @@ class _Ranged:
                 raise ValueError(f"{f.name} must be more than {low:g}, got {value}")
             if not value >= low:
                 raise ValueError(f"{f.name} must be at least {low:g}, got {value}")
+            if not value <= f.metadata["high"]:
+                raise ValueError(f"{f.name} must be at most {f.metadata['high']:g}, got {value}")
 
 
 def default_cache_dir() -> Path:
@@ -163,6 +168,11 @@ class TranscriberTrainSettings(_Ranged):
     family_balance: float = _setting(
         0.5,
         "exponent of the kit-family balance of the crop sampler, 0 or more (0: by length only)",
+    )
+    eq_augment: float = _setting(
+        0.0,
+        "share of crops given a random smooth EQ (up to +-9 dB) on their spectrogram, 0..1",
+        high=1,
     )
 
 

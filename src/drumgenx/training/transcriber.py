@@ -221,6 +221,37 @@ def sampling_weights(items: list[Item], *, family_balance: float) -> np.ndarray:
     return w / w.sum()
 
 
+EQ_MAX_DB = 9.0
+"""Largest boost or cut of `random_eq` (a kit's voicing or a mix's EQ moves bands by this much)."""
+
+
+def random_eq(x: np.ndarray, rng: np.random.Generator, *, max_db: float = EQ_MAX_DB) -> np.ndarray:
+    """Features ``x`` ``(2, frames, filters)`` as if the audio had passed a random smooth EQ.
+
+    The curve over the filters is a tilt plus three cosines of random phase, clipped to
+    ``+-max_db``; it is applied to the filterbank energies under the log (features.LOG_MUL),
+    so quiet bands stay at the floor, and the rises are taken again from the new log
+    spectrogram (the first frame keeps its rise: the frame before the crop is not at hand).
+    """
+    logspec = x[0].astype(np.float32)
+    u = np.linspace(0.0, 1.0, logspec.shape[1])
+    curve = rng.uniform(-1, 1) * max_db * (u - 0.5)
+    for k in (1, 2, 3):
+        curve += (
+            rng.uniform(-1, 1)
+            * max_db
+            / (k + 1)
+            * np.cos(np.pi * k * u + rng.uniform(0, 2 * np.pi))
+        )
+    gain = (10.0 ** (np.clip(curve, -max_db, max_db) / 20.0)).astype(np.float32)
+    energy = (10.0**logspec - 1.0) * gain
+    eq = np.log10(np.float32(1.0) + np.maximum(energy, 0.0)).astype(np.float32)
+    rises = np.empty_like(eq)
+    rises[0] = x[1, 0]
+    rises[1:] = np.maximum(eq[1:] - eq[:-1], 0.0)
+    return np.stack([eq, rises])
+
+
 def _standardisation(items: list[Item]) -> tuple[np.ndarray, np.ndarray]:
     total = sum(it.features.shape[1] for it in items)
     s = sum(it.features.astype(np.float64).sum(axis=1) for it in items)
@@ -276,6 +307,8 @@ def train_transcriber(
             y = np.zeros((settings.crop_frames, len(OUTPUTS)), dtype=np.float32)
             seg = it.features[:, start : start + settings.crop_frames]
             x[:, : seg.shape[1]] = seg
+            if settings.eq_augment and rng.random() < settings.eq_augment:
+                x[:, : seg.shape[1]] = random_eq(seg, rng)
             y[: seg.shape[1]] = it.targets[start : start + settings.crop_frames]
             xs.append(x)
             ys.append(y)
