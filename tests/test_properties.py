@@ -391,13 +391,14 @@ def render_and_export(
                 for role, items in pools.by_role.items()
             }
         )
-    wav, _ = render_wav_bytes(
+    wav = render_wav_bytes(
         events, grid, pools=pools, pools_dir=pools_dir, sample_root=None, sr=sr, swing=swing,
         loop=loop,
     )  # fmt: skip
     check_wav(wav, events, grid, sr=sr, swing=swing, loop=loop)
-    midi, notices = events_to_midi(events, grid, swing=swing)
-    check_midi(midi, notices, events, grid, swing)
+    said: list[str] = []
+    midi = events_to_midi(events, grid, swing=swing, notify=said.append)
+    check_midi(midi, said, events, grid, swing)
 
 
 # --- 1. valid pools and parameters through the whole chain ------------------------------------
@@ -412,7 +413,8 @@ def test_skeleton_groove_render_midi_chain(
     and the MIDI file of any of the three agree with the events."""
     pools = data.draw(pools_st(kit))
     grid = build_grid(bpm=bpm, num_bars=params.bars)
-    skeleton = build_skeleton(pools, params)
+    said: list[str] = []
+    skeleton = build_skeleton(pools, params, notify=said.append)
     events = skeleton.events
     check_events(events, grid)
     assert all(e.source == "skeleton" and e.micro_offset_ms == 0.0 for e in events)
@@ -422,7 +424,7 @@ def test_skeleton_groove_render_midi_chain(
         assert {e.sample_id for e in events if e.role == role} <= ids
         chosen = skeleton.chosen.get(role, [])
         assert len(chosen) == min(params.rotation, len(pools.pool(role)))
-        assert (f"{role}_POOL is empty: no {role} hits in this skeleton" in skeleton.notices) == (
+        assert (f"{role}_POOL is empty: no {role} hits in this skeleton" in said) == (
             not pools.pool(role)
         )
     assert max(Counter(e.position for e in events).values(), default=0) <= params.max_voices
@@ -988,7 +990,7 @@ def test_regression_non_finite_samples_in_audio(kit: Kit, bad: float) -> None:
         pools = Pools({"CORE": [PoolItem("kick", str(path), 1.0)]})
         grid = build_grid(bpm=120, num_bars=1)
         try:
-            wav, _ = render_wav_bytes(
+            wav = render_wav_bytes(
                 [Event(0, 0, "CORE", "kick", 1.0, 4.0)], grid, pools=pools, pools_dir=None,
                 sample_root=None, sr=8000,
             )  # fmt: skip

@@ -177,6 +177,26 @@ def test_export_midi(run):
     assert {n.velocity for n in pm.instruments[0].notes} == {127}
 
 
+def test_export_midi_and_render_print_their_notices(run, tmp_path, capsys):
+    """What the library tells its ``notify`` is a ``drumgenx: notice:`` line, before
+    ``[DONE]``: a hit pulled before 0 (export-midi), samples skipped (render)."""
+    assert edit("set --bar 0 --step 0 --role CORE --offset_ms -20 --events", run.events) == 0
+    edited = run.dir / "event_grid_edit_1.json"
+    capsys.readouterr()
+    assert edit("export-midi --events", edited, "--grid", run.grid) == 0
+    printed = capsys.readouterr()
+    assert printed.err == "drumgenx: notice: hit at bar 0 step 0 starts before 0: moved to 0\n"
+    assert printed.out.startswith("[DONE] wrote ")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    args = ("render --skip_missing --events", run.events, "--grid", run.grid, "--sample_root")
+    assert edit(*args, empty) == 0
+    printed = capsys.readouterr()
+    lines = printed.err.splitlines()
+    assert lines and all(line.startswith("drumgenx: notice: skipped sample ") for line in lines)
+    assert printed.out.startswith("[DONE] wrote ")
+
+
 # --- a run's layout: samples for new hits and renders come from the run's pools ----------
 
 

@@ -355,12 +355,16 @@ def test_vary_reapplies_the_3_voice_limit_and_texture_keeps_its_voice() -> None:
 def test_vary_new_hits_rotate_samples_and_fall_back_to_the_nearest_role() -> None:
     pools = kit_pools(MOTION=True)
     model = ScriptedVary(add={p: ["closed_hihat"] for p in (10, 12, 14, 18, 20)})
-    out = vary_events([], GRID, pools, model=model, temperature=0.5, seed=3)
+    said: list[str] = []
+    out = vary_events([], GRID, pools, model=model, temperature=0.5, seed=3, notify=said.append)
     hats = [e for e in out.events if e.step in (2, 4, 10, 12, 14)]
     assert {e.role for e in hats} == {"ACCENT"} and {e.dur_steps for e in hats} == {4}
     assert {e.sample_id for e in hats} == {"snare", "clap"}  # in turn, not one file
-    assert out.notices == ["new closed_hihat hits use ACCENT samples (MOTION_POOL is empty)"]
+    assert said == ["new closed_hihat hits use ACCENT samples (MOTION_POOL is empty)"]
     again = vary_events([], GRID, pools, model=model, temperature=0.5, seed=3)
     assert again.events == out.events
-    bare = vary_events([], GRID, Pools({}), model=model, temperature=0.5, seed=3)
-    assert bare.events == [] and "no pool has samples for 20 new closed_hihat" in bare.notices[0]
+    said.clear()
+    bare = vary_events(
+        [], GRID, Pools({}), model=model, temperature=0.5, seed=3, notify=said.append
+    )
+    assert bare.events == [] and "no pool has samples for 20 new closed_hihat" in said[0]

@@ -336,3 +336,27 @@ def test_the_facade_and_help_list_stage_4() -> None:
 
     help_text = build_parser().format_help()
     assert "groove" in help_text and "train-groovae" in help_text
+
+
+def test_notices_go_to_notify_and_the_cli_prints_them(
+    stage3, tmp_path: Path, fake_model_module, capsys
+) -> None:
+    """A sample skipped by the render is a notice: to ``notify`` in the library (the result
+    carries none), a ``drumgenx: notice:`` line before ``[DONE]`` on the command line."""
+    pools = json.loads(stage3["pools_json"].read_text())
+    pools["CORE_POOL"][0]["filepath"] = str(tmp_path / "gone.wav")
+    broken = tmp_path / "pools_broken.json"
+    broken.write_text(json.dumps(pools))
+    inputs = {**stage3, "pools_json": broken}
+    said: list[str] = []
+    result = run_groove(
+        **inputs, out_dir=tmp_path / "lib", render=True, skip_missing=True, model=FakeModel(),
+        notify=said.append,
+    )  # fmt: skip
+    assert said and all(line.startswith("skipped sample ") for line in said)
+    assert not hasattr(result, "notices")
+    argv = ["groove", *_flags(inputs, tmp_path / "cli"), "--render", "--skip_missing"]
+    assert main(argv) == 0
+    printed = capsys.readouterr()
+    assert printed.err.splitlines() == [f"drumgenx: notice: {line}" for line in said]
+    assert printed.out.startswith("[DONE] groove (humanize), version 1")

@@ -226,7 +226,7 @@ def test_the_loop_midi_through_the_kit_plays_every_hit_with_its_own_sample(
         sound = (folder / "samples" / files[key]).read_bytes()
         played.setdefault((tick, velocity), []).append(sound)
     expected: dict[tuple[int, int], list[bytes]] = {}
-    by_role, _ = events_to_midi(LOOP, load_grid(grid), swing=0.25)  # export-midi's file
+    by_role = events_to_midi(LOOP, load_grid(grid), swing=0.25)  # export-midi's file
     wanted = {(GM_DRUM_NOTES[e.role], velocity_to_midi(e.vel)): e for e in LOOP}
     assert len(wanted) == len(LOOP)
     for tick, key, velocity in notes(by_role):
@@ -255,3 +255,19 @@ def test_loop_kit_errors(library: Path, loop_files, tmp_path: Path, capsys) -> N
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and message in err, err
     assert not list(tmp_path.glob("drumgenx_kit_*"))
+
+
+def test_a_loop_hit_before_time_0_is_a_notice(library: Path, tmp_path: Path, capsys) -> None:
+    """The loop MIDI's notice goes to ``notify`` (the kit carries none); the command line
+    prints it as a ``drumgenx: notice:`` line."""
+    early = [Event(0, 0, "CORE", "CORE_s00", 0.8, 2.0, micro_offset_ms=-20.0)]
+    events, grid = tmp_path / "event_grid_1.json", tmp_path / "grid_1.json"
+    events.write_bytes(dump_json(events_to_json(early)))
+    grid.write_bytes(dump_json(build_grid(bpm=100, num_bars=1).to_json()))
+    loop = {"events_json": events, "grid_json": grid, "pools_json": library / "pools_1.json"}
+    said: list[str] = []
+    kit = export_kit(**loop, out_dir=tmp_path / "e", notify=said.append)
+    assert len(said) == 1 and "moved to 0" in said[0] and not hasattr(kit, "notices")
+    argv = ["export-kit", "--pools_json", str(loop["pools_json"]), "--out_dir", str(tmp_path)]
+    assert main([*argv, "--events", str(events), "--grid", str(grid)]) == 0
+    assert capsys.readouterr().err == f"drumgenx: notice: {said[0]}\n"

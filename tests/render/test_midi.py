@@ -114,8 +114,9 @@ def test_export_read_by_pretty_midi(bpm, swing):
     """Channel 10, GM keys, tempo, 4/4, velocities 1..127, onsets within one tick."""
     grid = build_grid(bpm=bpm, num_bars=4)
     events = make_events(grid, max_offset_ms=offset_limit_ms(grid, swing))
-    data, notices = events_to_midi(events, grid, swing=swing)
-    assert notices == []
+    said: list[str] = []
+    data = events_to_midi(events, grid, swing=swing, notify=said.append)
+    assert said == []
 
     pm = read_pretty(data)
     assert len(pm.instruments) == 1
@@ -144,7 +145,7 @@ def test_export_read_by_pretty_midi(bpm, swing):
 def test_every_message_is_on_channel_10():
     """Read with mido too: every channel message uses channel index 9."""
     grid = build_grid(bpm=120, num_bars=2)
-    data, _ = events_to_midi(make_events(grid), grid)
+    data = events_to_midi(make_events(grid), grid)
     song = mido.MidiFile(file=io.BytesIO(data))
     channels = {m.channel for track in song.tracks for m in track if not m.is_meta}
     assert channels == {9}
@@ -157,7 +158,7 @@ def test_round_trip_reproduces_every_event(bpm, swing):
     """midi_to_events gives back step, bar, role, velocity (±1/252) and offset (±1 tick)."""
     grid = build_grid(bpm=bpm, num_bars=4)
     events = make_events(grid, max_offset_ms=offset_limit_ms(grid, swing), seed=11)
-    data, _ = events_to_midi(events, grid, swing=swing)
+    data = events_to_midi(events, grid, swing=swing)
 
     back, read_bpm = midi_to_events(data, swing=swing)
     assert read_bpm == pytest.approx(bpm, rel=1e-5)
@@ -176,7 +177,7 @@ def test_swing_moves_only_off_beat_16ths():
     """Swing 0.5 delays odd steps by half a step (60 ticks) and leaves even steps alone."""
     grid = build_grid(bpm=120, num_bars=1)
     events = [Event(0, s, "MOTION", "hat", 0.6, 1) for s in (0, 1, 2, 3)]
-    data, _ = events_to_midi(events, grid, swing=0.5)
+    data = events_to_midi(events, grid, swing=0.5)
     starts = sorted(n.start for n in read_pretty(data).instruments[0].notes)
     tick = tick_seconds(120)
     assert [round(s / tick) for s in starts] == [0, 180, 240, 420]
@@ -199,7 +200,7 @@ def test_note_overrides_change_keys_and_round_trip():
     assert notes == {**GM, "FILL": 47, "MOTION": 44}
     grid = build_grid(bpm=120, num_bars=2)
     events = make_events(grid)
-    data, _ = events_to_midi(events, grid, notes=notes)
+    data = events_to_midi(events, grid, notes=notes)
 
     pitches = {n.pitch for n in read_pretty(data).instruments[0].notes}
     assert pitches == {36, 38, 44, 47, 52}
@@ -248,7 +249,7 @@ def test_close_same_note_hits_do_not_cut_each_other():
         Event(0, 8, "FILL", "tom", 0.7, 8, micro_offset_ms=30.0),
         Event(0, 9, "FILL", "tom", 0.9, 8, micro_offset_ms=-20.0),
     ]
-    data, _ = events_to_midi(events, grid)
+    data = events_to_midi(events, grid)
     notes = read_pretty(data).instruments[0].notes
     assert len(notes) == len(events)
     assert all(n.end > n.start for n in notes)
@@ -270,10 +271,11 @@ def test_hit_before_time_zero_moves_to_zero_with_a_notice():
         Event(0, 0, "CORE", "kick", 1.0, 4, micro_offset_ms=-20.0),
         Event(0, 4, "ACCENT", "snare", 0.9, 4, micro_offset_ms=-20.0),
     ]
-    data, notices = events_to_midi(events, grid)
-    assert len(notices) == 1
-    assert "bar 0 step 0" in notices[0]
-    assert "moved to 0" in notices[0]
+    said: list[str] = []
+    data = events_to_midi(events, grid, notify=said.append)
+    assert len(said) == 1
+    assert "bar 0 step 0" in said[0]
+    assert "moved to 0" in said[0]
     starts = {n.pitch: n.start for n in read_pretty(data).instruments[0].notes}
     assert starts[GM["CORE"]] == 0.0
     assert starts[GM["ACCENT"]] == pytest.approx(0.5 - 0.020, abs=tick_seconds(120))

@@ -128,10 +128,17 @@ def test_click_onsets_through_wav_bytes_are_24_bit_and_exact(tmp_path: Path) -> 
     soundfile.write(tmp_path / "click.wav", click()[:, 0], SR, subtype="PCM_24")
     grid = build_grid(bpm=123.4, num_bars=2)
     events = click_pattern(grid)
-    data, notices = render_wav_bytes(
-        events, grid, pools=None, pools_dir=None, sample_root=tmp_path, swing=0.33
+    said: list[str] = []
+    data = render_wav_bytes(
+        events,
+        grid,
+        pools=None,
+        pools_dir=None,
+        sample_root=tmp_path,
+        swing=0.33,
+        notify=said.append,
     )
-    assert notices == []
+    assert said == []
     info = soundfile.info(io.BytesIO(data))
     assert (info.format, info.subtype, info.samplerate) == ("WAV", "PCM_24", SR)
     audio, _ = soundfile.read(io.BytesIO(data), always_2d=True)

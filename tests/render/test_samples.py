@@ -125,10 +125,15 @@ def test_load_samples_decodes_each_id_once_as_float32_frames_by_channels(tmp_pat
     """Every id decodes to ``((frames, channels) float32, rate)``; repeated ids load once."""
     write_wav(tmp_path / "mono.wav", frames=100)
     write_wav(tmp_path / "stereo.wav", frames=50, channels=2, sr=22050)
-    samples, notices = load_samples(
-        ["mono", "stereo", "mono"], pools=None, pools_dir=None, sample_root=tmp_path
+    said: list[str] = []
+    samples = load_samples(
+        ["mono", "stereo", "mono"],
+        pools=None,
+        pools_dir=None,
+        sample_root=tmp_path,
+        notify=said.append,
     )
-    assert notices == []
+    assert said == []
     assert sorted(samples) == ["mono", "stereo"]
     mono, mono_sr = samples["mono"]
     stereo, stereo_sr = samples["stereo"]
@@ -163,26 +168,28 @@ def test_load_samples_lists_every_missing_or_unreadable_id(tmp_path: Path) -> No
     assert "--skip_missing" in message
 
 
-def test_load_samples_skip_missing_returns_notices(tmp_path: Path) -> None:
+def test_load_samples_skip_missing_notifies(tmp_path: Path) -> None:
     """With ``skip_missing`` the good samples load and each bad one gets a notice."""
     root = broken_root(tmp_path)
-    samples, notices = load_samples(
+    said: list[str] = []
+    samples = load_samples(
         ["good", "absent", "notes", "empty", "absent"],
         pools=None,
         pools_dir=None,
         sample_root=root,
         skip_missing=True,
+        notify=said.append,
     )
     assert list(samples) == ["good"]
-    assert len(notices) == 3
+    assert len(said) == 3
     for sample_id in ("absent", "notes", "empty"):
-        assert sum(f"skipped sample {sample_id} (" in n for n in notices) == 1
-    assert all(n.endswith("its hits are silent") for n in notices)
+        assert sum(f"skipped sample {sample_id} (" in n for n in said) == 1
+    assert all(n.endswith("its hits are silent") for n in said)
 
 
 def test_load_samples_uses_pools(tmp_path: Path) -> None:
     """Samples are found through the pools file's ``filepath`` with no sample root at all."""
     path = write_wav(tmp_path / "pools" / "audio" / "k.wav", frames=10)
     pools = pools_with("k1", "audio/k.wav", role="CORE")
-    samples, _ = load_samples(["k1"], pools=pools, pools_dir=path.parent.parent, sample_root=None)
+    samples = load_samples(["k1"], pools=pools, pools_dir=path.parent.parent, sample_root=None)
     assert samples["k1"][0].shape == (10, 1)

@@ -12,6 +12,7 @@ import pytest
 import soundfile
 
 from drumgenx.cli import main
+from drumgenx.core.errors import MissingSamplesError
 from drumgenx.core.formats import load_events, load_grid, read_json
 from drumgenx.kit.synth import KIT_VOICES
 from drumgenx.skeleton.patterns import SkeletonParams
@@ -155,3 +156,35 @@ def test_skeleton_cli_swing_and_tails(tmp_path: Path, repo_root: Path, capsys) -
     assert read_json(tmp_path / "skeleton_meta_2.json", "skeleton_meta")["params"]["loop"] is False
     assert main([*args, "--bars", "2", "--loop"]) == 0
     assert soundfile.info(str(tmp_path / "render_3.wav")).frames == 235200
+
+
+def test_notices_reach_notify_once_written_as_the_meta_keeps_them(
+    tmp_path: Path, repo_root: Path, capsys
+) -> None:
+    """An empty pool is a notice: ``notify`` gets the lines ``skeleton_meta_N.json`` keeps,
+    after the files are written (a run that fails tells nothing); the command line prints
+    them before ``[DONE]``."""
+    kick = str(repo_root / "examples/input_samples/kick.wav")
+    pools = {f"{role}_POOL": [] for role in ("CORE", "ACCENT", "MOTION", "FILL", "TEXTURE")}
+    pools["CORE_POOL"] = [{"sample_id": "k", "filepath": kick, "confidence": 1.0}]
+    pools["counts"] = {"CORE": 1}
+    path = tmp_path / "pools_1.json"
+    path.write_text(json.dumps(pools))
+    said: list[str] = []
+    run = run_skeleton(
+        out_dir=tmp_path / "o", bpm=100, pools_json=path, sample_root=None, notify=said.append
+    )
+    meta = read_json(run.paths["skeleton_meta"], "skeleton_meta")
+    assert said == meta["notices"] and "ACCENT_POOL is empty" in said[0]
+    assert not hasattr(run, "notices")
+    pools["CORE_POOL"][0]["filepath"] = str(tmp_path / "gone.wav")
+    gone = tmp_path / "pools_2.json"
+    gone.write_text(json.dumps(pools))
+    with pytest.raises(MissingSamplesError):  # the render fails: no notice is told
+        run_skeleton(out_dir=tmp_path / "bad", bpm=100, pools_json=gone, notify=said.append)
+    assert said == meta["notices"]
+    args = ["skeleton", "--out_dir", str(tmp_path / "cli"), "--bpm", "100"]
+    assert main([*args, "--pools_json", str(path), "--sample_root", str(tmp_path)]) == 0
+    printed = capsys.readouterr()
+    assert printed.err.splitlines() == [f"drumgenx: notice: {line}" for line in said]
+    assert printed.out.startswith("[DONE] grid & skeleton, version 1")

@@ -392,14 +392,15 @@ class _Chain:
             sample_root=self.path("preprocess", "library"),
             swing=self.params.swing,
             loop=self.params.loop,
+            notify=self.notify,
         )
         if report:
             report(1, 2, "pattern and render")
-        midi = export_midi_file(run.paths["event_grid"], run.paths["grid"], swing=self.params.swing)
+        midi = export_midi_file(
+            run.paths["event_grid"], run.paths["grid"], swing=self.params.swing, notify=self.notify
+        )
         if report:
             report(2, 2, "MIDI")
-        for line in run.notices + midi.notices:
-            self.notify(line)
         return {**run.paths, "midi": midi.path}, {"version": run.version}
 
     def groove(self) -> tuple[dict[str, Path], dict[str, Any]]:
@@ -423,8 +424,11 @@ class _Chain:
             swing=self.params.swing,
             loop=self.params.loop,
             progress=self.reporter("groove"),
+            notify=self.notify,
         )
-        midi = export_midi_file(result.events_path, grid, swing=self.params.swing)
+        midi = export_midi_file(
+            result.events_path, grid, swing=self.params.swing, notify=self.notify
+        )
         step_grid = plot_step_grid_file(
             grid,
             [("skeleton", events), (f"GrooVAE {self.params.mode}", result.events_path)],
@@ -435,8 +439,6 @@ class _Chain:
             out_dir=out,
             skeleton_meta_json=self.path("skeleton", "skeleton_meta"),
         )
-        for line in result.notices + midi.notices:
-            self.notify(line)
         outputs = {
             "event_grid": result.events_path,
             "render": result.render_path,

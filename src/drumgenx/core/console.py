@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,12 +32,9 @@ def notice(message: str) -> None:
     print(f"drumgenx: notice: {message}", file=sys.stderr)
 
 
-def report(
-    done: str, *, notices: Iterable[str] = (), paths: Mapping[str, object] | None = None
-) -> None:
-    """A command's ending: its notices, ``[DONE] done``, then a `` - name: path`` line each."""
-    for line in notices:
-        notice(line)
+def report(done: str, *, paths: Mapping[str, object] | None = None) -> None:
+    """A command's ending: ``[DONE] done``, then a `` - name: path`` line each (its notices
+    went to `notice` as they came)."""
     print(f"[DONE] {done}")
     for name, path in (paths or {}).items():
         print(f" - {name}: {path}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 
 from drumgenx.core.config import Given
-from drumgenx.core.console import Command, report
+from drumgenx.core.console import Command, notice, report
 from drumgenx.groove.settings import MODES, GrooveSettings
 from drumgenx.render.cli_args import add_render_options, render_options
 
@@ -109,12 +109,13 @@ def main(args: argparse.Namespace) -> None:
         render=args.render,
         sample_root=args.sample_root,
         **render_options(args),
+        notify=notice,
     )  # no progress display: a run takes seconds, and an error stays the only line
     changes = (
         f": {result.added} hits added, {result.removed} removed" if settings.mode == "vary" else ""
     )
     done = f"groove ({settings.mode}), version {result.version}{changes}"
-    report(done, notices=result.notices, paths=result.paths)
+    report(done, paths=result.paths)
 
 
 GROOVE = Command(

@@ -73,12 +73,14 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
+from drumgenx.core.console import silent
 from drumgenx.core.errors import DrumgenxError
 from drumgenx.core.events import DUR_STEPS, MAX_VOICES, sort_events
 from drumgenx.core.pools import choose_samples
@@ -379,7 +381,6 @@ class Grooved:
     added: int = 0
     removed: int = 0
     polyphony_dropped: dict[str, int] = field(default_factory=dict)
-    notices: list[str] = field(default_factory=list)
 
 
 def humanize_events(
@@ -406,6 +407,7 @@ def vary_events(
     model: GrooveModelLike,
     temperature: float,
     seed: int,
+    notify: Callable[[str], None] | None = None,
 ) -> Grooved:
     """Let the model add and remove hits, then re-apply the 3-voice limit (`limit_voices`).
 
@@ -413,7 +415,8 @@ def vary_events(
     dropped. A new hit takes its role from `class_roles` (its own, else the nearest role with
     samples), its sample from `pool_rotation` (in turn, in time order), the skeleton's length
     for the role (`core.events.DUR_STEPS`) and ``source="groovae"``. TEXTURE events
-    are kept (``source`` aside) and keep their voice.
+    are kept (``source`` aside) and keep their voice. ``notify`` receives a line per role
+    standing in for an empty pool and per class no pool supplies (None: dropped).
     """
     encoded = encode_events(events, grid, pools=pools)
     hits, velocities, offsets = model.vary(
@@ -454,18 +457,15 @@ def vary_events(
     # Kept hits come first, so on a tie of role and step the polyphony limit keeps them.
     out, dropped = limit_voices(sort_events(kept + new))
     new_ids = {id(event) for event in new}
-    notices = [
-        f"new {c} hits use {role} samples ({CLASS_ROLE[c]}_POOL is empty)"
-        for (role, c) in rotations
-        if role != CLASS_ROLE[c]
-    ]
-    notices += [
-        f"no pool has samples for {n} new {c} hit(s): left out" for c, n in unsupplied.items()
-    ]
+    notify = notify or silent
+    for role, c in rotations:
+        if role != CLASS_ROLE[c]:
+            notify(f"new {c} hits use {role} samples ({CLASS_ROLE[c]}_POOL is empty)")
+    for c, n in unsupplied.items():
+        notify(f"no pool has samples for {n} new {c} hit(s): left out")
     return Grooved(
         events=out,
         added=sum(id(event) in new_ids for event in out),
         removed=len(events) - len(kept),
         polyphony_dropped=dict(sorted(dropped.items())),
-        notices=notices,
     )

@@ -49,7 +49,6 @@ class GrooveResult:
     added: int = 0
     removed: int = 0
     polyphony_dropped: dict[str, int] = field(default_factory=dict)
-    notices: list[str] = field(default_factory=list)
 
     @property
     def events_path(self) -> Path:
@@ -77,6 +76,7 @@ def run_groove(
     skip_missing: bool = False,
     model: GrooveModelLike | None = None,
     progress: Progress | None = None,
+    notify: Callable[[str], None] | None = None,
 ) -> GrooveResult:
     """Humanize or vary an event grid with GrooVAE and write it under one new N.
 
@@ -107,6 +107,9 @@ def run_groove(
         ignored.
     progress
         Called as ``progress(done, total, what)`` after each step of the run.
+    notify
+        Receives the run's notices (a role standing in for an empty pool, a skipped sample)
+        as single lines; None: they are dropped.
 
     Raises
     ------
@@ -143,12 +146,13 @@ def run_groove(
     if mode == "humanize":
         grooved = humanize_events(events, grid, model=model, pools=pools)
     else:
-        grooved = vary_events(events, grid, pools, model=model, temperature=temperature, seed=seed)
+        grooved = vary_events(
+            events, grid, pools, model=model, temperature=temperature, seed=seed, notify=notify
+        )
     done(mode)
-    notices = list(grooved.notices)
     files = {EVENTS_FAMILY: (".json", dump_json(events_to_json(grooved.events)))}
     if render:
-        wav, render_notices = render_wav_bytes(
+        wav = render_wav_bytes(
             grooved.events,
             grid,
             pools=pools,
@@ -157,8 +161,8 @@ def run_groove(
             swing=swing,
             loop=loop,
             skip_missing=skip_missing,
+            notify=notify,
         )
-        notices += render_notices
         files[RENDER_FAMILY] = (".wav", wav)
         done("render")
     version, paths = write_versioned(out_dir, files)
@@ -169,5 +173,4 @@ def run_groove(
         added=grooved.added,
         removed=grooved.removed,
         polyphony_dropped=grooved.polyphony_dropped,
-        notices=notices,
     )

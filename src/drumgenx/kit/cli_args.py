@@ -127,6 +127,7 @@ def export_kit_command(args: argparse.Namespace) -> None:
         "name": args.name,
         "sample_root": args.sample_root,
         "per_role": args.per_role,
+        "notify": notice,
     }
     if args.run is not None:
         given = [
@@ -145,8 +146,6 @@ def export_kit_command(args: argparse.Namespace) -> None:
         if args.swing is not None:
             loop["swing"] = args.swing
         kit = export_kit(pools_json=args.pools_json, **options, **loop)
-    for line in kit.notices:
-        notice(line)
     for role, samples in kit.samples.items():
         print(f" - {role}: {len(samples)} samples")
     print(f"[DONE] kit in {kit.folder}")

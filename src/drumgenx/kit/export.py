@@ -18,7 +18,7 @@ import shutil
 import tempfile
 import xml.etree.ElementTree as ET
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -74,7 +74,6 @@ class ExportedKit:
     keys: dict[str, int] = field(default_factory=dict)
     midi: Path | None = None
     loop_samples: int = 0
-    notices: list[str] = field(default_factory=list)
 
 
 def choose_kit_samples(
@@ -186,6 +185,7 @@ def export_run_kit(
     name: str = KitExportSettings.name,
     sample_root: str | Path | None = None,
     per_role: int = DEFAULT_PER_ROLE,
+    notify: Callable[[str], None] | None = None,
 ) -> ExportedKit:
     """`export_kit` for the final loop of a `drumgenx run` (`find_run_loop`): its pools, its
     loop and grid, its swing; samples are looked for in ``sample_root`` (if given) and the
@@ -200,6 +200,7 @@ def export_run_kit(
         events_json=loop.events,
         grid_json=loop.grid,
         swing=loop.swing,
+        notify=notify,
     )
 
 
@@ -213,6 +214,7 @@ def export_kit(
     events_json: str | Path | None = None,
     grid_json: str | Path | None = None,
     swing: float = RenderSettings.swing,
+    notify: Callable[[str], None] | None = None,
 ) -> ExportedKit:
     """Write ``out_dir/<name>_kit_N/`` (a new N) with ``<name>.sfz``, ``drumkit.xml`` and the
     samples under ``samples/``; for a loop also ``<name>_loop.mid``.
@@ -237,6 +239,8 @@ def export_kit(
         `FIRST_SAMPLE_KEY` up, and ``<name>_loop.mid`` plays the loop on those keys.
     swing
         The loop MIDI's swing, as it was rendered with (default 0, `RenderSettings.swing`).
+    notify
+        Receives the loop MIDI's notices (`render.midi.events_to_midi`); None: dropped.
 
     Raises
     ------
@@ -288,11 +292,10 @@ def export_kit(
             sample_ids[target] = sample_id
     keys: dict[str, int] = {}
     midi: bytes | None = None
-    notices: list[str] = []
     if events_json is not None:
         keys = sample_keys(files)
         key_of = {sample_ids[f]: key for f, key in keys.items()}
-        midi, notices = events_to_midi(events, grid, swing=swing, sample_keys=key_of)
+        midi = events_to_midi(events, grid, swing=swing, sample_keys=key_of, notify=notify)
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -320,7 +323,6 @@ def export_kit(
         keys=keys,
         midi=folder / f"{name}_loop.mid" if midi is not None else None,
         loop_samples=len({e.sample_id for e in events}),
-        notices=notices,
     )
 
 

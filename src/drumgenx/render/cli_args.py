@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 
-from drumgenx.core.console import Command, report
+from drumgenx.core.console import Command, notice, report
 from drumgenx.render.settings import GM_DRUM_NOTES, RenderSettings
 
 __all__ = [
@@ -89,10 +89,6 @@ def render_options(args: argparse.Namespace) -> dict[str, object]:
 # (the editor's assembler gives each --events and --out_dir)
 
 
-def _report(out) -> None:  # out: render.run.Output
-    report(f"wrote {out.path}", notices=out.notices)
-
-
 def add_render_file_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--grid", required=True, help="grid_N.json the events were made on")
     parser.add_argument(
@@ -115,19 +111,19 @@ def render_command(args: argparse.Namespace) -> None:
         found = find_run_files(args.events, args.grid)
         if found is not None:
             pools_json, sample_root = found.pools, found.library
-    _report(
-        render_file(
-            args.events,
-            args.grid,
-            pools_json=pools_json,
-            sample_root=sample_root,
-            out_dir=args.out_dir,
-            sr=args.render_sr,
-            swing=args.swing,
-            loop=args.loop,
-            skip_missing=args.skip_missing,
-        )
+    out = render_file(
+        args.events,
+        args.grid,
+        pools_json=pools_json,
+        sample_root=sample_root,
+        out_dir=args.out_dir,
+        sr=args.render_sr,
+        swing=args.swing,
+        loop=args.loop,
+        skip_missing=args.skip_missing,
+        notify=notice,
     )
+    report(f"wrote {out.path}")
     if found is not None:
         print(f" - samples: pools {found.pools}, library {found.library} (from {found.record})")
 
@@ -148,11 +144,15 @@ def export_midi_command(args: argparse.Namespace) -> None:
     """``drumgenx edit export-midi``: an event grid to a General MIDI drum file."""
     from drumgenx.render.run import export_midi_file
 
-    _report(
-        export_midi_file(
-            args.events, args.grid, out_dir=args.out_dir, swing=args.swing, note_overrides=args.note
-        )
+    out = export_midi_file(
+        args.events,
+        args.grid,
+        out_dir=args.out_dir,
+        swing=args.swing,
+        note_overrides=args.note,
+        notify=notice,
     )
+    report(f"wrote {out.path}")
 
 
 _RENDER_HELP = "render an event grid to a 24-bit WAV"

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
+from drumgenx.core.console import silent
 from drumgenx.core.errors import DrumgenxError
 from drumgenx.core.midi import drum_midi_file, midi_to_velocity, velocity_to_midi
 from drumgenx.core.records import Event, Grid
@@ -49,8 +50,9 @@ def events_to_midi(
     swing: float = 0.0,
     notes: Mapping[str, int] = GM_DRUM_NOTES,
     sample_keys: Mapping[str, int] | None = None,
-) -> tuple[bytes, list[str]]:
-    """Encode events as a type-1 Standard MIDI File with tempo and 4/4 meter.
+    notify: Callable[[str], None] | None = None,
+) -> bytes:
+    """Encode events as a type-1 Standard MIDI File with tempo and 4/4 meter: its bytes.
 
     Parameters
     ----------
@@ -64,32 +66,27 @@ def events_to_midi(
         ``{sample_id: key}``: a hit whose sample is listed plays on that key instead of its
         role's, so a kit with a key per sample (`drumgenx export-kit` from a loop) plays each
         hit with its own sample. Default None: every hit on its role's key.
-
-    Returns
-    -------
-    data
-        The ``.mid`` file's bytes.
-    notices
-        Lines for anything that could not be kept exactly (a hit pulled before time 0).
+    notify
+        Receives a line for anything that could not be kept exactly (a hit pulled before
+        time 0); None: dropped.
     """
     import mido
 
     check_swing(swing)
+    notify = notify or silent
     ticks_per_step = TICKS_PER_BEAT / STEPS_PER_BEAT
-    notices = []
     onsets = []
     for event in events:
         tick = round(onset_steps(event, grid, swing=swing) * ticks_per_step)
         if tick < 0:
-            notices.append(f"hit at bar {event.bar} step {event.step} starts before 0: moved to 0")
+            notify(f"hit at bar {event.bar} step {event.step} starts before 0: moved to 0")
             tick = 0
         length = max(1, round(event.dur_steps * ticks_per_step))
         key = notes[event.role]
         if sample_keys is not None:
             key = sample_keys.get(event.sample_id, key)
         onsets.append((tick, key, velocity_to_midi(event.vel), length))
-    data = drum_midi_file(onsets, tempo=mido.bpm2tempo(grid.bpm), ticks_per_beat=TICKS_PER_BEAT)
-    return data, notices
+    return drum_midi_file(onsets, tempo=mido.bpm2tempo(grid.bpm), ticks_per_beat=TICKS_PER_BEAT)
 
 
 def midi_to_events(

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from drumgenx.core.audio import encode_wav
+from drumgenx.core.console import silent
 from drumgenx.core.formats import check_events_fit_grid, load_events, load_grid, load_pools
 from drumgenx.core.records import Event, Grid, Pools
 from drumgenx.core.versioning import write_versioned
@@ -18,10 +20,9 @@ from drumgenx.render.settings import RenderSettings
 
 @dataclass
 class Output:
-    """What a command wrote, and what the user should be told."""
+    """What a command wrote (its notices went to its ``notify``)."""
 
     path: Path
-    notices: list[str] = field(default_factory=list)
 
 
 def render_wav_bytes(
@@ -35,23 +36,28 @@ def render_wav_bytes(
     swing: float = RenderSettings.swing,
     loop: bool = RenderSettings.loop,
     skip_missing: bool = False,
-) -> tuple[bytes, list[str]]:
-    """Load the events' samples and mix them into 24-bit WAV bytes; returns (bytes, notices).
+    notify: Callable[[str], None] | None = None,
+) -> bytes:
+    """Load the events' samples and mix them into 24-bit WAV bytes.
 
     ``sr``, ``swing`` and ``loop`` are `render.mixer.render_events`'s (defaults:
-    `RenderSettings`: exactly one loop long, tails wrapped to the start).
+    `RenderSettings`: exactly one loop long, tails wrapped to the start). ``notify``
+    receives a line per sample skipped (``skip_missing``) and for a mix turned down; None:
+    they are dropped.
     """
-    samples, notices = load_samples(
+    notify = notify or silent
+    samples = load_samples(
         (e.sample_id for e in events),
         pools=pools,
         pools_dir=pools_dir,
         sample_root=sample_root,
         skip_missing=skip_missing,
+        notify=notify,
     )
     mix = render_events(events, grid, samples, sr=sr, swing=swing, loop=loop)
     if mix.gain_db < 0:
-        notices.append(f"the mix peaked above the ceiling: turned down {-mix.gain_db:.1f} dB")
-    return encode_wav(mix.audio, sr), notices
+        notify(f"the mix peaked above the ceiling: turned down {-mix.gain_db:.1f} dB")
+    return encode_wav(mix.audio, sr)
 
 
 def output_family(prefix: str, events_path: Path) -> str:
@@ -78,6 +84,7 @@ def render_file(
     swing: float = RenderSettings.swing,
     loop: bool = RenderSettings.loop,
     skip_missing: bool = False,
+    notify: Callable[[str], None] | None = None,
 ) -> Output:
     """Render an event grid file to ``render[_suffix]_N.wav`` in ``out_dir``.
 
@@ -86,7 +93,7 @@ def render_file(
     events_path, grid_path = Path(events_path), Path(grid_path)
     events, grid = _load_pair(events_path, grid_path)
     pools = load_pools(pools_json) if pools_json else None
-    data, notices = render_wav_bytes(
+    data = render_wav_bytes(
         events,
         grid,
         pools=pools,
@@ -96,10 +103,11 @@ def render_file(
         swing=swing,
         loop=loop,
         skip_missing=skip_missing,
+        notify=notify,
     )
     family = output_family("render", events_path)
     _, paths = write_versioned(out_dir or events_path.parent, {family: (".wav", data)})
-    return Output(paths[family], notices)
+    return Output(paths[family])
 
 
 def export_midi_file(
@@ -109,12 +117,16 @@ def export_midi_file(
     out_dir: str | Path | None = None,
     swing: float = RenderSettings.swing,
     note_overrides: list[str] | None = None,
+    notify: Callable[[str], None] | None = None,
 ) -> Output:
-    """Write an event grid file as ``midi[_suffix]_N.mid`` in ``out_dir``."""
+    """Write an event grid file as ``midi[_suffix]_N.mid`` in ``out_dir``.
+
+    ``notify`` as `render.midi.events_to_midi`'s.
+    """
     events_path, grid_path = Path(events_path), Path(grid_path)
     events, grid = _load_pair(events_path, grid_path)
     notes = parse_note_overrides(note_overrides)
-    data, notices = events_to_midi(events, grid, swing=swing, notes=notes)
+    data = events_to_midi(events, grid, swing=swing, notes=notes, notify=notify)
     family = output_family("midi", events_path)
     _, paths = write_versioned(out_dir or events_path.parent, {family: (".mid", data)})
-    return Output(paths[family], notices)
+    return Output(paths[family])

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
 
 from drumgenx.core.audio import AudioReadError, read_audio
+from drumgenx.core.console import silent
 from drumgenx.core.errors import MissingSamplesError
 from drumgenx.core.pools import resolve_sample_path
 from drumgenx.core.records import Pools
@@ -20,15 +21,11 @@ def load_samples(
     pools_dir: Path | None,
     sample_root: Path | None,
     skip_missing: bool = False,
-) -> tuple[dict[str, tuple[np.ndarray, int]], list[str]]:
-    """Decode every sample once.
+    notify: Callable[[str], None] | None = None,
+) -> dict[str, tuple[np.ndarray, int]]:
+    """Decode every sample once: ``{sample_id: (audio (frames, channels) float32, rate)}``.
 
-    Returns
-    -------
-    samples
-        ``{sample_id: (audio (frames, channels) float32, sample rate)}``.
-    notices
-        One line per skipped sample (only with ``skip_missing``).
+    With ``skip_missing``, ``notify`` receives a line per sample skipped (None: dropped).
 
     Raises
     ------
@@ -56,7 +53,9 @@ def load_samples(
             + "; ".join(problems)
             + " (pass --skip_missing to render without them)"
         )
-    return samples, [f"skipped sample {p}: its hits are silent" for p in problems]
+    for problem in problems:
+        (notify or silent)(f"skipped sample {problem}: its hits are silent")
+    return samples
 
 
 def _shown(sample_id: str) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 
 from drumgenx.core.config import Given
-from drumgenx.core.console import Command, report
+from drumgenx.core.console import Command, notice, report
 from drumgenx.render.cli_args import add_render_options, add_sample_rate_argument, render_options
 from drumgenx.skeleton.settings import MOTION_MODES, RANDOM_POOLS, SAMPLE_ROOT, PatternSettings
 
@@ -156,8 +156,9 @@ def main(args: argparse.Namespace) -> None:
         render=not getattr(args, "no_render", False),
         render_sr=args.render_sr,
         **render_options(args),
+        notify=notice,
     )
-    report(f"grid & skeleton, version {run.version}", notices=run.notices, paths=run.paths)
+    report(f"grid & skeleton, version {run.version}", paths=run.paths)
 
 
 SKELETON = Command(

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
+from drumgenx.core.console import silent
 from drumgenx.core.errors import DrumgenxError, ParameterError
 from drumgenx.core.events import DUR_STEPS, FILL_STEPS, MAX_VOICES, step_class, velocity
 from drumgenx.core.pools import ROTATION, choose_samples, seeded_rng, weighted_order
@@ -65,7 +67,6 @@ class Skeleton:
     events: list[Event]
     chosen: dict[str, list[PoolItem]]
     polyphony_dropped: dict[str, int] = field(default_factory=dict)
-    notices: list[str] = field(default_factory=list)
 
 
 def motion_steps(params: SkeletonParams) -> list[list[int]]:
@@ -126,19 +127,20 @@ def limit_polyphony(
     return [h for h in hits if h in keep], dropped
 
 
-def build_skeleton(pools: Pools, params: SkeletonParams) -> Skeleton:
+def build_skeleton(
+    pools: Pools, params: SkeletonParams, *, notify: Callable[[str], None] | None = None
+) -> Skeleton:
     """Build the skeleton events for ``params.bars`` bars from ``pools``.
 
-    Roles whose pool is empty are skipped with a notice. Hits of one role take the chosen
-    samples in turn, in time order, so a repeated hit does not replay one file every time.
+    Roles whose pool is empty are skipped with a notice to ``notify`` (None: dropped). Hits
+    of one role take the chosen samples in turn, in time order, so a repeated hit does not
+    replay one file every time.
     """
     params.validate()
     chosen = choose_samples(pools, seed=params.seed, rotation=params.rotation)
-    notices = [
-        f"{role}_POOL is empty: no {role} hits in this skeleton"
-        for role in ROLES
-        if not chosen[role]
-    ]
+    for role in ROLES:
+        if not chosen[role]:
+            (notify or silent)(f"{role}_POOL is empty: no {role} hits in this skeleton")
     hits = [h for h in place_hits(params) if chosen[h[2]]]
     hits, dropped = limit_polyphony(hits, max_voices=params.max_voices)
     turn: Counter[str] = Counter()
@@ -162,7 +164,6 @@ def build_skeleton(pools: Pools, params: SkeletonParams) -> Skeleton:
         events=events,
         chosen={role: items for role, items in chosen.items() if items},
         polyphony_dropped=dict(sorted(dropped.items())),
-        notices=notices,
     )
 
 

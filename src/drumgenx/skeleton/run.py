@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from drumgenx import __version__
 from drumgenx.core.audio import find_audio_files
+from drumgenx.core.console import silent
 from drumgenx.core.errors import ParameterError
 from drumgenx.core.formats import dump_json, load_pools
 from drumgenx.core.records import PoolItem, Pools, events_to_json
@@ -29,7 +31,6 @@ class SkeletonRun:
 
     version: int
     paths: dict[str, Path]
-    notices: list[str] = field(default_factory=list)
 
 
 def random_pools(sample_root: str | Path, *, seed: int) -> Pools:
@@ -71,13 +72,16 @@ def run_skeleton(
     swing: float = RenderSettings.swing,
     loop: bool = RenderSettings.loop,
     skip_missing: bool = False,
+    notify: Callable[[str], None] | None = None,
 ) -> SkeletonRun:
     """Build grid and skeleton, render them, and write everything under one new N.
 
     Nothing is written unless every step succeeds (a missing sample stops the run before
     any file appears). ``params`` defaults to `SkeletonParams()` (the seed's defaults);
     ``render_sr``, ``swing`` and ``loop`` to `RenderSettings` (the render exactly one loop
-    long, tails wrapped to its start; ``loop=False`` keeps them after the end).
+    long, tails wrapped to its start; ``loop=False`` keeps them after the end). ``notify``
+    receives the run's notices (an empty pool, a skipped sample) once its files are written,
+    the lines ``skeleton_meta_N.json`` keeps; None: only the file has them.
     """
     params = params or SkeletonParams()
     params.validate()
@@ -90,15 +94,15 @@ def run_skeleton(
     else:
         pools, pools_dir = load_pools(pools_json), Path(pools_json).parent
         pools_source = str(pools_json)
+    notices: list[str] = []  # skeleton_meta_N.json keeps them
     grid = build_grid(bpm=bpm, num_bars=params.bars)
-    skeleton = build_skeleton(pools, params)
-    notices = list(skeleton.notices)
+    skeleton = build_skeleton(pools, params, notify=notices.append)
     files = {
         "grid": (".json", dump_json(grid.to_json())),
         "event_grid": (".json", dump_json(events_to_json(skeleton.events))),
     }
     if render:
-        wav, render_notices = render_wav_bytes(
+        wav = render_wav_bytes(
             skeleton.events,
             grid,
             pools=pools,
@@ -108,8 +112,8 @@ def run_skeleton(
             swing=swing,
             loop=loop,
             skip_missing=skip_missing,
+            notify=notices.append,
         )
-        notices += render_notices
         files["render"] = (".wav", wav)
     meta = {
         "drumgenx_version": __version__,
@@ -130,4 +134,6 @@ def run_skeleton(
     }
     files["skeleton_meta"] = (".json", dump_json(meta))
     version, paths = write_versioned(out_dir, files)
-    return SkeletonRun(version, paths, notices)
+    for message in notices:
+        (notify or silent)(message)
+    return SkeletonRun(version, paths)
