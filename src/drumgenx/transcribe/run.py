@@ -7,8 +7,8 @@ sets the level, so the hits are those of one pass over the file while memory sta
 one block), two new files in ``out_dir``:
 
 - ``<name>.mid``: a type-1 Standard MIDI File at `TICKS_PER_BEAT` ticks a beat, the
-  estimated tempo (:mod:`.tempo`; `FALLBACK_BPM` when there are too few hits to estimate
-  one) and 4/4 in a conductor track, the hits on channel 10: one note per class a hit is
+  estimated tempo (:mod:`drumgenx.core.tempo`; `FALLBACK_BPM` when there are too few hits
+  to estimate one) and 4/4 in a conductor track, the hits on channel 10: one note per class a hit is
   transcribed as (`CLASS_NOTES`: kick 36, snare 38, hi-hat 42, tom 45, cymbal 49), at its
   exact time (within half a tick: 0.52 ms at 60 bpm, 0.26 ms at 120), `NOTE_LENGTH_S` long
   (or up to the same key's next hit), velocity ``round(1 + 126 * strength)`` (strength is
@@ -322,7 +322,7 @@ def transcribe_files(
         A path that does not exist, missing or unreadable weights, an output folder that
         cannot be created.
     """
-    from drumgenx.transcribe.tempo import estimate_tempo
+    from drumgenx.core.tempo import estimate_tempo
 
     started = time.perf_counter()
     files, refused = _inputs(paths)

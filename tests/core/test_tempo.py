@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from drumgenx.transcribe.tempo import estimate_tempo, tempo_from_activation
+from drumgenx.core.tempo import estimate_tempo, tempo_from_activation
 
 
 @pytest.mark.parametrize("bpm", [90.0, 120.0, 150.0])
