@@ -4,16 +4,29 @@ one way, through a ``notify`` callback the command line prints."""
 from __future__ import annotations
 
 import json
+import pickle
 from pathlib import Path
 
 import pytest
 
 from drumgenx import cli
-from drumgenx.chain.run import ChainParams
-from drumgenx.core.errors import DrumgenxError, ParameterError
-from drumgenx.edit.operations import set_hit
+from drumgenx.chain.run import ChainParams, run_chain
+from drumgenx.core.errors import DrumgenxError, MissingSamplesError, ParameterError
+from drumgenx.core.formats import dump_json
+from drumgenx.core.records import Event, events_to_json
+from drumgenx.edit.operations import (
+    Selection,
+    change_velocity,
+    parse_index_list,
+    remove_hits,
+    set_hit,
+)
+from drumgenx.kit.export import export_kit, find_run_loop
 from drumgenx.preprocess import separation
+from drumgenx.preprocess.run import run_preprocess
 from drumgenx.preprocess.separation import SeparationParams
+from drumgenx.render.midi import parse_note_overrides
+from drumgenx.render.samples import load_samples
 from drumgenx.roles.run import manifest_class_probs
 from drumgenx.skeleton.grid import build_grid
 
@@ -25,6 +38,30 @@ from drumgenx.skeleton.grid import build_grid
         (lambda: build_grid(bpm=5, num_bars=1), "bpm must be between 20 and 999, got 5"),
         (lambda: build_grid(bpm=120, num_bars=0), "num_bars must be between 1 and 1024, got 0"),
         (lambda: set_hit([], bar=0, step=0, role="CORE", sample_id="k", vel=2.0), "vel must be"),
+        (lambda: set_hit([], bar=0, step=0, role="CORE"), "sample_id not given and no CORE hit"),
+        (lambda: parse_index_list("x", name="step"), "step expects numbers like 0,2,4-7"),
+        (lambda: remove_hits([], Selection()), "remove: select hits with bars, steps and/or roles"),
+        (lambda: change_velocity([], Selection()), "velocity: give exactly one of value and scale"),
+        (lambda: parse_note_overrides(["FILL=200"]), "note_overrides expects ROLE=0..127"),
+        (
+            lambda: run_preprocess(dataset_root="/no/such", output_root="o"),
+            "dataset_root /no/such:",
+        ),
+        (
+            lambda: run_preprocess(dataset_root=".", output_root="o", workers=0),
+            "workers must be at least 1, got 0",
+        ),
+        (lambda: find_run_loop(Path(".")), "run .: no run_N.json in it"),
+        (
+            lambda: export_kit(pools_json="p.json", out_dir="o", events_json="e.json"),
+            "events_json and grid_json go together",
+        ),
+        (lambda: run_chain(".", out=__file__), f"out {__file__} is a file, not a folder"),
+        (
+            lambda: load_samples(["k"], pools=None, pools_dir=None, sample_root=Path("/no")),
+            "1 sample(s) missing or unreadable under sample_root /no: k (file not found) "
+            "(pass skip_missing to render without them)",
+        ),
     ],
 )
 def test_a_library_error_names_the_parameter_not_the_flag(call, message) -> None:
@@ -72,3 +109,48 @@ def test_the_cli_names_a_folder_flag(tmp_path: Path, capsys) -> None:
     rc = cli.main(["roles", "--input_dir", str(tmp_path), "--out_dir", str(tmp_path / "out")])
     err = capsys.readouterr().err
     assert rc == 2 and err == f"drumgenx: error: --input_dir {tmp_path}: no audio files found\n"
+
+
+@pytest.mark.parametrize(
+    ("argv", "line"),
+    [
+        (["remove"], "remove: select hits with --bar, --step and/or --role"),
+        (["remove", "--step", "x"], "--step expects numbers like 0,2,4-7, got 'x'"),
+        (["export-midi", "--grid", "GRID", "--note", "FILL=200"], "--note expects ROLE=0..127"),
+        (
+            ["render", "--grid", "GRID", "--sample_root", "ROOT"],
+            "under --sample_root ROOT: k (file not found) (pass --skip_missing to render without",
+        ),
+    ],
+)
+def test_the_cli_names_the_flags_of_every_parameter(argv, line, tmp_path: Path, capsys) -> None:
+    """An error about several parameters, or naming one mid-sentence, names each flag."""
+    grid = tmp_path / "grid.json"
+    grid.write_bytes(dump_json(build_grid(bpm=120, num_bars=1).to_json()))
+    events = tmp_path / "events.json"
+    events.write_bytes(dump_json(events_to_json([Event(0, 0, "CORE", "k", 1.0, 4)])))
+    paths = {"GRID": str(grid), "ROOT": str(tmp_path)}
+    argv = [paths.get(arg, arg) for arg in argv]
+    assert cli.main(["edit", *argv, "--events", str(events)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("drumgenx: error: ") and err.count("\n") == 1, err
+    assert line.replace("ROOT", str(tmp_path)) in err
+
+
+def test_an_error_about_several_parameters_keeps_the_users_braces() -> None:
+    """`ParameterError.about`: the parameters anywhere in the message, each named by the
+    caller's names (a flag) or its own; what the user typed, braces and all, as it is; a
+    subclass and its message survive pickling (a worker process's error)."""
+    error = MissingSamplesError.about(
+        "{n} missing under {1} {root} (pass {0})", "skip_missing", "sample_root",
+        n=2, root="/a/{0}/{x}",
+    )  # fmt: skip
+    assert str(error) == "2 missing under sample_root /a/{0}/{x} (pass skip_missing)"
+    assert isinstance(error, ParameterError) and error.parameters == ("skip_missing", "sample_root")
+    named = error.named({"skip_missing": "--skip_missing"})
+    assert str(named) == "2 missing under sample_root /a/{0}/{x} (pass --skip_missing)"
+    again = pickle.loads(pickle.dumps(error))
+    assert type(again) is MissingSamplesError and str(again) == str(error)
+    assert str(pickle.loads(pickle.dumps(ParameterError("bpm", "must be 20..999, got {5}")))) == (
+        "bpm must be 20..999, got {5}"
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from drumgenx.core.errors import DrumgenxError
+from drumgenx.core.errors import DrumgenxError, ParameterError
 from drumgenx.core.events import DUR_STEPS, sort_events, velocity
 from drumgenx.core.records import Event, PoolItem, Pools
 from drumgenx.edit.operations import (
@@ -67,8 +67,9 @@ def test_parse_index_list_without_upper_bound():
 
 @pytest.mark.parametrize("text", ["", "a", "1-", "-1", "1,,2", "1.5", "3-1", "16", "0-16", "2-x"])
 def test_parse_index_list_errors(text):
-    """Non-numbers, empty parts, reversed ranges and values past the bound are refused."""
-    with pytest.raises(DrumgenxError, match="--step"):
+    """Non-numbers, empty parts, reversed ranges and values past the bound are refused,
+    naming the parameter (the command line names its flag)."""
+    with pytest.raises(ParameterError, match=r"^step "):
         parse_index_list(text, name="step", upper=16)
 
 
@@ -248,8 +249,8 @@ def test_change_velocity_everything():
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({}, "exactly one of --set and --scale"),
-        ({"value": 0.5, "scale": 2.0}, "exactly one of --set and --scale"),
+        ({}, "exactly one of value and scale"),
+        ({"value": 0.5, "scale": 2.0}, "exactly one of value and scale"),
         ({"value": 1.5}, "value must be 0..1"),
         ({"value": -0.5}, "value must be 0..1"),
         ({"scale": -1.0}, "scale must be >= 0"),

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import io
 import random
+import re
 
 import mido
 import pretty_midi
 import pytest
 
-from drumgenx.core.errors import DrumgenxError
+from drumgenx.core.errors import DrumgenxError, ParameterError
 from drumgenx.core.records import Event, Grid
 from drumgenx.core.roles import ROLES
 from drumgenx.render.midi import (
@@ -225,8 +226,9 @@ def test_note_overrides_may_swap_two_roles():
     ["SNARE=38", "FILL=128", "FILL=-1", "FILL=abc", "FILL", "=45", "FILL=4.5"],
 )
 def test_note_override_errors(spec):
-    """Unknown role, key outside 0..127 or not a number -> DrumgenxError naming the spec."""
-    with pytest.raises(DrumgenxError, match="--note"):
+    """Unknown role, key outside 0..127 or not a number -> an error naming the parameter and
+    the spec (the command line names its flag, --note)."""
+    with pytest.raises(ParameterError, match=f"^note_overrides .*{re.escape(repr(spec))}"):
         parse_note_overrides([spec])
 
 

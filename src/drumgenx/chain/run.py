@@ -484,8 +484,8 @@ def _missing_folders(folder: Path) -> list[Path]:
         if path.exists() or path.is_symlink():
             if not path.is_dir():
                 what = " is a file" if path == folder else f": {path} is a file"
-                raise DrumgenxError(
-                    f"--out {folder}{what}, not a folder; name a folder for the run's files"
+                raise ParameterError(
+                    "out", f"{folder}{what}, not a folder; name a folder for the run's files"
                 )
             break
         missing.append(path)
@@ -558,9 +558,10 @@ def run_chain(
     created = _missing_folders(out)
     for folder in (p for p in paths if p.is_dir()):
         if out.resolve().is_relative_to(folder.resolve()):
-            raise DrumgenxError(
-                f"--out {out} is inside the input folder {folder}: the run's own renders would "
-                "become inputs; choose an output folder outside it"
+            raise ParameterError(
+                "out",
+                f"{out} is inside the input folder {folder}: the run's own renders would "
+                "become inputs; choose an output folder outside it",
             )
     params.validate()
     try:

@@ -115,12 +115,10 @@ class Command:
 
 
 def flag_error(exc: Exception, args: argparse.Namespace) -> Exception:
-    """``exc`` as the command line says it: a `ParameterError` names the flag that set its
-    parameter (`Command.flags`); any other error, or a parameter no flag sets, as it is."""
+    """``exc`` as the command line says it: a `ParameterError` names the flags that set its
+    parameters (`Command.flags`); any other error, or a parameter no flag sets, as it is."""
     from drumgenx.core.errors import ParameterError
 
     if isinstance(exc, ParameterError):
-        flag = getattr(args, "flag_names", {}).get(exc.parameter)
-        if flag is not None:
-            return exc.named(flag)
+        return exc.named(getattr(args, "flag_names", {}))
     return exc

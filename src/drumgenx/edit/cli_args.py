@@ -20,9 +20,6 @@ __all__ = ["EDIT_COMMANDS", "REMOVE", "SET", "VELOCITY", "add_event_file_argumen
 STEP_RANGE = "0..15"  # edit.operations: steps of a bar
 OFFSET_RANGE = "-1000..1000"  # edit.operations.set_hit
 
-# the CLI's names for the editor library's parameters, in its error lines
-_EDIT_FLAGS = {"sample_id": "--sample ID", "pools_json": "--pools_json FILE"}
-
 
 def add_event_file_arguments(parser: argparse.ArgumentParser) -> None:
     """``--events`` and ``--out_dir``: what every ``drumgenx edit`` command starts with."""
@@ -92,25 +89,20 @@ def add_set_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def set_command(args: argparse.Namespace) -> None:
-    from drumgenx.core.errors import DrumgenxError
-    from drumgenx.edit.run import NoSampleError, set_hit_file
+    from drumgenx.edit.run import set_hit_file
 
-    try:
-        result = set_hit_file(
-            args.events,
-            bar=args.bar,
-            step=args.step,
-            role=args.role,
-            sample_id=args.sample,
-            vel=args.velocity,
-            micro_offset_ms=args.offset_ms,
-            pools_json=args.pools_json,
-            seed=args.seed,
-            out_dir=args.out_dir,
-        )
-    except NoSampleError as exc:
-        flags = " or ".join(_EDIT_FLAGS[name] for name in exc.needs)
-        raise DrumgenxError(f"{exc.situation}; pass {flags}") from None
+    result = set_hit_file(
+        args.events,
+        bar=args.bar,
+        step=args.step,
+        role=args.role,
+        sample_id=args.sample,
+        vel=args.velocity,
+        micro_offset_ms=args.offset_ms,
+        pools_json=args.pools_json,
+        seed=args.seed,
+        out_dir=args.out_dir,
+    )
     print(f"[DONE] wrote {result.path} (the original {args.events} is unchanged)")
     if result.drawn is not None:
         drawn = result.drawn
@@ -159,13 +151,21 @@ SET = _command(
     set_command,
     flags={"vel": "--velocity", "micro_offset_ms": "--offset_ms", "sample_id": "--sample"},
 )
-REMOVE = _command("remove", "remove the selected hits", _selection_flags, remove_command)
+# `edit.operations.Selection`'s fields -> the flags that set them, in its errors' lines
+_SELECTION_FLAGS = {"bars": "--bar", "steps": "--step", "roles": "--role"}
+REMOVE = _command(
+    "remove",
+    "remove the selected hits",
+    _selection_flags,
+    remove_command,
+    flags=_SELECTION_FLAGS,
+)
 VELOCITY = _command(
     "velocity",
     "set or scale the velocity of the selected hits",
     add_velocity_arguments,
     velocity_command,
-    flags={"value": "--set"},
+    flags={**_SELECTION_FLAGS, "value": "--set"},
 )
 EDIT_COMMANDS: tuple[Command, ...] = (SET, REMOVE, VELOCITY)
 """The editor's own commands, in ``drumgenx edit --help``'s order (render's follow)."""

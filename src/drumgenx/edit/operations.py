@@ -20,17 +20,20 @@ MAX_OFFSET_MS = 1000.0  # the event grid schema's limit on micro_offset_ms
 
 
 def parse_index_list(text: str, *, name: str, upper: int | None = None) -> frozenset[int]:
-    """``"0,2,4-7"`` -> {0, 2, 4, 5, 6, 7}; every value must be ``0 <= v < upper``."""
+    """``"0,2,4-7"`` -> {0, 2, 4, 5, 6, 7}; every value must be ``0 <= v < upper``.
+
+    ``name`` is the parameter ``text`` came through, as an error names it.
+    """
     values: set[int] = set()
     for part in text.split(","):
         low, dash, high = part.strip().partition("-")
         try:
             lo, hi = int(low), int(high) if dash else int(low)
         except ValueError:
-            raise DrumgenxError(f"--{name}: expected numbers like 0,2,4-7, got {text!r}") from None
+            raise ParameterError(name, f"expects numbers like 0,2,4-7, got {text!r}") from None
         if lo > hi or lo < 0 or (upper is not None and hi >= upper):
             limit = f" (0..{upper - 1})" if upper is not None else ""
-            raise DrumgenxError(f"--{name}: {part.strip()!r} is out of range{limit}")
+            raise ParameterError(name, f"{part.strip()!r} is out of range{limit}")
         values.update(range(lo, hi + 1))
     return frozenset(values)
 
@@ -95,7 +98,7 @@ def set_hit(
     if sample_id is None:
         sample_id = most_used_sample(events, role=role)
         if sample_id is None:
-            raise DrumgenxError(f"no --sample given and no {role} hit to take a sample from")
+            raise ParameterError("sample_id", f"not given and no {role} hit to take a sample from")
     kept = [e for e in events if not (e.position == (bar, step) and e.role == role)]
     if sum(e.position == (bar, step) for e in kept) >= max_voices:
         raise DrumgenxError(
@@ -137,7 +140,7 @@ def draw_pool_sample(pools: Pools, *, role: str, seed: int = POOL_SEED) -> str |
         Any integer; the default is `POOL_SEED`.
     """
     if role not in ROLES:
-        raise DrumgenxError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
+        raise ParameterError("role", f"must be one of {', '.join(ROLES)}, got {role!r}")
     pool = pools.pool(role)
     if not pool:
         return None
@@ -148,7 +151,9 @@ def draw_pool_sample(pools: Pools, *, role: str, seed: int = POOL_SEED) -> str |
 def remove_hits(events: list[Event], selection: Selection) -> list[Event]:
     """Remove the selected hits. An empty selection is refused (it would remove all)."""
     if selection.is_everything:
-        raise DrumgenxError("remove: select hits with --bar, --step and/or --role")
+        raise ParameterError.about(
+            "remove: select hits with {0}, {1} and/or {2}", "bars", "steps", "roles"
+        )
     chosen = set(_select(events, selection))
     return [e for i, e in enumerate(events) if i not in chosen]
 
@@ -162,7 +167,7 @@ def change_velocity(
 ) -> list[Event]:
     """Set (``value``) or multiply (``scale``) the velocity of the selected hits, within 0..1."""
     if (value is None) == (scale is None):
-        raise DrumgenxError("velocity: give exactly one of --set and --scale")
+        raise ParameterError.about("velocity: give exactly one of {0} and {1}", "value", "scale")
     if value is not None and not 0.0 <= value <= 1.0:
         raise ParameterError("value", f"must be 0..1, got {value:g}")
     if scale is not None and not scale >= 0:  # also refuses NaN

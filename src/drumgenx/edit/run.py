@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from drumgenx.core.errors import DrumgenxError
+from drumgenx.core.errors import DrumgenxError, ParameterError
 from drumgenx.core.formats import dump_json, load_events, load_pools, schema_problem
 from drumgenx.core.layout import find_run_files
 from drumgenx.core.records import Event, events_to_json
@@ -43,16 +43,12 @@ def edit_file(
     return _write_edit(events_path, operation(load_events(events_path)), out_dir)
 
 
-class NoSampleError(DrumgenxError):
+class NoSampleError(ParameterError):
     """A new hit has no sample: none given, no hit of its role, and no pool sample to draw.
 
-    ``situation`` says why; ``needs`` names the parameters that would supply one (the CLI
+    The message says why and names the parameters that would supply one (the command line
     names its flags instead).
     """
-
-    def __init__(self, situation: str, *, needs: tuple[str, ...]) -> None:
-        self.situation, self.needs = situation, needs
-        super().__init__(f"{situation}; give {' or '.join(needs)}")
 
 
 @dataclass(frozen=True)
@@ -91,19 +87,25 @@ def draw_sample_for(
     if pools_json is None:
         found = find_run_files(events_path)
         if found is None or found.pools is None:
-            raise NoSampleError(
-                f"no {role} sample to use: {events_path} holds no {role} hit and is not in "
-                "the output folder of a `drumgenx run` with pools",
-                needs=("sample_id", "pools_json"),
+            raise NoSampleError.about(
+                "no {role} sample to use: {events} holds no {role} hit and is not in the "
+                "output folder of a `drumgenx run` with pools; pass {0} or {1}",
+                "sample_id",
+                "pools_json",
+                role=role,
+                events=events_path,
             )
         pools_json = found.pools
     pools_json = Path(pools_json)
     sample_id = draw_pool_sample(load_pools(pools_json), role=role, seed=seed)
     if sample_id is None:
-        raise NoSampleError(
-            f"no {role} sample anywhere: {events_path} holds no {role} hit and the {role} "
-            f"pool of {pools_json} is empty",
-            needs=("sample_id",),
+        raise NoSampleError.about(
+            "no {role} sample anywhere: {events} holds no {role} hit and the {role} pool of "
+            "{pools} is empty; pass {0}",
+            "sample_id",
+            role=role,
+            events=events_path,
+            pools=pools_json,
         )
     return DrawnSample(sample_id, pools_json, seed)
 

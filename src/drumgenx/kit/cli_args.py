@@ -170,4 +170,5 @@ EXPORT_KIT = Command(
     "up) in the SFZ, and NAME_loop.mid plays the loop on those keys.",
     add_arguments=add_export_kit_arguments,
     run=export_kit_command,
+    flags={"events_json": "--events", "grid_json": "--grid"},  # export_kit's parameters
 )

@@ -155,7 +155,9 @@ def find_run_loop(run: str | Path) -> RunLoop:
     if run.is_dir():
         records = run_records(run)
         if not records:
-            raise DrumgenxError(f"--run {run}: no run_N.json in it; name a drumgenx run's --out")
+            raise ParameterError(
+                "run", f"{run}: no run_N.json in it; name the output folder of a drumgenx run"
+            )
         record_path = records[0]
     else:
         record_path = run
@@ -255,7 +257,9 @@ def export_kit(
     if per_role < 1:
         raise ParameterError("per_role", f"must be at least 1, got {per_role}")
     if (events_json is None) != (grid_json is None):
-        raise DrumgenxError("--events and --grid go together: the loop's MIDI needs its grid")
+        raise ParameterError.about(
+            "{0} and {1} go together: the loop's MIDI needs its grid", "events_json", "grid_json"
+        )
     pools_json = Path(pools_json)
     pools = load_pools(pools_json)
     events: list[Event] = []
@@ -281,7 +285,7 @@ def export_kit(
             else:
                 sources.setdefault(role, []).append((sample_id, path))
     if missing:
-        raise MissingSamplesError(f"sample files not found: {', '.join(missing)}")
+        raise MissingSamplesError.about("sample files not found: {ids}", ids=", ".join(missing))
 
     files: dict[str, list[str]] = {}
     sample_ids: dict[str, str] = {}
@@ -331,9 +335,13 @@ def sample_keys(files: dict[str, list[str]]) -> dict[str, int]:
     names = [f for role in ROLES for f in files.get(role, [])]
     room = LAST_KEY - FIRST_SAMPLE_KEY + 1
     if len(names) > room:
-        raise DrumgenxError(
-            f"the kit holds {len(names)} samples but keys {FIRST_SAMPLE_KEY}..{LAST_KEY} fit "
-            f"{room}; lower --per_role"
+        raise ParameterError.about(
+            "the kit holds {n} samples but keys {first}..{last} fit {room}; lower {0}",
+            "per_role",
+            n=len(names),
+            first=FIRST_SAMPLE_KEY,
+            last=LAST_KEY,
+            room=room,
         )
     return {f: FIRST_SAMPLE_KEY + i for i, f in enumerate(names)}
 

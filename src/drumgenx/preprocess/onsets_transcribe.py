@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from drumgenx.core.errors import DrumgenxError
+from drumgenx.core.errors import ParameterError
 from drumgenx.core.versioning import file_sha256
 from drumgenx.preprocess.onsets_flux import OnsetParams, Onsets, _backtrack, _check_audio
 
@@ -74,9 +74,9 @@ def transcriber_identity(params: OnsetParams) -> str:
     try:
         return file_sha256(path)
     except OSError as exc:
-        raise DrumgenxError(
-            f"--onset_method transcribe: cannot read transcriber weights {path}: "
-            f"{exc.strerror or exc}"
+        raise ParameterError(
+            "onset_method",
+            f"transcribe: cannot read transcriber weights {path}: {exc.strerror or exc}",
         ) from None
 
 

@@ -42,7 +42,7 @@ from drumgenx.core.audio import (
     read_audio,
 )
 from drumgenx.core.console import silent
-from drumgenx.core.errors import DrumgenxError, OutputExistsError
+from drumgenx.core.errors import DrumgenxError, OutputExistsError, ParameterError
 from drumgenx.core.formats import dump_json, read_json
 from drumgenx.core.parallel import map_in_processes
 from drumgenx.core.skips import SkipKind
@@ -467,9 +467,9 @@ def run_preprocess(
     config = config or PreprocessConfig()
     dataset_root, output_root = Path(dataset_root), Path(output_root)
     if not dataset_root.is_dir():
-        raise DrumgenxError(f"--dataset_root {dataset_root}: no such folder")
+        raise ParameterError("dataset_root", f"{dataset_root}: no such folder")
     if workers < 1:
-        raise DrumgenxError(f"--workers must be at least 1, got {workers}")
+        raise ParameterError("workers", f"must be at least 1, got {workers}")
     if config.onsets.method == "transcribe":  # missing weights: one line, before any work
         from drumgenx.preprocess.onsets_transcribe import load_transcriber
 

@@ -164,4 +164,5 @@ EXPORT_MIDI = Command(
     _EXPORT_MIDI_HELP,
     add_export_midi_arguments,
     export_midi_command,
+    flags={"note_overrides": "--note"},  # export_midi_file's parameter
 )

@@ -16,7 +16,7 @@ import math
 from collections.abc import Callable, Mapping
 
 from drumgenx.core.console import silent
-from drumgenx.core.errors import DrumgenxError
+from drumgenx.core.errors import ParameterError
 from drumgenx.core.midi import drum_midi_file, midi_to_velocity, velocity_to_midi
 from drumgenx.core.records import Event, Grid
 from drumgenx.core.roles import ROLES
@@ -34,12 +34,12 @@ def parse_note_overrides(specs: list[str] | None) -> dict[str, int]:
         role, _, number = spec.partition("=")
         role = role.strip().upper()
         if role not in ROLES or not number.strip().isdigit() or not 0 <= int(number) <= 127:
-            raise DrumgenxError(
-                f"--note expects ROLE=0..127 with ROLE in {'/'.join(ROLES)}: {spec!r}"
+            raise ParameterError(
+                "note_overrides", f"expects ROLE=0..127 with ROLE in {'/'.join(ROLES)}: {spec!r}"
             )
         notes[role] = int(number)
     if len(set(notes.values())) != len(notes):
-        raise DrumgenxError(f"--note: two roles share one MIDI note: {notes}")
+        raise ParameterError("note_overrides", f"would make two roles share one MIDI note: {notes}")
     return notes
 
 

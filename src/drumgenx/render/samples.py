@@ -47,11 +47,14 @@ def load_samples(
         except AudioReadError as exc:
             problems.append(f"{_shown(sample_id)} ({exc})")
     if problems and not skip_missing:
-        where = f" under --sample_root {sample_root}" if sample_root else ""
-        raise MissingSamplesError(
-            f"{len(problems)} sample(s) missing or unreadable{where}: "
-            + "; ".join(problems)
-            + " (pass --skip_missing to render without them)"
+        where = " under {1} {root}" if sample_root else ""
+        raise MissingSamplesError.about(
+            f"{len(problems)} sample(s) missing or unreadable{where}: {{problems}} "
+            "(pass {0} to render without them)",
+            "skip_missing",
+            "sample_root",
+            root=sample_root,
+            problems="; ".join(problems),
         )
     for problem in problems:
         (notify or silent)(f"skipped sample {problem}: its hits are silent")
