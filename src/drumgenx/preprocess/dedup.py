@@ -47,6 +47,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from drumgenx.core.audio import downmix, resample
+from drumgenx.core.spectral import frame_signal, hann_window, mel_filterbank, power_spectrogram
 
 __all__ = ["DedupParams", "find_duplicates", "mfcc_fingerprint"]
 
@@ -147,31 +148,17 @@ class DedupParams:
 # --------------------------------------------------------------------------------------------
 
 
-def _hz_to_mel(f: np.ndarray | float) -> np.ndarray:
-    return 2595.0 * np.log10(1.0 + np.asarray(f, dtype=np.float64) / 700.0)  # HTK mel scale
-
-
-def _mel_to_hz(m: np.ndarray | float) -> np.ndarray:
-    return 700.0 * (10.0 ** (np.asarray(m, dtype=np.float64) / 2595.0) - 1.0)
-
-
 @functools.lru_cache(maxsize=8)
 def _mel_filterbank(sr: int, n_fft: int, n_mels: int, fmin_hz: float) -> np.ndarray:
-    """``(n_mels, n_fft // 2 + 1)`` triangular filters, each summing to 1.
+    """``(n_fft // 2 + 1, n_mels)`` float32 HTK mel filters, each summing to 1 (cached).
 
-    Unit-sum rows make a band's value the mean power density in the band, so white noise is
-    flat across bands whatever their width. A band narrower than one FFT bin (the lowest ones)
-    takes its nearest bin instead of coming out empty.
+    Unit-sum filters make a band's value the mean power density in the band, so white noise
+    is flat across bands whatever their width.
     """
-    freqs = np.fft.rfftfreq(n_fft, d=1.0 / sr)
-    edges = _mel_to_hz(np.linspace(_hz_to_mel(fmin_hz), _hz_to_mel(sr / 2.0), n_mels + 2))
-    lo, mid, hi = edges[:-2, None], edges[1:-1, None], edges[2:, None]
-    weights = np.maximum(0.0, np.minimum((freqs - lo) / (mid - lo), (hi - freqs) / (hi - mid)))
-    for band in np.flatnonzero(weights.sum(axis=1) == 0.0):
-        weights[band, np.argmin(np.abs(freqs - mid[band, 0]))] = 1.0
-    weights /= weights.sum(axis=1, keepdims=True)
-    weights.flags.writeable = False
-    return weights
+    bank = mel_filterbank(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin_hz=fmin_hz, sum_to_one=True)
+    bank = bank.T.astype(np.float32)
+    bank.flags.writeable = False
+    return bank
 
 
 @functools.lru_cache(maxsize=8)
@@ -210,14 +197,10 @@ def _segment_cepstra(signals: list[np.ndarray], params: DedupParams) -> np.ndarr
         src_lo = onset - half
         a, b = max(src_lo, 0), min(src_lo + span, x.size)
         padded[row, a - src_lo : b - src_lo] = x[a:b]
-    frames = np.lib.stride_tricks.sliding_window_view(padded, n_fft, axis=1)[:, ::hop][:, :n_frames]
-    window = np.hanning(n_fft + 1)[:-1].astype(np.float32)  # periodic Hann
-    import scipy.fft  # several times numpy's pocketfft for batched frames; loaded on first use
-
-    spec = scipy.fft.rfft(frames * window, axis=-1)
-    power = spec.real**2 + spec.imag**2
+    frames = frame_signal(padded, n_fft=n_fft, hop=hop, centre=False)  # (n, n_frames, n_fft)
+    power = power_spectrogram(frames, window=hann_window(n_fft))
     bank = _mel_filterbank(params.analysis_sr, n_fft, params.n_mels, params.fmin_hz)
-    mel = (power @ bank.T.astype(np.float32)).astype(np.float64)
+    mel = (power @ bank).astype(np.float64)
     top = mel.max(axis=(1, 2), keepdims=True)
     top[silent] = 1.0
     floor = top * 10.0 ** (-params.floor_db / 10.0)

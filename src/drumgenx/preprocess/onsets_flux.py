@@ -1,8 +1,9 @@
 """The flux onset detector: multi-band log spectral flux, adaptive peak picking, backtracking.
 
-Pure numpy (no librosa, no scipy): a 30 s mono file at 44.1 kHz takes a few tens of
-milliseconds on one core. See ``OnsetParams`` for every setting and where its default came
-from, and ``bench/ONSETS.md`` for the measured accuracy against librosa and madmom.
+Numpy and scipy's FFT, no librosa (the STFT and filterbank are `drumgenx.core.spectral`'s):
+a 30 s mono file at 44.1 kHz takes a few tens of milliseconds on one core. See
+``OnsetParams`` for every setting and where its default came from, and ``bench/ONSETS.md``
+for the measured accuracy against librosa and madmom.
 
 The other two detectors build on this module (and it on neither): ``onsets_learned`` reads
 its log filterbank and uses its peak picking, both backtrack with `_backtrack`, and all three
@@ -55,6 +56,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from drumgenx.core.peaks import keep_apart, moving_max, refine_peaks
+from drumgenx.core.spectral import filterbank_magnitude, frame_signal, hann_window, log_filterbank
 
 __all__ = ["OnsetParams", "Onsets", "detect_onsets_flux", "onset_strength", "pick_peaks"]
 
@@ -210,49 +212,19 @@ def _filterbank(sr: int, n_fft: int, params: OnsetParams) -> tuple[np.ndarray, n
     """Triangular log-frequency filters (n_bins, n_filters) and each filter's centre (Hz).
 
     Centres are ``bands_per_octave`` per octave; each is snapped to an FFT bin and duplicates
-    are dropped, so at low frequencies (narrower than a bin) one filter per bin remains.
+    are dropped, so at low frequencies (narrower than a bin) one filter per bin remains. At
+    least ``min_half_bins`` bins each side: a one-bin filter of a noisy sound flickers by
+    +-5 dB from frame to frame (a chi-square with 2 degrees of freedom), which reads as rises
+    in the low bands. Each filter averages its bins, so levels are comparable.
     """
-    fmax = min(params.fmax, 0.45 * sr)
-    n_oct = np.log2(fmax / params.fmin)
-    centres_hz = params.fmin * 2.0 ** (
-        np.arange(int(n_oct * params.bands_per_octave) + 1) / params.bands_per_octave
+    return log_filterbank(
+        sr=sr,
+        n_fft=n_fft,
+        fmin_hz=params.fmin,
+        fmax_hz=min(params.fmax, 0.45 * sr),
+        bands_per_octave=params.bands_per_octave,
+        min_half_bins=params.min_half_bins,
     )
-    bin_hz = sr / n_fft
-    bins = np.unique(np.round(centres_hz / bin_hz).astype(int))
-    bins = bins[(bins >= 1) & (bins < n_fft // 2)]
-    # Each filter spans from the previous centre to the next (the first and last borrow
-    # one bin), peaking at its own centre.
-    edges = np.concatenate([[bins[0] - 1], bins, [bins[-1] + 1]])
-    n_bins = n_fft // 2 + 1
-    k = np.arange(n_bins)[:, None]
-    lo, mid, hi = edges[:-2][None, :], edges[1:-1][None, :], edges[2:][None, :]
-    # At least `min_half_bins` bins each side: a one-bin filter of a noisy sound flickers
-    # by +-5 dB from frame to frame (a chi-square with 2 degrees of freedom), which reads
-    # as rises in the low bands.
-    lo = np.minimum(lo, mid - params.min_half_bins)
-    hi = np.maximum(hi, mid + params.min_half_bins)
-    rise = (k - lo) / np.maximum(mid - lo, 1)
-    fall = (hi - k) / np.maximum(hi - mid, 1)
-    fb = np.clip(np.minimum(rise, fall), 0.0, None)
-    fb[k[:, 0][:, None] == mid] = 1.0  # guard: the centre bin always has weight 1
-    fb /= fb.sum(axis=0, keepdims=True)  # each filter averages its bins: level-comparable
-    return fb.astype(np.float32), bins * bin_hz
-
-
-def _spectrogram(y: np.ndarray, n_fft: int, hop: int) -> np.ndarray:
-    """Magnitude STFT (frames, bins) of centred Hann frames; magnitude 0.5 ~ full-scale sine."""
-    pad = n_fft // 2
-    yp = np.pad(y, (pad, pad))
-    n_frames = 1 + (len(yp) - n_fft) // hop
-    frames = np.lib.stride_tricks.sliding_window_view(yp, n_fft)[::hop][:n_frames]
-    window = np.hanning(n_fft + 1)[:-1].astype(np.float32)
-    import scipy.fft  # 4x numpy's pocketfft on float32 frames here; loaded on first use
-
-    # One batched real FFT over all frames, kept in float32 (complex64).
-    spec = scipy.fft.rfft(frames * window, axis=1)
-    mag = np.abs(spec)
-    mag *= np.float32(2.0 / window.sum())  # a full-scale sine peaks at ~1
-    return mag
 
 
 def _log_filterbank(
@@ -266,9 +238,10 @@ def _log_filterbank(
     peak = float(np.max(np.abs(y))) if y.size else 0.0
     if peak > 0:
         y = y * np.float32(1.0 / peak)  # level-independent thresholds
-    mag = _spectrogram(y, n_fft, hop)
     fb, centres = _filterbank(sr, n_fft, params)
-    filt = mag @ fb
+    # Centred Hann frames, magnitude scaled so a full-scale sine peaks at ~1, in float32.
+    frames = frame_signal(y, n_fft=n_fft, hop=hop)
+    filt = filterbank_magnitude(frames, window=hann_window(n_fft), filterbank=fb)
     knee = np.full(filt.shape[1], 1.0 / params.log_mul, dtype=np.float32)
     if params.noise_knee > 0 and len(filt) >= 10:
         # Each filter's log scale starts above its own noise floor (its 10th percentile

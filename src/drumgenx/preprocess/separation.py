@@ -33,6 +33,7 @@ import numpy as np
 
 from drumgenx.core.console import silent
 from drumgenx.core.errors import DrumgenxError
+from drumgenx.core.spectral import frame_signal, hann_window, stft
 from drumgenx.preprocess.settings import DEMUCS_MODEL, SEPARATOR, SEPARATORS
 
 METHODS: tuple[str, ...] = SEPARATORS
@@ -510,7 +511,7 @@ def hpss_percussive(
     numpy.ndarray
         float32, the same shape as ``y``.
     """
-    import scipy.fft
+    import scipy.fft  # the inverse FFT; the forward one is drumgenx.core.spectral's
 
     p = params
     x = np.asarray(y, dtype=np.float32)
@@ -527,11 +528,9 @@ def hpss_percussive(
     overlap = n_fft // hop  # frames covering each sample
     half = n_fft // 2
     n_frames = 1 + n // hop  # frame t is centred on sample t * hop
-    # Zero-padded signal (librosa's centring since 0.10), room for every frame.
-    padded = np.zeros((channels, n + 2 * half), dtype=np.float32)
-    padded[:, half : half + n] = x.T
-    frames_view = np.lib.stride_tricks.sliding_window_view(padded, n_fft, axis=-1)[:, ::hop]
-    window = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n_fft) / n_fft)).astype(np.float32)
+    # Centred frames over the zero-padded signal (librosa's centring since 0.10).
+    frames_view = frame_signal(x.T, n_fft=n_fft, hop=hop)  # (channels, n_frames, n_fft)
+    window = hann_window(n_fft)
 
     out = np.zeros((channels, (n_frames + overlap - 1) * hop), dtype=np.float32)
     norm = np.zeros(out.shape[-1], dtype=np.float32)
@@ -546,7 +545,7 @@ def hpss_percussive(
         t1 = min(n_frames, t0 + block)
         a0, a1 = max(0, t0 - context), min(n_frames, t1 + context)
         own = slice(t0 - a0, t1 - a0)
-        spec = scipy.fft.rfft(frames_view[:, a0:a1] * window, axis=-1)  # (ch, frames, bins)
+        spec = stft(frames_view[:, a0:a1], window=window)  # (ch, frames, bins)
         # One mask for all channels, from their mean magnitude: half the median work of
         # per-channel masks, and the stereo image cannot wobble between channels.
         mag = np.abs(spec).mean(axis=0) if channels > 1 else np.abs(spec[0])  # (frames, bins)
@@ -571,7 +570,7 @@ def hpss_percussive(
             start = (t0 + r) * hop
             out[:, start : start + nt * hop] += pieces[:, :, r].reshape(channels, nt * hop)
 
-    del padded, frames_view  # long files: free the input copy before the output copy
+    del frames_view  # long files: free the padded input copy before the output copy
     body = slice(half, half + n)
     out = out[:, body]
     out /= np.maximum(norm[body], np.float32(1e-8))  # in place: one array of the file less

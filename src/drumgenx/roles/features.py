@@ -59,7 +59,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import functools
 import hashlib
 import json
 import os
@@ -70,6 +69,7 @@ import numpy as np
 import scipy.fft
 
 from drumgenx.core.audio import resample
+from drumgenx.core.spectral import frame_signal, hann_window, power_spectrogram
 
 __all__ = ["FEATURE_NAMES", "FEATURE_VERSION", "FeatureCache", "FeatureParams", "extract_features"]
 
@@ -255,14 +255,9 @@ def _average_spectrum(y: np.ndarray, params: FeatureParams) -> np.ndarray:
         y = np.pad(y, (0, n_fft - y.size))
     n_frames = 1 + (y.size - n_fft + hop - 1) // hop
     y = np.pad(y.astype(np.float32), (0, (n_frames - 1) * hop + n_fft - y.size))
-    frames = np.lib.stride_tricks.sliding_window_view(y, n_fft)[::hop]
-    spec = scipy.fft.rfft(frames * _hann(n_fft), axis=1)
-    return np.mean(spec.real**2 + spec.imag**2, axis=0, dtype=np.float64)
-
-
-@functools.cache
-def _hann(n: int) -> np.ndarray:
-    return np.hanning(n).astype(np.float32)
+    frames = frame_signal(y, n_fft=n_fft, hop=hop, centre=False)
+    power = power_spectrogram(frames, window=hann_window(n_fft, periodic=False))
+    return np.mean(power, axis=0, dtype=np.float64)
 
 
 def _spectral_features(y: np.ndarray, sr: int, params: FeatureParams) -> dict[str, float]:

@@ -55,10 +55,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import scipy.fft
 
 from drumgenx.core.audio import resample
 from drumgenx.core.roles import ROLES
+from drumgenx.core.spectral import frame_signal, hann_window, mel_filterbank, power_spectrogram
 
 __all__ = [
     "DEFAULT_WEIGHTS",
@@ -131,34 +131,12 @@ FEATURE_NAMES: tuple[str, ...] = _feature_names()
 
 @functools.cache
 def _mel_filterbank() -> np.ndarray:
-    """``(N_FFT // 2 + 1, N_MELS)`` triangular filters on the HTK mel scale, unit peak;
-    float32, like the power spectra they are applied to."""
-
-    def hz_to_mel(f: np.ndarray) -> np.ndarray:
-        return 2595.0 * np.log10(1.0 + f / 700.0)
-
-    def mel_to_hz(m: np.ndarray) -> np.ndarray:
-        return 700.0 * (10.0 ** (m / 2595.0) - 1.0)
-
-    freqs = np.fft.rfftfreq(N_FFT, 1.0 / FEATURE_SR)
-    edges = mel_to_hz(
-        np.linspace(hz_to_mel(np.array(F_MIN)), hz_to_mel(np.array(FEATURE_SR / 2)), N_MELS + 2)
+    """``(N_FFT // 2 + 1, N_MELS)`` triangular filters on the HTK mel scale (30 Hz to
+    Nyquist), height 1; float32, like the power spectra they are applied to."""
+    bank = mel_filterbank(
+        sr=FEATURE_SR, n_fft=N_FFT, n_mels=N_MELS, fmin_hz=F_MIN, sum_to_one=False
     )
-    lo, mid, hi = edges[:-2], edges[1:-1], edges[2:]
-    up = (freqs[:, None] - lo) / (mid - lo)
-    down = (hi - freqs[:, None]) / (hi - mid)
-    fb = np.maximum(0.0, np.minimum(up, down))
-    # The lowest filters are narrower than one FFT bin: give each at least its nearest bin so
-    # no band is identically zero (it would sit on the floor for every sound).
-    for k in range(N_MELS):
-        if fb[:, k].max() == 0.0:
-            fb[int(np.argmin(np.abs(freqs - mid[k]))), k] = 1.0
-    return fb.astype(np.float32)
-
-
-@functools.cache
-def _window() -> np.ndarray:
-    return np.hanning(N_FFT + 1)[:-1]
+    return bank.T.astype(np.float32)
 
 
 def _prepare(y: np.ndarray, sr: int) -> np.ndarray:
@@ -197,18 +175,12 @@ def _prepare(y: np.ndarray, sr: int) -> np.ndarray:
 
 def _frames_power(x: np.ndarray) -> np.ndarray:
     """``(frames, N_FFT // 2 + 1)`` float32 power spectra; frame 0 is centred on the onset."""
-    pad = N_FFT // 2
-    n_frames = max(1, int(np.ceil(x.size / HOP)))
-    total = (n_frames - 1) * HOP + N_FFT
-    buf = np.zeros(total, dtype=np.float64)
-    buf[pad : pad + x.size] = x
-    frames = np.lib.stride_tricks.as_strided(
-        buf, shape=(n_frames, N_FFT), strides=(buf.strides[0] * HOP, buf.strides[0])
-    )
+    # Centred frames, ceil(size / HOP) of them (one fewer than a whole multiple of HOP gets).
+    frames = frame_signal(x, n_fft=N_FFT, hop=HOP)[: max(1, int(np.ceil(x.size / HOP)))]
     # Single precision: levels are floored at -100 dB anyway, and it halves the FFT and the
-    # mel product, the two largest costs of the feature vector.
-    spec = scipy.fft.rfft((frames * _window()).astype(np.float32), axis=1)
-    return spec.real**2 + spec.imag**2
+    # mel product, the two largest costs of the feature vector. The float64 window and frames
+    # are multiplied first, then rounded (what the scorer was trained on).
+    return power_spectrogram(frames, window=hann_window(N_FFT, dtype=np.float64))
 
 
 def _log_ms(frames: float) -> float:
@@ -343,7 +315,8 @@ def _low_peak(x: np.ndarray) -> tuple[float, float]:
     def peak_hz(seg: np.ndarray) -> float:
         if seg.size < 64:
             return F_MIN
-        spec = np.abs(np.fft.rfft(seg * np.hanning(seg.size), n=LOW_PEAK_N_FFT))[band]
+        window = hann_window(seg.size, periodic=False, dtype=np.float64)
+        spec = np.abs(np.fft.rfft(seg * window, n=LOW_PEAK_N_FFT))[band]
         return float(freqs[band][int(np.argmax(spec))])
 
     first = peak_hz(x[:n])

@@ -1,7 +1,8 @@
 """The transcriber's input: a log-frequency spectrogram and its rises, 100 frames a second.
 
-Pure numpy (scipy's FFT when present): the shipped model and its trainer call the same
-function, so what the network saw in training is what it sees at run time.
+Pure numpy and scipy's FFT (the framing, window, FFT and filterbank are
+`drumgenx.core.spectral`'s): the shipped model and its trainer call the same function, so what
+the network saw in training is what it sees at run time.
 
 1. The input is resampled to 44.1 kHz (the rate the filterbank was laid out for) and
    scaled to a peak of 1, so a quiet file and a loud one look alike.
@@ -19,6 +20,8 @@ from __future__ import annotations
 import functools
 
 import numpy as np
+
+from drumgenx.core.spectral import filterbank_magnitude, frame_signal, hann_window, log_filterbank
 
 __all__ = ["FPS", "HOP", "N_FFT", "SR", "n_filters", "transcriber_features"]
 
@@ -39,18 +42,9 @@ STFT_CHUNK = 4096
 @functools.cache
 def _filterbank() -> np.ndarray:
     """Triangular log filters ``(N_FFT // 2 + 1, n_filters)``, each summing to 1."""
-    n_oct = np.log2(FMAX_HZ / FMIN_HZ)
-    centres = FMIN_HZ * 2.0 ** (np.arange(int(n_oct * BANDS_PER_OCTAVE) + 1) / BANDS_PER_OCTAVE)
-    bins = np.unique(np.round(centres * N_FFT / SR).astype(int))
-    bins = bins[(bins >= 1) & (bins < N_FFT // 2)]
-    edges = np.concatenate([[bins[0] - 1], bins, [bins[-1] + 1]])
-    k = np.arange(N_FFT // 2 + 1)[:, None]
-    lo, mid, hi = edges[:-2][None, :], edges[1:-1][None, :], edges[2:][None, :]
-    rise = (k - lo) / np.maximum(mid - lo, 1)
-    fall = (hi - k) / np.maximum(hi - mid, 1)
-    fb = np.clip(np.minimum(rise, fall), 0.0, None)
-    fb /= fb.sum(axis=0, keepdims=True)
-    return fb.astype(np.float32)
+    return log_filterbank(
+        sr=SR, n_fft=N_FFT, fmin_hz=FMIN_HZ, fmax_hz=FMAX_HZ, bands_per_octave=BANDS_PER_OCTAVE
+    )[0]
 
 
 def n_filters() -> int:
@@ -93,21 +87,12 @@ def transcriber_features(y: np.ndarray, *, sr: int, peak: float | None = None) -
         peak = float(np.max(np.abs(y))) if y.size else 0.0
     if peak > 0:
         y = y * np.float32(1.0 / peak)
-    pad = N_FFT // 2
-    yp = np.pad(y, (pad, pad))
-    frames = np.lib.stride_tricks.sliding_window_view(yp, N_FFT)[::HOP][: n_frames(len(y))]
-    window = np.hanning(N_FFT + 1)[:-1].astype(np.float32)
-    try:
-        from scipy.fft import rfft
-    except ImportError:  # pragma: no cover - scipy is a dependency; numpy's is the fallback
-        from numpy.fft import rfft
-    scale = np.float32(2.0 / window.sum())  # a full-scale sine peaks at ~1
-    filt = np.empty((len(frames), n_filters()), dtype=np.float32)
-    # Frames are windowed and transformed STFT_CHUNK at a time: a long file's windowed
-    # frames would otherwise take n_fft floats per frame (~3 GB for an hour).
-    for start in range(0, len(frames), STFT_CHUNK):
-        mag = np.abs(rfft(frames[start : start + STFT_CHUNK] * window, axis=1))
-        filt[start : start + STFT_CHUNK] = (mag.astype(np.float32) * scale) @ _filterbank()
+    frames = frame_signal(y, n_fft=N_FFT, hop=HOP)
+    # Windowed and transformed STFT_CHUNK frames at a time: a long file's windowed frames
+    # would otherwise take n_fft floats per frame (~3 GB for an hour).
+    filt = filterbank_magnitude(
+        frames, window=hann_window(N_FFT), filterbank=_filterbank(), chunk=STFT_CHUNK
+    )
     logspec = np.log10(np.float32(1.0) + np.float32(LOG_MUL) * filt)
     rises = np.zeros_like(logspec)
     np.subtract(logspec[1:], logspec[:-1], out=rises[1:])
