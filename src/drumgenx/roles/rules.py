@@ -41,7 +41,7 @@ import numpy as np
 from drumgenx.core.config import Traced, load_config, load_defaults, trace
 from drumgenx.core.errors import DrumgenxError
 from drumgenx.core.roles import ROLES
-from drumgenx.roles.features import FEATURE_NAMES, FeatureParams
+from drumgenx.roles.feature_params import FEATURE_NAMES, FeatureParams
 from drumgenx.roles.settings import SHIPPED_CONFIG_PATH, config_file
 
 __all__ = [
@@ -77,7 +77,7 @@ class Term:
     Attributes
     ----------
     feature : str
-        A name from :data:`drumgenx.roles.features.FEATURE_NAMES`.
+        A name from :data:`drumgenx.roles.feature_params.FEATURE_NAMES`.
     direction : str
         ``"above"`` (membership rises with the feature) or ``"below"``.
     centre : float
