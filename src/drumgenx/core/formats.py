@@ -7,6 +7,7 @@ line naming the file and the field, e.g.
 
 from __future__ import annotations
 
+import gzip
 import json
 import math
 import re
@@ -29,6 +30,7 @@ FORMATS: dict[str, str] = {
     "per_sample": "per_sample.schema.json",
     "run": "run.schema.json",
     "hits": "hits.schema.json",
+    "styles": "styles.schema.json",
 }
 
 
@@ -85,7 +87,8 @@ def schema_problem(data: Any, fmt: str) -> str | None:
 
 
 def read_json(path: str | Path, fmt: str) -> Any:
-    """Load a JSON file of format ``fmt`` and check it against the schema.
+    """Load a JSON file of format ``fmt`` (gzipped where its name ends ``.gz``) and check it
+    against the schema.
 
     Raises
     ------
@@ -94,10 +97,11 @@ def read_json(path: str | Path, fmt: str) -> Any:
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+        text = raw.decode("utf-8")
     except FileNotFoundError:
         raise FormatError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except (OSError, EOFError, UnicodeDecodeError) as exc:  # EOFError: a truncated .gz
         raise FormatError(f"{path}: cannot read ({exc})") from None
     try:
         data = json.loads(text, parse_constant=_refuse_constant)
