@@ -16,8 +16,9 @@ and each import of a ``drumgenx`` module is checked against one rule:
   ``settings``, ``cli_args``); ``export-kit`` writes the loop's MIDI on the kit's
   keys as ``export-midi`` does (``kit`` -> ``render``: ``midi``, ``settings``); each trainer
   builds and writes the model it trains (``training`` -> ``transcribe``: any module;
-  ``groove``: ``model``, ``representation``; ``roles``: ``learned``; ``preprocess``:
-  ``onsets_flux``, ``onsets_learned``).
+  ``groove``: ``model``, ``representation``, ``convert`` (the style library's roles are
+  GrooVAE's drum classes'); ``roles``: ``learned``; ``preprocess``: ``onsets_flux``,
+  ``onsets_learned``; ``skeleton``: ``styles``, the style library it builds).
 * ``core`` imports no stage.
 * The **assemblers** put stages together and may import any stage: ``chain`` (``drumgenx
   run``), ``cli``, ``__main__`` and the ``drumgenx`` facade.
@@ -58,9 +59,10 @@ DATA_FLOW: dict[str, dict[str, frozenset[str] | None]] = {
     "kit": {"render": frozenset({"midi", "settings"})},
     "training": {
         "transcribe": ANY,
-        "groove": frozenset({"model", "representation"}),
+        "groove": frozenset({"model", "representation", "convert"}),
         "roles": frozenset({"learned"}),
         "preprocess": frozenset({"onsets_flux", "onsets_learned"}),
+        "skeleton": frozenset({"styles"}),
     },
 }
 KNOWN_CYCLES: list[frozenset[str]] = []

@@ -114,11 +114,16 @@ def make_fake_gmd(root: Path) -> Path:
                 "split": split,
             }
         )
+    write_info_csv(root, rows)
+    return root
+
+
+def write_info_csv(root: Path, rows: list[dict]) -> None:
+    """``root/info.csv`` with ``rows`` (GMD's columns, the first row's order)."""
     with open(root / "info.csv", "w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=list(rows[0]))
         w.writeheader()
         w.writerows(rows)
-    return root
 
 
 @pytest.fixture
@@ -182,3 +187,9 @@ def synth_donor(synth_kit, tmp_path: Path) -> kitlib.Kit:
 def drum_midi():
     """``drum_midi(path, [(time_s, pitch, velocity), ...], bpm=120)`` writes a GMD-like file."""
     return write_drum_midi
+
+
+@pytest.fixture
+def info_csv():
+    """``info_csv(root, rows)`` writes a GMD ``info.csv``."""
+    return write_info_csv

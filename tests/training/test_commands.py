@@ -28,6 +28,7 @@ REQUIRED = {  # each model's required inputs, for parsing its defaults
     "onsets": ["--gmd", "g", "--out", "w.npz"],
     "transcriber": ["--corpus", "c", "--out", "o"],
     "corpus": ["--gmd", "g", "--out", "o", "--split", "train", "--n", "1"],
+    "styles": ["--gmd", "g", "--out", "s.json.gz"],
 }
 
 
@@ -39,11 +40,11 @@ def _help(capsys, argv: list[str]) -> str:
 
 
 def test_train_help_lists_every_model(capsys) -> None:
-    assert "train a model: groove, roles, onsets, transcriber, corpus" in " ".join(
+    assert "train a model: groove, roles, onsets, transcriber, corpus, styles" in " ".join(
         build_parser().format_help().split()
     )
     text = _help(capsys, ["train"])
-    for model in ("groove", "roles", "onsets", "transcriber", "corpus"):
+    for model in ("groove", "roles", "onsets", "transcriber", "corpus", "styles"):
         assert f" {model} " in text
     assert list(MODELS) == list(REQUIRED)
 

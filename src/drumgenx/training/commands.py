@@ -61,12 +61,19 @@ def run_corpus(args: argparse.Namespace) -> None:
     run_command(args)
 
 
+def run_styles(args: argparse.Namespace) -> None:
+    from drumgenx.training.styles import run_command
+
+    run_command(args)
+
+
 RUNNERS = {
     "groove": run_groove,
     "roles": run_roles,
     "onsets": run_onsets,
     "transcriber": run_transcriber,
     "corpus": run_corpus,
+    "styles": run_styles,
 }
 
 

@@ -25,6 +25,7 @@ from drumgenx.training.settings import (
     GrooveTrainSettings,
     OnsetTrainSettings,
     RoleTrainSettings,
+    StyleLibrarySettings,
     TranscriberTrainSettings,
 )
 
@@ -124,14 +125,19 @@ def _groove_inputs(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--overwrite", action="store_true", help="replace a model in --out")
 
 
-def _roles_inputs(parser: argparse.ArgumentParser) -> None:
+def _shipped_out(parser: argparse.ArgumentParser, what: str, shipped: str) -> None:
+    """``--out``: a file that replaces the one given, ``what`` (``WEIGHTS.npz``) as its
+    metavar, the shipped one at ``src/drumgenx/{shipped}``."""
     parser.add_argument(
         "--out",
         required=True,
-        metavar="WEIGHTS.npz",
-        help="the scorer written (replaced if it exists; the shipped one is "
-        "src/drumgenx/roles/weights/role_scorer.npz)",
+        metavar=what,
+        help=f"the file written (replaced if it exists; the shipped one is src/drumgenx/{shipped})",
     )
+
+
+def _roles_inputs(parser: argparse.ArgumentParser) -> None:
+    _shipped_out(parser, "WEIGHTS.npz", "roles/weights/role_scorer.npz")
     parser.add_argument(
         "--labels",
         metavar="CSV",
@@ -148,13 +154,7 @@ def _roles_inputs(parser: argparse.ArgumentParser) -> None:
 
 def _onsets_inputs(parser: argparse.ArgumentParser) -> None:
     _gmd(parser)
-    parser.add_argument(
-        "--out",
-        required=True,
-        metavar="WEIGHTS.npz",
-        help="the weights written (replaced if they exist; the shipped ones are "
-        "src/drumgenx/preprocess/weights/onset_activation.npz)",
-    )
+    _shipped_out(parser, "WEIGHTS.npz", "preprocess/weights/onset_activation.npz")
 
 
 def _transcriber_inputs(parser: argparse.ArgumentParser) -> None:
@@ -185,6 +185,11 @@ def _corpus_inputs(parser: argparse.ArgumentParser) -> None:
         "training kits, 0 for the validation kits)",
     )
     parser.add_argument("--cache_dir", help="one-shot cache (default: OUT/cache/oneshots)")
+
+
+def _styles_inputs(parser: argparse.ArgumentParser) -> None:
+    _gmd(parser)
+    _shipped_out(parser, "STYLES.json.gz", "skeleton/data/styles.json.gz")
 
 
 MODELS: dict[str, Model] = {
@@ -228,6 +233,14 @@ MODELS: dict[str, Model] = {
         "fluidsynth, the SoundFonts and the Debian kits (see the README).",
         settings=CorpusSettings,
         add_inputs=_corpus_inputs,
+    ),
+    "styles": Model(
+        help="build the GMD style library (drumgenx styles; the skeleton's style patterns)",
+        description="Read GMD's train split (never validation or test): 4/4 beats as 2-bar "
+        "patterns and fills as 1-bar fills, on 16 steps a bar with each hit's velocity and "
+        "micro-timing, grouped by style; writes the gzipped library to --out.",
+        settings=StyleLibrarySettings,
+        add_inputs=_styles_inputs,
     ),
 }
 """The trainers, in the order ``drumgenx train --help`` lists them."""

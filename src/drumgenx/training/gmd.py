@@ -60,6 +60,8 @@ class Performance:
         The ``id`` column, e.g. ``"drummer1/eval_session/1"``.
     duration_s : float
         The ``duration`` column (seconds); 0.0 when unknown.
+    time_signature : str
+        The ``time_signature`` column, e.g. ``"4-4"`` (``"4-4"`` when the column is absent).
     """
 
     midi_path: Path
@@ -70,6 +72,7 @@ class Performance:
     beat_type: str
     gmd_id: str
     duration_s: float = 0.0
+    time_signature: str = "4-4"
 
 
 @dataclass(frozen=True)
@@ -124,6 +127,7 @@ def load_performances(gmd_dir: str | Path, split: str) -> list[Performance]:
             beat_type=r["beat_type"],
             gmd_id=r["id"],
             duration_s=float(r["duration"]) if r.get("duration") else 0.0,
+            time_signature=r.get("time_signature") or "4-4",
         )
         for r in rows
     ]

@@ -23,6 +23,7 @@ __all__ = [
     "GrooveTrainSettings",
     "OnsetTrainSettings",
     "RoleTrainSettings",
+    "StyleLibrarySettings",
     "TranscriberTrainSettings",
     "command_line",
     "default_cache_dir",
@@ -190,6 +191,17 @@ class CorpusSettings(_Ranged):
         20.0, "longest excerpt of a performance in seconds, 4 or more", low=4
     )
     workers: int = _setting(1, "processes rendering items, 1 or more", low=1)
+
+
+@dataclass(frozen=True)
+class StyleLibrarySettings(_Ranged):
+    """`training.styles.build_library`: the GMD style library of the skeleton's ``style``
+    patterns. The shipped one (``skeleton/data/styles.json.gz``, ``settings``) was built with
+    these defaults.
+    """
+
+    beat_bars: int = _setting(2, "bars per beat pattern, 1..4", low=1, high=4)
+    min_hits: int = _setting(4, "hits each bar of a beat or a fill needs, 1 or more", low=1)
 
 
 KIT_VARIATION = 0.6
