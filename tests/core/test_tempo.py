@@ -1,11 +1,12 @@
-"""Tempo of transcribed hits: click trains and drum patterns at known tempi, and too few hits."""
+"""Tempo of transcribed hits: click trains and drum patterns at known tempi, and too few hits;
+beats, downbeats and steadiness of played grooves (swing, jitter) and of hits at random times."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from drumgenx.core.tempo import estimate_tempo, tempo_from_activation
+from drumgenx.core.tempo import estimate_tempo, tempo_from_activation, track_beats
 
 
 @pytest.mark.parametrize("bpm", [90.0, 120.0, 150.0])
@@ -45,3 +46,114 @@ def test_from_an_activation_curve() -> None:
     assert tempo_from_activation(act, fps=fps) == pytest.approx(120.0, rel=0.02)
     assert tempo_from_activation(np.ones(3000), fps=fps) is None  # no periodicity
     assert tempo_from_activation(np.zeros(50), fps=fps) is None  # too short
+
+
+# --- track_beats: beats, downbeats and steadiness -----------------------------------------
+
+
+def _groove(
+    bpm: float,
+    *,
+    swing: float = 0.5,
+    jitter: float = 0.01,
+    bars: int = 12,
+    start: float = 0.37,
+    kick_beats: tuple[int, ...] = (0, 2),
+    first_beat: int = 0,
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A played 4/4 groove: kick on ``kick_beats``, snare on 2 and 4, a hat on every eighth
+    (the off-beat one at ``swing`` of a beat), uniform timing jitter of +-``jitter`` s, the kick
+    on 1 a little louder than the one on 3. The hits start at beat ``first_beat`` of the first
+    bar. Returns times, strengths, kick and snare probabilities, and the true bar starts."""
+    rng = np.random.default_rng(seed)
+    beat = 60.0 / bpm
+    times, strengths, kick, snare = [], [], [], []
+    for i in range(first_beat, bars * 4):
+        on = start + i * beat
+        b = i % 4
+        times += [on, on + swing * beat]
+        strengths += [1.0 if b == 0 else 0.9, 0.5]
+        kick += [float(b in kick_beats), 0.0]
+        snare += [float(b in (1, 3)), 0.0]
+    times = np.asarray(times) + rng.uniform(-jitter, jitter, len(times))
+    bar_starts = start + np.arange(1 if first_beat else 0, bars) * 4 * beat
+    return times, np.asarray(strengths), np.asarray(kick), np.asarray(snare), bar_starts
+
+
+def _nearest(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """For each of ``a``, the distance to the nearest of ``b``."""
+    return np.abs(np.asarray(a)[:, None] - np.asarray(b)[None, :]).min(axis=1)
+
+
+@pytest.mark.parametrize("swing", [0.5, 0.62])
+@pytest.mark.parametrize("bpm", [70.0, 96.0, 110.0, 128.0, 174.0])
+def test_beats_and_downbeats_of_a_played_groove(bpm: float, swing: float) -> None:
+    times, strengths, kick, snare, bars = _groove(bpm, swing=swing, seed=int(bpm))
+    grid = track_beats(times, strengths=strengths, kick=kick, snare=snare)
+    assert grid is not None
+    assert grid.bpm == pytest.approx(bpm, rel=0.02)
+    true_beats = bars[0] + np.arange(len(bars) * 4) * 60.0 / bpm
+    # every beat found and nothing else: within 30 ms both ways
+    assert _nearest(true_beats, grid.beats).max() < 0.03
+    assert _nearest(grid.beats, true_beats).max() < 0.03
+    assert len(grid.downbeats) == len(bars)
+    assert _nearest(bars, grid.downbeats).max() < 0.03
+    assert grid.steady and grid.confidence > 0.5
+
+
+def test_the_downbeat_follows_the_kick_after_a_pickup() -> None:
+    """Kick on 1 only, the hits starting on beat 3: the bar starts where the kick is."""
+    times, strengths, kick, snare, bars = _groove(100.0, kick_beats=(0,), first_beat=2)
+    grid = track_beats(times, strengths=strengths, kick=kick, snare=snare)
+    assert grid is not None
+    assert grid.beats[0] == pytest.approx(times.min(), abs=0.03)  # the pickup's beats count
+    assert _nearest(bars, grid.downbeats).max() < 0.03
+    assert _nearest(grid.downbeats, bars).max() < 0.03
+
+
+def test_without_class_probabilities_the_tempo_still_comes() -> None:
+    times, strengths, *_ = _groove(110.0, seed=3)
+    grid = track_beats(times, strengths=strengths)
+    assert grid is not None and grid.steady
+    assert grid.bpm == pytest.approx(110.0, rel=0.02)
+
+
+@pytest.mark.parametrize("rate", [1.0, 4.0, 12.0])
+@pytest.mark.parametrize("span", [10.0, 30.0, 120.0])
+def test_hits_at_random_times_have_no_steady_beat(rate: float, span: float) -> None:
+    """Poisson hits (an ambience, found sounds) with random strengths and classes."""
+    rng = np.random.default_rng(int(rate * span))
+    for _ in range(5):
+        n = max(int(rng.poisson(rate * span)), 8)
+        grid = track_beats(
+            rng.uniform(0.0, span, n),
+            strengths=rng.uniform(0.2, 1.0, n),
+            kick=rng.uniform(0, 1, n) * (rng.uniform(size=n) < 0.3),
+            snare=rng.uniform(0, 1, n) * (rng.uniform(size=n) < 0.3),
+        )
+        assert grid is not None and not grid.steady, grid.confidence
+
+
+def test_too_few_hits_give_no_beat_grid() -> None:
+    assert track_beats(np.array([])) is None
+    assert track_beats(np.array([0.0, 0.5, 1.0])) is None  # fewer than 4 hits
+    assert track_beats(np.array([0.0, 0.4, 0.8, 1.2, 1.6])) is None  # within 2 s
+    assert track_beats(np.arange(0.0, 3.0, 0.5), strengths=np.zeros(6)) is None
+    with pytest.raises(ValueError):
+        track_beats(np.arange(5.0), kick=np.ones(3))
+    with pytest.raises(ValueError):
+        track_beats(np.arange(5.0), beats_per_bar=0)
+
+
+def test_the_grid_is_read_only_and_in_the_callers_time() -> None:
+    times, strengths, kick, snare, _ = _groove(120.0, start=100.0, bars=8)
+    grid = track_beats(times[::-1], strengths=strengths[::-1], kick=kick[::-1], snare=snare[::-1])
+    assert grid is not None
+    assert grid.beats[0] == pytest.approx(100.0, abs=0.03)
+    assert np.all(np.diff(grid.beats) > 0)
+    assert set(np.round(grid.downbeats, 6)) <= set(np.round(grid.beats, 6))
+    with pytest.raises(ValueError):
+        grid.beats[0] = 0.0
+    with pytest.raises(AttributeError):
+        grid.bpm = 60.0  # type: ignore[misc]
