@@ -30,13 +30,15 @@ def test_the_order_of_the_hits_does_not_matter() -> None:
     assert estimate_tempo(times[::-1]) == pytest.approx(estimate_tempo(times))
 
 
-def test_too_few_hits_give_no_tempo() -> None:
-    assert estimate_tempo(np.array([])) is None
-    assert estimate_tempo(np.array([0.0, 0.5, 1.0])) is None  # fewer than 4 hits
-    assert estimate_tempo(np.array([0.0, 0.4, 0.8, 1.2, 1.6])) is None  # within 2 s
-    assert estimate_tempo(np.arange(0.0, 3.0, 0.5), strengths=np.zeros(6)) is None
+@pytest.mark.parametrize("estimate", [estimate_tempo, track_beats])
+def test_too_few_hits_give_no_tempo(estimate) -> None:
+    """Both the tempo and the beat grid: None, never a guess."""
+    assert estimate(np.array([])) is None
+    assert estimate(np.array([0.0, 0.5, 1.0])) is None  # fewer than 4 hits
+    assert estimate(np.array([0.0, 0.4, 0.8, 1.2, 1.6])) is None  # within 2 s
+    assert estimate(np.arange(0.0, 3.0, 0.5), strengths=np.zeros(6)) is None
     with pytest.raises(ValueError):
-        estimate_tempo(np.arange(5.0), strengths=np.ones(3))
+        estimate(np.arange(5.0), strengths=np.ones(3))
 
 
 def test_from_an_activation_curve() -> None:
@@ -135,11 +137,7 @@ def test_hits_at_random_times_have_no_steady_beat(rate: float, span: float) -> N
         assert grid is not None and not grid.steady, grid.confidence
 
 
-def test_too_few_hits_give_no_beat_grid() -> None:
-    assert track_beats(np.array([])) is None
-    assert track_beats(np.array([0.0, 0.5, 1.0])) is None  # fewer than 4 hits
-    assert track_beats(np.array([0.0, 0.4, 0.8, 1.2, 1.6])) is None  # within 2 s
-    assert track_beats(np.arange(0.0, 3.0, 0.5), strengths=np.zeros(6)) is None
+def test_beat_tracking_refuses_mismatched_options() -> None:
     with pytest.raises(ValueError):
         track_beats(np.arange(5.0), kick=np.ones(3))
     with pytest.raises(ValueError):

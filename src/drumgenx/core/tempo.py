@@ -240,10 +240,8 @@ def track_beats(
 
     Parameters
     ----------
-    times : np.ndarray
-        Hit times in seconds, any order.
-    strengths : np.ndarray, optional
-        A weight per hit (e.g. the transcriber's strength); default 1 each.
+    times, strengths : np.ndarray
+        As for :func:`estimate_tempo` (seconds, any order; a weight per hit, default 1).
     kick, snare : np.ndarray, optional
         Each hit's kick and snare probability (0..1); they weigh the hits, choose the tempo's
         octave (backbeat) and place the downbeats. Without them the hits' strengths do.
