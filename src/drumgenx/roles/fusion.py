@@ -25,17 +25,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from drumgenx.core.roles import ROLES
+from drumgenx.core.roles import CLASS_ROLES, ROLES
 
-CLASS_ROLES: dict[str, str] = {
-    "kick": "CORE",
-    "snare": "ACCENT",
-    "hihat": "MOTION",
-    "tom": "FILL",
-    "cymbal": "FILL",
-}
-"""The role each of the transcriber's drum classes plays in a loop (as stage 4 maps them
-back: kick -> CORE, snare -> ACCENT, hats -> MOTION, toms and crash -> FILL)."""
 TEXTURE_FLOOR = 0.05
 """TEXTURE's share before normalising: no drum class is a bed, but a hit the transcriber
 barely tells apart may still be one; with a clear class it keeps ~4 %."""
