@@ -67,6 +67,37 @@ def test_sources_default_file_and_flag(capsys, tmp_path: Path) -> None:
     assert "weights" in groove and "vary" in groove
 
 
+def test_a_flag_typed_at_its_default_is_named_as_the_source(capsys) -> None:
+    """Each of drumgenx run's flags, typed with the value it has anyway, is where the value
+    came from, in every section that shows it (not "default" or "drumgenx run")."""
+    argv = [
+        *("--bpm", "120", "--bars", "8", "--seed", "42", "--mode", "humanize"),
+        *("--temperature", "0.5", "--swing", "0", "--workers", "1"),
+        *("--separator", "auto", "--onset_method", "transcribe"),
+        *("--clap_model", "laion/clap-htsat-unfused"),
+    ]
+    run = _block(_show(capsys, "run", *argv), "# run")
+    for field in ("bpm", "bars", "seed", "mode", "temperature", "swing", "workers"):
+        assert f"  # --{field}" in next(line for line in run.splitlines() if line.startswith(field))
+    assert "separator: auto  # --separator" in run and "onset_method: transcribe  # --onset" in run
+    pre = _show(capsys, "preprocess", *argv)
+    assert (
+        "  method: auto  # --separator" in pre and "  method: transcribe  # --onset_method" in pre
+    )
+    assert "  transcriber_weights: ''  # default" in pre  # not a flag typed
+    roles = _block(_show(capsys, "roles", *argv), "the run's settings")
+    assert "clap_model: laion/clap-htsat-unfused  # --clap_model" in roles
+    assert "workers: 1  # --workers" in roles and "limit: 0  # drumgenx run" in roles
+    skeleton = _show(capsys, "skeleton", *argv)
+    assert "bars: 8  # --bars" in skeleton and "seed: 42  # --seed" in skeleton
+    assert "bpm: 120.0  # --bpm" in skeleton and "swing: 0.0  # --swing" in skeleton
+    assert "motion_mode: B  # default" in skeleton and "loop: true  # default" in skeleton
+    groove = _show(capsys, "groove", *argv)
+    assert "mode: humanize  # --mode" in groove and "temperature: 0.5  # --temperature" in groove
+    untyped = _show(capsys, "skeleton")  # the same values, no flag typed
+    assert "bars: 8  # drumgenx run" in untyped and "bpm: 120.0  # default" in untyped
+
+
 def test_the_role_config_shown_loads_back_as_the_same_config(capsys, tmp_path: Path) -> None:
     config = tmp_path / "mine.yaml"
     config.write_text("guards: []\nfeatures:\n  n_fft: 2048\n")

@@ -17,7 +17,7 @@ from dataclasses import fields
 
 from drumgenx.chain.run import STAGES, ChainParams  # the dataclass: no heavy imports
 from drumgenx.chain.settings import SECTIONS, show_settings
-from drumgenx.core.config import given, load_config
+from drumgenx.core.config import Given, given, load_config
 from drumgenx.core.console import Command, notice, progress_printer
 from drumgenx.groove import cli_args as groove
 from drumgenx.preprocess import cli_args as preprocess
@@ -29,6 +29,7 @@ __all__ = ["CONFIG", "RUN", "RUN_FLAGS", "add_run_settings", "chain_params"]
 
 RUN_FLAGS = {"loop": "--tails", "role_config": "--config"}
 """`ChainParams` fields whose flag is not ``--FIELD`` (for ``config show``)."""
+_DESTS = {"role_config": "config"}  # fields whose flag's dest has another name
 
 
 def add_run_settings(parser: argparse.ArgumentParser) -> None:
@@ -69,6 +70,7 @@ def add_run_settings(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--workers",
         type=int,
+        action=Given,
         default=d.workers,
         help="processes for stages 1 and 2, 1 or more (default: %(default)s)",
     )
@@ -112,9 +114,9 @@ def _stage_files(args: argparse.Namespace) -> tuple[dict[str, object], dict[str,
 
 
 def chain_params(args: argparse.Namespace) -> tuple[ChainParams, dict[str, str]]:
-    """The run's settings, and where each setting not at the run's default came from (for
-    ``config show``): the flag typed (``--bars``), else the stage file that set it (``file
-    PATH``), else a flag left at a value not the run's default.
+    """The run's settings, and where each setting a flag or file gave came from (for
+    ``config show``): the flag typed (``--bars``, even at the run's default), else the stage
+    file that set it (``file PATH``), else a flag left at a value not the run's default.
 
     Layers: `ChainParams`' defaults, under the stage files (``--skeleton_config``,
     ``--groove_config``), under the flags typed (`given`), even at their default value.
@@ -137,7 +139,7 @@ def chain_params(args: argparse.Namespace) -> tuple[ChainParams, dict[str, str]]
     flags = {}
     for f in fields(ChainParams):
         flag = RUN_FLAGS.get(f.name, f"--{f.name}")
-        if f.name in typed:
+        if _DESTS.get(f.name, f.name) in typed:
             flags[f.name] = flag
         elif f.name in file_sources:
             flags[f.name] = file_sources[f.name]

@@ -18,6 +18,7 @@ from typing import Any
 
 from drumgenx.chain.run import STAGES, ChainParams
 from drumgenx.core.config import Traced, format_traced, trace
+from drumgenx.skeleton.settings import PatternSettings
 
 SECTIONS: tuple[str, ...] = ("run", *STAGES)
 """What ``drumgenx config show [STAGE]`` can show: the run's own settings, then each stage."""
@@ -26,6 +27,12 @@ RUN_SOURCE = "drumgenx run"
 
 Files = Mapping[str, tuple[str, Any]]
 """`ChainParams` field -> (``file PATH``, the value a stage file gave it)."""
+
+Reach = Mapping[str, str]
+"""`ChainParams` field -> the (dotted) key of a view's settings it sets."""
+
+_SAME_NAMES: Reach = {f.name: f.name for f in fields(ChainParams)}
+_PATTERN: Reach = {f.name: f.name for f in fields(PatternSettings)}
 
 
 def _layers(
@@ -55,8 +62,25 @@ def _traced(
     flags: Mapping[str, str],
     view: Callable[[ChainParams], Any],
     files: Files,
+    reach: Reach = _SAME_NAMES,
 ) -> Traced[Any]:
-    return trace(default, *_layers(params, flags, view, files))
+    """The sources of ``view``'s settings. A field a flag (or a file) set is that source's
+    at the key it reaches (``reach``) even where it repeats the value before it (a flag
+    typed at its default), as long as the view holds the value it set."""
+    traced = trace(default, *_layers(params, flags, view, files))
+    claimed = {
+        key: flags[name]
+        for name, key in reach.items()
+        if name in flags and _value_at(traced.config, key) == getattr(params, name)
+    }
+    return replace(traced, sources={**traced.sources, **claimed})
+
+
+def _value_at(config: Any, key: str) -> Any:
+    """The value at dotted ``key`` of nested dataclasses."""
+    for name in key.split("."):
+        config = getattr(config, name)
+    return config
 
 
 def _section(title: str, body: str) -> str:
@@ -71,7 +95,12 @@ def _run(params: ChainParams, flags: Mapping[str, str], files: Files) -> list[st
 def _preprocess(params: ChainParams, flags: Mapping[str, str], files: Files) -> list[str]:
     from drumgenx.preprocess.config import PreprocessConfig
 
-    traced = _traced(PreprocessConfig(), params, flags, ChainParams.preprocess_config, files)
+    reach = {  # where ChainParams.preprocess_config puts them
+        "separator": "separation.method",
+        "onset_method": "onsets.method",
+        "transcriber_weights": "onsets.transcriber_weights",
+    }
+    traced = _traced(PreprocessConfig(), params, flags, ChainParams.preprocess_config, files, reach)
     title = "preprocess (stage 1), in the format of drumgenx preprocess --config"
     return [_section(title, format_traced(traced))]
 
@@ -87,7 +116,8 @@ def _roles(params: ChainParams, flags: Mapping[str, str], files: Files) -> list[
 
     config = trace_role_config(params.role_config)
     prompts = trace_prompts(params.prompts)
-    settings = _traced(RolesSettings(), params, flags, run_settings, files)
+    reach = {"clap_model": "clap_model", "workers": "workers"}
+    settings = _traced(RolesSettings(), params, flags, run_settings, files, reach)
     return [
         _section(
             f"roles (stage 2): the role config (default: {SHIPPED_CONFIG_PATH})",
@@ -107,7 +137,7 @@ def _roles(params: ChainParams, flags: Mapping[str, str], files: Files) -> list[
 def _skeleton(params: ChainParams, flags: Mapping[str, str], files: Files) -> list[str]:
     from drumgenx.skeleton.patterns import SkeletonParams
 
-    pattern = _traced(SkeletonParams(), params, flags, ChainParams.skeleton_params, files)
+    pattern = _traced(SkeletonParams(), params, flags, ChainParams.skeleton_params, files, _PATTERN)
     run = _traced(ChainParams(), params, flags, lambda p: p, files)
     return [
         _section("skeleton (stage 3): the pattern", format_traced(pattern)),

@@ -102,7 +102,7 @@ def _build(cls: type[T], data: dict[str, Any], where: str, base: Any = None) -> 
 
 class Given(argparse.Action):
     """argparse's ``store`` that also notes the flag was given (`given`), so a flag beats a
-    config file even where its value is the default."""
+    config file, and ``drumgenx config show`` names it, even where its value is the default."""
 
     def __call__(self, parser, namespace, values, option_string=None) -> None:
         setattr(namespace, self.dest, values)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 
+from drumgenx.core.config import Given
 from drumgenx.core.console import Command, notice, progress_printer
 from drumgenx.preprocess.settings import (
     DEMUCS_MODEL,
@@ -26,6 +27,7 @@ def add_separator_argument(parser: argparse.ArgumentParser, *, prefix: str = "")
     """``--separator`` (None: the config's; ``prefix`` names the stage in ``drumgenx run``)."""
     parser.add_argument(
         "--separator",
+        action=Given,
         choices=SEPARATORS,
         help=f"{prefix}drum-stem separation: auto tries Demucs and falls back to HPSS "
         f"(default: {SEPARATOR})",
@@ -36,6 +38,7 @@ def add_onset_arguments(parser: argparse.ArgumentParser, *, prefix: str = "") ->
     """``--onset_method`` and ``--transcriber_weights`` (None: the config's)."""
     parser.add_argument(
         "--onset_method",
+        action=Given,
         choices=ONSET_METHODS,
         help=f"{prefix}hit detector (the transcriber listens to the original audio and records "
         "each hit's drum class probabilities): flux (multi-band spectral flux), learned (an "
@@ -44,6 +47,7 @@ def add_onset_arguments(parser: argparse.ArgumentParser, *, prefix: str = "") ->
     )
     parser.add_argument(
         "--transcriber_weights",
+        action=Given,
         metavar="WEIGHTS.npz",
         help="--onset_method transcribe: the transcriber's weights (default: the shipped ones)",
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 
+from drumgenx.core.config import Given
 from drumgenx.core.console import Command, notice, report
 from drumgenx.render.settings import GM_DRUM_NOTES, RenderSettings
 
@@ -33,6 +34,7 @@ def add_swing_argument(
     parser.add_argument(
         "--swing",
         type=float,
+        action=Given,
         default=default,
         help=f"delay of off-beat 16ths in steps, {SWING_RANGE}; 0.33 ~ MPC 66%% "
         "(default: %(default)g)",
@@ -118,9 +120,7 @@ def render_command(args: argparse.Namespace) -> None:
         sample_root=sample_root,
         out_dir=args.out_dir,
         sr=args.render_sr,
-        swing=args.swing,
-        loop=args.loop,
-        skip_missing=args.skip_missing,
+        **render_options(args),
         notify=notice,
     )
     report(f"wrote {out.path}")

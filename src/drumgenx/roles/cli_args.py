@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 
+from drumgenx.core.config import Given
 from drumgenx.core.console import Command, notice, progress_printer
 from drumgenx.core.roles import ROLES
 from drumgenx.roles.settings import RolesSettings
@@ -36,14 +37,17 @@ PROMPTS_HELP = (
 
 def add_role_files_arguments(parser: argparse.ArgumentParser, *, prefix: str = "") -> None:
     """``--config`` and ``--prompts`` (None: the checkout's files, else the shipped ones)."""
-    parser.add_argument("--config", metavar="FILE", help=f"{prefix}{ROLE_CONFIG_HELP}")
-    parser.add_argument("--prompts", metavar="FILE", help=f"{prefix}{PROMPTS_HELP}")
+    parser.add_argument(
+        "--config", action=Given, metavar="FILE", help=f"{prefix}{ROLE_CONFIG_HELP}"
+    )
+    parser.add_argument("--prompts", action=Given, metavar="FILE", help=f"{prefix}{PROMPTS_HELP}")
 
 
 def add_clap_model_argument(parser: argparse.ArgumentParser, *, prefix: str = "") -> None:
     """``--clap_model`` (None: `RolesSettings.clap_model`)."""
     parser.add_argument(
         "--clap_model",
+        action=Given,
         help=f"{prefix}CLAP checkpoint folder, or a hub name found in the local cache "
         f"(default: {RolesSettings.clap_model})",
     )

@@ -33,6 +33,7 @@ def add_bpm_argument(parser: argparse.ArgumentParser, *, default: float | None =
     parser.add_argument(
         "--bpm",
         type=float,
+        action=Given,
         default=default,
         required=default is None,
         help=f"tempo, {BPM_RANGE}" + (" (default: %(default)g)" if default is not None else ""),
