@@ -39,7 +39,8 @@ def test_run_help_states_ranges_and_defaults(capsys) -> None:
         main(["run", "--help"])
     text = " ".join(capsys.readouterr().out.split())
     assert "INPUT [INPUT ...]" in text and "audio file(s) and/or folder(s)" in text
-    assert "--bpm BPM tempo, 20..999 (default: 120)" in text
+    assert "--bpm BPM tempo, 20..999, or auto: the tempo of the input" in text
+    assert "(default: auto)" in text and "--pattern PATTERN seed: the seed's rules" in text
     assert "0..0.75" in text and "(default: 8)" in text and "0 or more" in text
     assert "transcribe (the drum transcriber) (default: transcribe)" in text
 
@@ -94,4 +95,10 @@ def test_the_main_job_runs_on_the_demo_audio(tmp_path: Path, repo_root: Path) ->
     assert tom_samples & {item["sample_id"] for item in pools["FILL_POOL"]}, tom_samples
     loop = next(tmp_path.rglob(record["final"]["wav"]))
     audio, sr = soundfile.read(loop)
-    assert len(audio) == 8 * 2 * sr and abs(audio).max() > 0.1  # 8 bars at 120 bpm: 16 s
+    # the loop plays the demo song's own pattern at the song's tempo (issue #13's demo)
+    run_dir = sorted(tmp_path.rglob("run_*.json"))[-1].parent
+    meta = json.loads((run_dir / record["stages"][2]["outputs"]["skeleton_meta"]).read_text())
+    assert meta["pattern"]["kind"] == "source" and meta["params"]["bpm"] == 110.0
+    assert meta["pattern"]["file"].endswith("demo_song.wav")
+    assert "demo_song.wav's own" in done.stderr or "(reused)" in done.stdout
+    assert len(audio) == round(8 * 4 * 60 / 110 * sr) and abs(audio).max() > 0.1  # 8 bars

@@ -95,7 +95,7 @@ def test_a_flag_typed_at_its_default_is_named_as_the_source(capsys) -> None:
     groove = _show(capsys, "groove", *argv)
     assert "mode: humanize  # --mode" in groove and "temperature: 0.5  # --temperature" in groove
     untyped = _show(capsys, "skeleton")  # the same values, no flag typed
-    assert "bars: 8  # drumgenx run" in untyped and "bpm: 120.0  # default" in untyped
+    assert "bars: 8  # drumgenx run" in untyped and "bpm: auto  # default" in untyped
 
 
 def test_the_role_config_shown_loads_back_as_the_same_config(capsys, tmp_path: Path) -> None:

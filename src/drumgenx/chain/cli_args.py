@@ -39,6 +39,7 @@ def add_run_settings(parser: argparse.ArgumentParser) -> None:
     loop = parser.add_argument_group("the loop (stage 3, skeleton)")
     skeleton.add_bpm_argument(loop, default=d.bpm)
     skeleton.add_bars_argument(loop, default=d.bars)
+    skeleton.add_pattern_argument(loop, default=d.pattern)
     skeleton.add_seed_argument(
         loop, default=d.seed, what="the skeleton's choices and --mode vary's sampling"
     )

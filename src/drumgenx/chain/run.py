@@ -58,10 +58,12 @@ Progress = Callable[[str, int, int, str], None]  # (stage, done, total, current 
 class ChainParams:
     """The settings of a whole run; every other setting is its stage's default.
 
-    Defaults: ``bpm`` 120 and ``seed`` 42 as stage 3's examples, ``bars`` 8 (a loop long
-    enough for GrooVAE's 2-bar windows to vary), ``mode`` humanize and ``temperature`` 0.5
-    as stage 4. ``separator`` / ``onset_method`` / ``clap_model`` None: the stage's own
-    default (Demucs with the HPSS fallback, the drum transcriber, the cached CLAP checkpoint);
+    Defaults: ``bpm`` auto and ``pattern`` auto (the input's own pattern at its tempo where
+    it has a steady one, else a GMD style's; `skeleton.origin`), ``seed`` 42 as stage 3's
+    examples, ``bars`` 8 (a loop long enough for GrooVAE's 2-bar windows to vary), ``mode``
+    humanize and ``temperature`` 0.5 as stage 4. ``separator`` / ``onset_method`` /
+    ``clap_model`` None: the stage's own default (Demucs with the HPSS fallback, the drum
+    transcriber, the cached CLAP checkpoint);
     ``transcriber_weights`` None: the shipped weights (``onset_method`` transcribe only).
     ``role_config`` / ``prompts`` None: stage 2's (the checkout's
     ``stage2_role_assignment`` files, else the shipped defaults); a file in their format
@@ -70,10 +72,12 @@ class ChainParams:
     tails wrapped to the start; False, ``--tails``, keeps them after the end).
     ``workers`` changes speed only, so it is not part of any stage's key.
     ``motion_mode`` / ``motion_keep`` / ``fill_prob`` / ``texture``: stage 3's
-    (`PatternSettings`); ``drumgenx run`` has no flags for them, only ``--skeleton_config``.
+    (`PatternSettings`; they shape the seed's rules); ``drumgenx run`` has no flags for them,
+    only ``--skeleton_config``.
     """
 
-    bpm: float = 120.0
+    bpm: float | str = "auto"
+    pattern: str = "auto"
     bars: int = 8
     seed: int = 42
     mode: str = "humanize"
@@ -97,8 +101,9 @@ class ChainParams:
         from drumgenx.groove.run import MODES
         from drumgenx.render.timing import check_swing
         from drumgenx.skeleton.grid import build_grid
+        from drumgenx.skeleton.origin import DEFAULT_BPM, parse_bpm
 
-        build_grid(bpm=self.bpm, num_bars=max(self.bars, 1))  # its bpm check
+        build_grid(bpm=parse_bpm(self.bpm) or DEFAULT_BPM, num_bars=max(self.bars, 1))
         self.skeleton_params().validate()
         check_swing(self.swing)
         if self.mode not in MODES:

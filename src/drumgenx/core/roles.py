@@ -14,6 +14,7 @@ def pool_key(role: str) -> str:
     """Key of a role's list in ``pools_N.json`` (``"CORE"`` -> ``"CORE_POOL"``)."""
     return f"{role}_POOL"
 
+
 # The role each of the drum transcriber's classes plays in a loop: kick -> CORE, snare/clap/
 # rim -> ACCENT, hats/ride/shaker -> MOTION, toms and crashes -> FILL (stage 2 fuses the
 # classes' probabilities with this map; stage 3 reads a source's pattern with it).

@@ -12,13 +12,20 @@ import argparse
 from drumgenx.core.config import Given
 from drumgenx.core.console import Command, notice, report
 from drumgenx.render.cli_args import add_render_options, add_sample_rate_argument, render_options
-from drumgenx.skeleton.settings import MOTION_MODES, RANDOM_POOLS, SAMPLE_ROOT, PatternSettings
+from drumgenx.skeleton.settings import (
+    AUTO,
+    MOTION_MODES,
+    RANDOM_POOLS,
+    SAMPLE_ROOT,
+    PatternSettings,
+)
 
 __all__ = [
     "SKELETON",
     "add_arguments",
     "add_bars_argument",
     "add_bpm_argument",
+    "add_pattern_argument",
     "add_seed_argument",
     "main",
     "pattern_settings",
@@ -28,15 +35,38 @@ BPM_RANGE = "20..999"  # skeleton.grid.build_grid
 RENDER_SR_RANGE = "8000..192000"  # skeleton.run.run_skeleton
 
 
-def add_bpm_argument(parser: argparse.ArgumentParser, *, default: float | None = None) -> None:
-    """``--bpm``: required without a ``default`` (``drumgenx run`` has one)."""
+def _bpm(text: str) -> float | str:
+    """A ``--bpm`` value: a number, or ``auto``."""
+    return AUTO if text == AUTO else float(text)
+
+
+def add_bpm_argument(
+    parser: argparse.ArgumentParser, *, default: float | str | None = None
+) -> None:
+    """``--bpm``: a tempo or ``auto``; required without a ``default`` (``drumgenx run``
+    has one)."""
     parser.add_argument(
         "--bpm",
-        type=float,
+        type=_bpm,
         action=Given,
         default=default,
         required=default is None,
-        help=f"tempo, {BPM_RANGE}" + (" (default: %(default)g)" if default is not None else ""),
+        help=f"tempo, {BPM_RANGE}, or auto: the tempo of the input the pattern comes from, "
+        "else the library's dominant tempo, else 120"
+        + (" (default: %(default)s)" if default is not None else ""),
+    )
+
+
+def add_pattern_argument(parser: argparse.ArgumentParser, *, default: str) -> None:
+    """``--pattern``: where the loop's hits come from (`skeleton.origin`)."""
+    parser.add_argument(
+        "--pattern",
+        action=Given,
+        default=default,
+        help="seed: the seed's rules; source: an input's own drum pattern (its stage-1 "
+        "transcription in the library); style or style:NAME: a GMD drummer's pattern "
+        "(drumgenx styles lists them); auto: source where an input has a steady pattern, "
+        "else style (default: %(default)s)",
     )
 
 
@@ -80,6 +110,7 @@ def add_arguments(parser: argparse.ArgumentParser, *, extended: bool = True) -> 
     add_bpm_argument(parser)
     add_bars_argument(parser)
     add_seed_argument(parser)
+    add_pattern_argument(parser, default=d.pattern)
     parser.add_argument(
         "--motion_mode",
         action=Given,
@@ -119,8 +150,8 @@ def add_arguments(parser: argparse.ArgumentParser, *, extended: bool = True) -> 
     parser.add_argument(
         "--config",
         metavar="FILE",
-        help="YAML setting any of bars, seed, motion_mode, motion_keep, fill_prob, texture "
-        "(only the keys it changes); a flag given beats the file",
+        help="YAML setting any of bars, seed, motion_mode, motion_keep, fill_prob, texture, "
+        "pattern (only the keys it changes); a flag given beats the file",
     )
     if extended:
         add_render_options(parser)

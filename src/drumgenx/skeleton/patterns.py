@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from typing import TypeVar
 
 from drumgenx.core.console import silent
 from drumgenx.core.errors import DrumgenxError, ParameterError
@@ -19,7 +20,11 @@ from drumgenx.core.pools import ROTATION, choose_samples, seeded_rng, weighted_o
 from drumgenx.core.records import Event, PoolItem, Pools
 from drumgenx.core.roles import ROLE_PRIORITY, ROLES
 from drumgenx.skeleton.grid import STEPS_PER_BAR
+from drumgenx.skeleton.origin import parse_pattern
 from drumgenx.skeleton.settings import MOTION_MODES, PatternSettings
+from drumgenx.skeleton.source import PlacedHit
+
+_Hit = TypeVar("_Hit", bound=tuple)
 
 # The rules shared with the editor and GrooVAE (FILL_STEPS, DUR_STEPS, the velocity curve)
 # live in `core.events`, the seeded sample rotation in `core.pools`.
@@ -56,6 +61,7 @@ class SkeletonParams(PatternSettings):
             raise ParameterError("fill_prob", f"must be 0..1, got {self.fill_prob:g}")
         if self.bars < 1:
             raise ParameterError("bars", f"must be at least 1, got {self.bars}")
+        parse_pattern(self.pattern)
         if self.max_voices < 1 or self.rotation < 1:
             raise DrumgenxError("max_voices and rotation must be at least 1")
 
@@ -108,14 +114,13 @@ def place_hits(params: SkeletonParams) -> list[tuple[int, int, str]]:
     return sorted(hits, key=lambda h: (h[0], h[1], ROLE_PRIORITY[h[2]]))
 
 
-def limit_polyphony(
-    hits: list[tuple[int, int, str]], *, max_voices: int
-) -> tuple[list[tuple[int, int, str]], Counter[str]]:
+def limit_polyphony(hits: list[_Hit], *, max_voices: int) -> tuple[list[_Hit], Counter[str]]:
     """Keep at most ``max_voices`` hits per step, dropping the lowest-priority roles.
 
-    Returns the kept hits (in input order) and how many were dropped per role.
+    ``hits`` are tuples starting ``(bar, step, role, ...)``. Returns the kept hits (in input
+    order) and how many were dropped per role.
     """
-    per_step: dict[tuple[int, int], list[tuple[int, int, str]]] = {}
+    per_step: dict[tuple[int, int], list[_Hit]] = {}
     for hit in hits:
         per_step.setdefault(hit[:2], []).append(hit)
     dropped: Counter[str] = Counter()
@@ -128,9 +133,20 @@ def limit_polyphony(
 
 
 def build_skeleton(
-    pools: Pools, params: SkeletonParams, *, notify: Callable[[str], None] | None = None
+    pools: Pools,
+    params: SkeletonParams,
+    *,
+    hits: Sequence[PlacedHit] | None = None,
+    tstep: float = 0.125,
+    notify: Callable[[str], None] | None = None,
 ) -> Skeleton:
     """Build the skeleton events for ``params.bars`` bars from ``pools``.
+
+    ``hits``: the pattern's hits when it comes from an input or a style (`skeleton.origin`),
+    each with its velocity, its micro-timing (steps of ``tstep`` seconds) and, for an
+    input's hit, the slice cut from it, played where its role's pool holds it; None: the
+    seed's rules place them (`place_hits`). ``params.texture`` adds the TEXTURE bed either
+    way; the polyphony limit applies either way.
 
     Roles whose pool is empty are skipped with a notice to ``notify`` (None: dropped). Hits
     of one role take the chosen samples in turn, in time order, so a repeated hit does not
@@ -141,22 +157,33 @@ def build_skeleton(
     for role in ROLES:
         if not chosen[role]:
             (notify or silent)(f"{role}_POOL is empty: no {role} hits in this skeleton")
-    hits = [h for h in place_hits(params) if chosen[h[2]]]
-    hits, dropped = limit_polyphony(hits, max_voices=params.max_voices)
+    if hits is None:
+        planned = [
+            (bar, step, role, velocity(role, step), 0.0, None)
+            for bar, step, role in place_hits(params)
+        ]
+    else:
+        planned = _pattern_hits(hits, params=params, tstep=tstep)
+    planned = [h for h in planned if chosen[h[2]]]
+    planned, dropped = limit_polyphony(planned, max_voices=params.max_voices)
+    in_pool = {role: {item.sample_id for item in items} for role, items in pools.by_role.items()}
     turn: Counter[str] = Counter()
     events = []
-    for bar, step, role in hits:
-        sample = chosen[role][turn[role] % len(chosen[role])]
-        turn[role] += 1
+    for bar, step, role, vel, offset_ms, own in planned:
+        if own is not None and own in in_pool.get(role, ()):
+            sample_id = own
+        else:
+            sample_id = chosen[role][turn[role] % len(chosen[role])].sample_id
+            turn[role] += 1
         events.append(
             Event(
                 bar=bar,
                 step=step,
                 role=role,
-                sample_id=sample.sample_id,
-                vel=velocity(role, step),
+                sample_id=sample_id,
+                vel=vel,
                 dur_steps=DUR_STEPS[role],
-                micro_offset_ms=0.0,
+                micro_offset_ms=offset_ms,
                 source="skeleton",
             )
         )
@@ -165,6 +192,25 @@ def build_skeleton(
         chosen={role: items for role, items in chosen.items() if items},
         polyphony_dropped=dict(sorted(dropped.items())),
     )
+
+
+def _pattern_hits(
+    hits: Sequence[PlacedHit], *, params: SkeletonParams, tstep: float
+) -> list[tuple[int, int, str, float, float, str | None]]:
+    """A pattern's hits as the skeleton plans them: one per (bar, step, role) (the
+    loudest), offsets in ms, the TEXTURE bed added, in time and priority order."""
+    loudest: dict[tuple[int, int, str], PlacedHit] = {}
+    for h in hits:
+        key = (h.bar, h.step, h.role)
+        if 0 <= h.bar < params.bars and (key not in loudest or h.vel > loudest[key].vel):
+            loudest[key] = h
+    planned = [
+        (h.bar, h.step, h.role, round(h.vel, 4), round(h.offset * tstep * 1000.0, 3), h.sample_id)
+        for h in loudest.values()
+    ]
+    if params.texture:
+        planned.append((0, 0, "TEXTURE", velocity("TEXTURE", 0), 0.0, None))
+    return sorted(planned, key=lambda h: (h[0], h[1], ROLE_PRIORITY[h[2]]))
 
 
 def params_to_json(params: SkeletonParams) -> dict[str, object]:

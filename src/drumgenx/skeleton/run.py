@@ -19,7 +19,15 @@ from drumgenx.render.run import render_wav_bytes
 from drumgenx.render.settings import RenderSettings
 from drumgenx.render.timing import check_swing
 from drumgenx.skeleton.grid import build_grid
-from drumgenx.skeleton.patterns import SkeletonParams, build_skeleton, params_to_json
+from drumgenx.skeleton.origin import (
+    AUTO,
+    PatternChoice,
+    choose_pattern,
+    find_manifests,
+    parse_pattern,
+    read_transcription,
+)
+from drumgenx.skeleton.patterns import SkeletonParams, build_skeleton, fill_bars, params_to_json
 from drumgenx.skeleton.settings import RANDOM_POOLS, SAMPLE_ROOT
 
 RANDOM_CONFIDENCE = 0.2  # a random role is right by chance 1 time in 5
@@ -60,10 +68,29 @@ def random_pools(sample_root: str | Path, *, seed: int) -> Pools:
     return Pools(by_role)
 
 
+def _choose_pattern(
+    params: SkeletonParams, *, bpm: float | str, pools: Pools, sample_root: str | Path | None
+) -> PatternChoice:
+    """`origin.choose_pattern` with the library's manifests read where the choice needs them."""
+    transcription = None
+    if parse_pattern(params.pattern)[0] != "seed" or str(bpm) == AUTO:
+        manifests = find_manifests(sample_root, pools)
+        transcription = read_transcription(manifests) if manifests else None
+    return choose_pattern(
+        params.pattern,
+        bpm=bpm,
+        bars=params.bars,
+        seed=params.seed,
+        fill_bars=fill_bars(params),
+        transcription=transcription,
+        pools=pools,
+    )
+
+
 def run_skeleton(
     *,
     out_dir: str | Path,
-    bpm: float,
+    bpm: float | str,
     pools_json: str | Path = RANDOM_POOLS,
     params: SkeletonParams | None = None,
     sample_root: str | Path | None = SAMPLE_ROOT,
@@ -78,6 +105,10 @@ def run_skeleton(
 
     Nothing is written unless every step succeeds (a missing sample stops the run before
     any file appears). ``params`` defaults to `SkeletonParams()` (the seed's defaults);
+    ``params.pattern`` and ``bpm`` (a number or ``"auto"``) choose the pattern's source and
+    the tempo (`skeleton.origin`), reading the stage-1 manifests of the pools' library
+    (``sample_root``, else beside the pools' samples) where they need them; the choice,
+    enough to make it again, goes into ``skeleton_meta_N.json`` under ``pattern``;
     ``render_sr``, ``swing`` and ``loop`` to `RenderSettings` (the render exactly one loop
     long, tails wrapped to its start; ``loop=False`` keeps them after the end). ``notify``
     receives the run's notices (an empty pool, a skipped sample) once its files are written,
@@ -95,8 +126,12 @@ def run_skeleton(
         pools, pools_dir = load_pools(pools_json), Path(pools_json).parent
         pools_source = str(pools_json)
     notices: list[str] = []  # skeleton_meta_N.json keeps them
-    grid = build_grid(bpm=bpm, num_bars=params.bars)
-    skeleton = build_skeleton(pools, params, notify=notices.append)
+    choice = _choose_pattern(params, bpm=bpm, pools=pools, sample_root=sample_root)
+    notices += choice.notices
+    grid = build_grid(bpm=choice.bpm, num_bars=params.bars)
+    skeleton = build_skeleton(
+        pools, params, hits=choice.hits, tstep=grid.tstep, notify=notices.append
+    )
     files = {
         "grid": (".json", dump_json(grid.to_json())),
         "event_grid": (".json", dump_json(events_to_json(skeleton.events))),
@@ -119,7 +154,7 @@ def run_skeleton(
         "drumgenx_version": __version__,
         "seed": params.seed,
         "params": {
-            "bpm": float(bpm),
+            "bpm": float(choice.bpm),
             **params_to_json(params),
             "sample_root": None if sample_root is None else str(sample_root),
             "render": render,
@@ -128,12 +163,15 @@ def run_skeleton(
             "loop": loop,
         },
         "pools_source": pools_source,
+        "pattern": {**choice.origin, "reason": choice.reason},
         "chosen": {r: [i.to_json() for i in items] for r, items in skeleton.chosen.items()},
         "polyphony_dropped": skeleton.polyphony_dropped,
         "notices": notices,
     }
     files["skeleton_meta"] = (".json", dump_json(meta))
     version, paths = write_versioned(out_dir, files)
+    if choice.kind != "seed" or str(bpm) == AUTO:  # the seed's runs print as they always did
+        (notify or silent)(f"{choice.reason}; the loop at {choice.bpm:g} bpm")
     for message in notices:
         (notify or silent)(message)
     return SkeletonRun(version, paths)

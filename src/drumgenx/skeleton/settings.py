@@ -9,7 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["MOTION_MODES", "RANDOM_POOLS", "SAMPLE_ROOT", "PatternSettings"]
+__all__ = ["AUTO", "MOTION_MODES", "PATTERNS", "RANDOM_POOLS", "SAMPLE_ROOT", "PatternSettings"]
+
+AUTO = "auto"
+"""``--bpm auto`` and ``--pattern auto``: the input decides (`skeleton.origin`)."""
+PATTERNS: tuple[str, ...] = ("seed", "source", "style", AUTO)
+"""The ``--pattern`` kinds (``style`` also as ``style:NAME``)."""
 
 MOTION_MODES: tuple[str, ...] = ("A", "B")
 """A: the same eighth-note hats every bar; B: weighted 16th hats redrawn per bar."""
@@ -37,6 +42,10 @@ class PatternSettings:
         Chance of a fill closing each 4-bar phrase, 0..1 (0.25).
     texture
         A TEXTURE bed from bar 0 for 16 steps (True).
+    pattern
+        Where the hits come from: ``seed`` (the seed's rules), ``source`` (an input's own
+        pattern), ``style`` or ``style:NAME`` (a GMD drummer's), ``auto`` (``source`` where
+        an input has a steady pattern, else ``style``); see `skeleton.origin` (seed).
     """
 
     bars: int = 4
@@ -45,3 +54,4 @@ class PatternSettings:
     motion_keep: int = 6
     fill_prob: float = 0.25
     texture: bool = True
+    pattern: str = "seed"

@@ -78,7 +78,8 @@ class PlacedHit:
     role: str
     vel: float
     sample_id: str | None
-    time_s: float
+    time_s: float | None
+    """Where it sounded in its input (None for a pattern that comes from no input)."""
 
 
 @dataclass(frozen=True)
