@@ -145,3 +145,16 @@ def test_source_hits_take_their_slice_and_its_pool_role_else_their_class() -> No
     assert hits[0].vel == 1.0 and hits[1].vel == pytest.approx(0.5, abs=0.01)
     assert hits[2].vel == 0.15  # a ghost note keeps the floor
     assert source_hits(manifest, "missing.wav", pool_roles={}) == []
+
+
+def test_a_section_on_the_phrase_grid_wins_over_a_marginally_better_one_off_it() -> None:
+    a = [(0, "CORE"), (4, "ACCENT"), (8, "CORE"), (12, "ACCENT")]
+    b = [(0, "CORE"), (4, "ACCENT"), (10, "CORE"), (12, "ACCENT"), (14, "FILL")]
+    hits = []
+    for bar, cells in enumerate([[*a, (6, "MOTION")], b, a, b, a, b]):  # bar 0: one extra hat
+        hits += bar_hits(bar, cells)
+    beats, downbeats = grid(6)
+    placed = place_on_grid(hits, beats=beats, downbeats=downbeats)
+    # bars 1-2 (B A) and 2-3 (A B) both match all but the odd first bar: the phrase (A B) wins
+    section = best_section(placed, lengths=(2,))
+    assert (section.start_bar, section.n_bars) == (2, 2)

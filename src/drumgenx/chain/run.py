@@ -178,6 +178,22 @@ class ChainRun:
         return self.output("groove", "midi")
 
 
+def _skeleton_label(skeleton_meta: Path) -> str:
+    """The step grid's skeleton panel, named by where its pattern came from: the input's
+    own section (file and seconds), a GMD style's pattern, or the seed's rules."""
+    from drumgenx.core.formats import read_json
+
+    pattern = read_json(skeleton_meta, "skeleton_meta").get("pattern", {"kind": "seed"})
+    if pattern["kind"] == "source":
+        return (
+            f"skeleton: {Path(pattern['file']).name}'s own {pattern['section_bars']}-bar "
+            f"pattern, {pattern['section_start_s']:g}-{pattern['section_end_s']:g} s"
+        )
+    if pattern["kind"] == "style":
+        return f"skeleton: GMD {pattern['style']} pattern ({pattern['gmd_id']})"
+    return "skeleton: the seed's rules"
+
+
 def _key(*parts: Any) -> str:
     text = json.dumps([__version__, *parts], sort_keys=True, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
@@ -436,7 +452,10 @@ class _Chain:
         )
         step_grid = plot_step_grid_file(
             grid,
-            [("skeleton", events), (f"GrooVAE {self.params.mode}", result.events_path)],
+            [
+                (_skeleton_label(self.path("skeleton", "skeleton_meta")), events),
+                (f"GrooVAE {self.params.mode}", result.events_path),
+            ],
             out_dir=out,
         )
         library_map = plot_library_file(

@@ -50,6 +50,8 @@ pattern; below it ``--pattern auto`` looks elsewhere."""
 LOUD_PERCENTILE = 95.0
 VEL_FLOOR = 0.15
 """Softest velocity a hit keeps (a ghost note stays audible)."""
+PHRASE_MARGIN = 0.02
+"""How much better (mean F1) a section off the phrase grid must loop to win (`best_section`)."""
 MATCH_S = 0.002
 """A hit and a manifest slice are the same hit when their onsets are this close (the
 manifest rounds times to the microsecond)."""
@@ -206,9 +208,12 @@ def best_section(
     repeating: each bar outside it that holds hits is compared with the candidate's bar at
     the same place in the repeat, and the mean F1 of their (step, role) cells is its score.
     The highest score wins; on a tie the shorter section, then the one with more hits, then
-    the earlier one. Bars without hits (an intro before the drums) count for no candidate.
-    A candidate with no hits is never chosen; when no bar lies outside any candidate, the
-    fullest shortest section wins with score 0. None when there are no hits.
+    the earlier one. Of the winning length, a start a whole number of sections from bar 0
+    wins over a better one by less than `PHRASE_MARGIN`: a phrase, fill last, is what a
+    producer loops, and a few hits heard differently should not move the loop off it. Bars
+    without hits (an intro before the drums) count for no candidate. A candidate with no
+    hits is never chosen; when no bar lies outside any candidate, the fullest shortest
+    section wins with score 0. None when there are no hits.
 
     A 2-bar groove played three times and then varied scores 5/6 + 0.2/6 from its first bar
     (the varied bar shares one cell of ten with its counterpart); one bar of it scores ~0.5,
@@ -218,7 +223,7 @@ def best_section(
         return None
     n_bars = max(h.bar for h in placed) + 1
     bars = [_cells(placed, b) for b in range(n_bars)]
-    best: tuple[tuple, Section] | None = None
+    scored: dict[tuple[int, int], tuple] = {}  # (length, start) -> ranking key
     for length in sorted(lengths):
         for start in range(n_bars - length + 1):
             own = bars[start : start + length]
@@ -229,16 +234,25 @@ def best_section(
                 for b in range(n_bars)
                 if bars[b] and not start <= b < start + length
             ]
-            score = float(np.mean(others)) if others else 0.0
-            key = (round(score, 9), -length, sum(map(len, own)), -start)
-            if best is None or key > best[0]:
-                hits = tuple(
-                    PlacedHit(**{**h.__dict__, "bar": h.bar - start})
-                    for h in placed
-                    if start <= h.bar < start + length
-                )
-                best = (key, Section(start, length, score, hits))
-    return None if best is None else best[1]
+            score = round(float(np.mean(others)), 9) if others else 0.0
+            scored[(length, start)] = (score, -length, sum(map(len, own)), -start)
+    if not scored:
+        return None
+    length, start = max(scored, key=scored.__getitem__)
+    best_score = scored[(length, start)][0]
+    phrased = [
+        (key, s)
+        for (n, s), key in scored.items()
+        if n == length and s % length == 0 and key[0] >= best_score - PHRASE_MARGIN
+    ]
+    if phrased:
+        start = max(phrased)[1]
+    hits = tuple(
+        PlacedHit(**{**h.__dict__, "bar": h.bar - start})
+        for h in placed
+        if start <= h.bar < start + length
+    )
+    return Section(start, length, scored[(length, start)][0], hits)
 
 
 def tile_section(section: Section, *, bars: int) -> list[PlacedHit]:
