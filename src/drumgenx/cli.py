@@ -59,7 +59,7 @@ def _commands() -> list:  # -> list[core.console.Command], in the order --help l
     from drumgenx.kit.cli_args import DEMO, EXPORT_KIT, KIT
     from drumgenx.preprocess.cli_args import PREPROCESS
     from drumgenx.roles.cli_args import ROLES_COMMAND
-    from drumgenx.skeleton.cli_args import SKELETON
+    from drumgenx.skeleton.cli_args import SKELETON, STYLES
     from drumgenx.training.commands import TRAIN, TRAIN_GROOVAE
     from drumgenx.transcribe.cli_args import TRANSCRIBE
 
@@ -70,7 +70,7 @@ def _commands() -> list:  # -> list[core.console.Command], in the order --help l
         add_arguments=_add_edit_commands,
     )
     return [
-        *(RUN, CONFIG, DEMO, PREPROCESS, TRANSCRIBE, ROLES_COMMAND, SKELETON, GROOVE),
+        *(RUN, CONFIG, DEMO, PREPROCESS, TRANSCRIBE, ROLES_COMMAND, SKELETON, STYLES, GROOVE),
         *(TRAIN, TRAIN_GROOVAE, edit, KIT, EXPORT_KIT),
     ]
 

@@ -22,6 +22,7 @@ from drumgenx.skeleton.settings import (
 
 __all__ = [
     "SKELETON",
+    "STYLES",
     "add_arguments",
     "add_bars_argument",
     "add_bpm_argument",
@@ -202,3 +203,31 @@ SKELETON = Command(
     run=main,
     flags={"num_bars": "--bars"},  # build_grid's parameter
 )
+
+
+def _add_styles_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--library",
+        metavar="FILE",
+        help="a style library built by drumgenx train styles (default: the shipped one)",
+    )
+
+
+def list_styles_command(args: argparse.Namespace) -> None:
+    """Print the style library's table: its styles, their counts and tempo ranges."""
+    from drumgenx.skeleton.styles import list_styles, load_library, styles_table
+
+    library = load_library(args.library)
+    print(styles_table(list_styles(library)))
+    print(f"source: {library.source['dataset']}, {library.source['split']} split only")
+
+
+STYLES = Command(
+    "styles",
+    help="list the styles of the GMD pattern library (counts, tempo ranges)",
+    description="The styles real drummers' patterns come from (the Groove MIDI Dataset's "
+    "train split): per style its 2-bar beat patterns, its 1-bar fills and its tempo range.",
+    add_arguments=_add_styles_arguments,
+    run=list_styles_command,
+)
+"""``drumgenx styles``."""
