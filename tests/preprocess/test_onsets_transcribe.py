@@ -107,6 +107,9 @@ def test_the_manifest_records_every_hit_and_its_classes(
     assert times == sorted(times) and all(
         list(h["class_probs"]) == CLASSES for h in record["hit_list"]
     )
+    for h in record["hit_list"]:  # the classes it was transcribed as: at least the likeliest
+        probs = h["class_probs"]
+        assert h["classes"] and max(probs, key=probs.get) in h["classes"]
     kept_and_absorbed = [s["onset_s"] for s in samples] + [
         a["onset_s"] for s in samples for a in s["absorbed"]
     ]

@@ -158,3 +158,29 @@ def test_a_section_on_the_phrase_grid_wins_over_a_marginally_better_one_off_it()
     # bars 1-2 (B A) and 2-3 (A B) both match all but the odd first bar: the phrase (A B) wins
     section = best_section(placed, lengths=(2,))
     assert (section.start_bar, section.n_bars) == (2, 2)
+
+
+def test_the_other_drums_struck_with_a_hit_join_the_pattern_in_their_roles() -> None:
+    crash_and_kick = {"kick": 0.8, "snare": 0.05, "hihat": 0.3, "tom": 0.0, "cymbal": 0.9}
+    manifest = {
+        "files": [
+            {
+                "source": "song.wav",
+                "hit_list": [
+                    {
+                        "time_s": 1.0,
+                        "strength": 1.0,
+                        "class_probs": crash_and_kick,
+                        "classes": ["kick", "cymbal"],
+                    },
+                ],
+            }
+        ],
+        "samples": [{"sample_id": "d1", "source": "song.wav", "onset_s": 1.0, "absorbed": []}],
+    }
+    hits = source_hits(manifest, "song.wav", pool_roles={"d1": "MOTION"})
+    assert [(h.role, h.sample_id) for h in hits] == [
+        ("MOTION", "d1"),  # its own slice, in the role stage 2 gave it
+        ("CORE", None),  # the kick under it, from the CORE pool
+        ("FILL", None),  # the crash
+    ]

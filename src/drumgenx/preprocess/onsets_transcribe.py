@@ -41,6 +41,9 @@ class TranscribedOnsets:
     ``strengths`` (the "any hit" activation at the hit, 0..1)."""
     class_probs: np.ndarray
     """``(hits, 5)``: kick, snare, hi-hat, tom, cymbal (``transcribe.model.CLASSES``)."""
+    classes: np.ndarray
+    """``(hits, 5)`` bool: the classes each hit was transcribed as (at least one: those
+    reaching the model's tuned thresholds, else the most probable)."""
 
 
 def weights_path(params: OnsetParams) -> Path:
@@ -119,7 +122,9 @@ def detect_onsets_transcribe(
     empty = np.zeros(0, dtype=np.float64)
     if mix.size == 0 or not np.any(mix):
         return TranscribedOnsets(
-            Onsets(empty, empty.copy(), empty.copy()), np.zeros((0, len(CLASSES)))
+            Onsets(empty, empty.copy(), empty.copy()),
+            np.zeros((0, len(CLASSES))),
+            np.zeros((0, len(CLASSES)), dtype=bool),
         )
     found = transcribe_audio(mix, sr=sr, model=load_transcriber(params))
     times = np.clip(found.times.astype(np.float64), 0.0, len(mix) / sr)
@@ -127,4 +132,5 @@ def detect_onsets_transcribe(
     return TranscribedOnsets(
         Onsets(times, starts.astype(np.float64), found.strengths.astype(np.float64)),
         found.class_probs.astype(np.float64),
+        found.classes.copy(),
     )

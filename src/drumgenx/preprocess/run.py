@@ -70,7 +70,8 @@ class FileReport:
     duration_s: float = 0.0
     hits: int = 0
     separator: str | None = None  # which separator made the stem the slices come from
-    # every hit detected in the file: {time_s, strength, class_probs (transcribe only)}
+    # every hit detected in the file: {time_s, strength, class_probs and classes (transcribe
+    # only)}
     hit_list: list[dict] = field(default_factory=list)
     skip: SkipKind | None = None  # why it was skipped, for programs (not in the manifest)
 
@@ -216,7 +217,7 @@ def _slice_block(
     list holds every detected hit the block owns, sliced or not.
     """
     mono = downmix(drums)
-    probs = None
+    probs = classes = None
     if config.onsets.method == "transcribe":
         from drumgenx.preprocess.onsets_transcribe import detect_onsets_transcribe
 
@@ -224,7 +225,7 @@ def _slice_block(
         found = detect_onsets_transcribe(
             downmix(y_mix), sr=mix_sr, stem=mono, stem_sr=sr, params=config.onsets
         )
-        onsets, probs = found.onsets, found.class_probs
+        onsets, probs, classes = found.onsets, found.class_probs, found.classes
     else:
         onsets = detect_onsets(mono, sr=sr, params=config.onsets)
     if offset_s == 0.0:
@@ -254,7 +255,14 @@ def _slice_block(
         {
             "time_s": round(float(onsets.times[k]) + offset_s, 6),
             "strength": round(float(onsets.strengths[k]), 6),
-            **({} if probs is None else {"class_probs": class_probs_json(probs[k])}),
+            **(
+                {}
+                if probs is None or classes is None
+                else {
+                    "class_probs": class_probs_json(probs[k]),
+                    "classes": [c for c, on in zip(CLASSES, classes[k], strict=True) if on],
+                }
+            ),
         }
         for k in hit_of[hit_of >= 0].tolist()
     ]

@@ -6,7 +6,9 @@ each hit became (kept as a sample, or absorbed into a like one). Here the hits o
 
 1. take a role: the pool role of the one-shot cut from the hit, so the loop plays the slice
    cut from that very hit, in the role stage 2 gave it; else the role of the hit's most
-   probable drum class (`core.roles.CLASS_ROLES`); a hit with neither is left out;
+   probable drum class (`core.roles.CLASS_ROLES`); a hit with neither is left out. The
+   other drums the transcriber heard struck with it (its ``classes``: a kick under a crash)
+   add a hit each in their role, played from that role's pool;
 2. are placed on the input's beat grid: 4 steps a beat, 16 a 4/4 bar counted from a
    downbeat, each hit on its nearest step; what lies between is its micro-timing, kept as a
    fraction of a step so that it scales with the loop's tempo;
@@ -152,6 +154,9 @@ def source_hits(
             continue
         vel = float(np.clip(h["strength"] / loud, VEL_FLOOR, 1.0))
         hits.append(SourceHit(t, vel, role, sample_id if sample_id in pool_roles else None))
+        # the other drums struck with it (a kick under a crash): each its role's hit too
+        for other in sorted({CLASS_ROLES[c] for c in h.get("classes", [])} - {role}):
+            hits.append(SourceHit(t, vel, other, None))
     return sorted(hits, key=lambda x: x.time_s)
 
 
