@@ -11,15 +11,15 @@ virtual environment's), ``drumgenx`` the installed script beside it, ``~`` is ex
 shell would, and model hubs are offline. Each command runs as a subprocess, as typed.
 
 Stage 3's block runs here too, because stage 4's commands read its ``grid_1.json`` and
-``event_grid_1.json`` (tests/skeleton/test_run.py checks its outputs in detail). The drum
+``event_grid_1.json``, and ``grid_3.json`` / ``event_grid_3.json`` (the loop on stage 2's
+pools, whose samples ``--render`` needs; tests/skeleton/test_run.py checks its outputs in
+detail). The drum
 transcription section between stages 1 and 2 runs on the demo's files in
 tests/test_readme_commands.py and writes nothing the stages read.
 
 A command that cannot run in a test is listed in `NOT_RUN` by its exact text (shell-split,
-comments dropped, joined by single spaces) with the reason; a command that fails in README
-order because of a gap in the README itself is listed in `README_GAP` with the error it
-gives, and the test checks it still fails just so (fix the README, then drop the entry). A
-new README command is run by default.
+comments dropped, joined by single spaces) with the reason. A new README command is run by
+default.
 """
 
 from __future__ import annotations
@@ -62,16 +62,6 @@ NOT_RUN = {
 # together with output/pools_1.json, stage 2's pools of dummy_dataset/ one-shots: the render
 # finds the loop's samples in neither. (Stage 3's third command, grid_3/event_grid_3, is the
 # one made from pools_1 and dummy_dataset/; with it both commands run.)
-_MIXED = "sample(s) missing"
-README_GAP = {
-    "python pipeline/run_model_groovae.py --grid_json output/grid_1.json --events_json"
-    " output/event_grid_1.json --pools_json output/pools_1.json --out_dir output/ --render"
-    " --sample_root dummy_dataset/ --seed 123": _MIXED,
-    "drumgenx groove --grid_json output/grid_1.json --events_json output/event_grid_1.json"
-    " --pools_json output/pools_1.json --out_dir output/ --mode vary --temperature 0.8"
-    " --render": _MIXED,
-}
-
 CLAP_NOTICE = "drumgenx: notice: CLAP not used:"
 
 
@@ -98,7 +88,7 @@ def readme_commands() -> list[str]:
 
 def test_the_stage_sections_hold_their_commands_and_the_lists_are_current() -> None:
     """Not vacuous: each stage's runner and ``drumgenx`` command is there; every command left
-    out or expected to fail is still in the README (a stale entry would hide nothing)."""
+    out is still in the README (a stale entry would hide nothing)."""
     commands = readme_commands()
     for runner in ("preprocess", "role_assignment", "grid_and_skeleton", "model_groovae"):
         assert any(c.startswith(f"python pipeline/run_{runner}.py") for c in commands), runner
@@ -106,8 +96,6 @@ def test_the_stage_sections_hold_their_commands_and_the_lists_are_current() -> N
     for sub in ("preprocess", "roles", "groove"):
         assert any(c.startswith(f"drumgenx {sub} ") for c in commands), sub
     assert set(NOT_RUN) <= set(commands), set(NOT_RUN) - set(commands)
-    assert set(README_GAP) <= set(commands), set(README_GAP) - set(commands)
-    assert not set(NOT_RUN) & set(README_GAP)
 
 
 @pytest.fixture
@@ -139,8 +127,7 @@ def _argv(command: str, home: Path) -> list[str]:
 
 def test_every_stage_command_runs_verbatim_in_order(user: tuple[Path, Path]) -> None:
     """Every command not in `NOT_RUN` exits 0 without a traceback, in README order, in one
-    folder; each in `README_GAP` still fails with its one error line; the stages' files are
-    written."""
+    folder; the stages' files are written."""
     work, home = user
     env = {
         **os.environ,
@@ -158,14 +145,7 @@ def test_every_stage_command_runs_verbatim_in_order(user: tuple[Path, Path]) -> 
             _argv(command, home), cwd=work, env=env, capture_output=True, text=True, timeout=300
         )
         assert "Traceback" not in done.stderr, f"{command}\n{done.stderr}"
-        if command in README_GAP:
-            lines = done.stderr.strip().splitlines()
-            assert done.returncode == 2 and len(lines) == 1, f"{command}\n{done.stderr}"
-            assert lines[0].startswith("drumgenx: error:") and README_GAP[command] in lines[0], (
-                f"fixed in the README? drop it from README_GAP: {command}\n{done.stderr}"
-            )
-        else:
-            assert done.returncode == 0, f"{command}\n{done.stdout}\n{done.stderr}"
+        assert done.returncode == 0, f"{command}\n{done.stdout}\n{done.stderr}"
         results[command] = done
 
     # Stage 1: the runner's own settings (examples/input_samples), then ~/Music/loops twice
@@ -202,9 +182,8 @@ def test_every_stage_command_runs_verbatim_in_order(user: tuple[Path, Path]) -> 
             assert (out / name).is_file(), name
         assert sf.info(str(out / f"render_{n}.wav")).frames > 0
 
-    # Stage 4: an event grid per groove command that ran, a render per one with --render
-    # (a README_GAP command writes nothing)
-    ran = [c for c in results if c not in README_GAP and "--events_json" in c]
+    # Stage 4: an event grid per groove command, a render per one with --render
+    ran = [c for c in results if "--events_json" in c]
     grooves = sorted(out.glob("event_grid_groovae_*.json"))
     assert len(grooves) == len(ran) > 0, grooves
     for path in grooves:

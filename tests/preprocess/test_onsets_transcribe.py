@@ -110,6 +110,7 @@ def test_the_manifest_records_every_hit_and_its_classes(
     for h in record["hit_list"]:  # the classes it was transcribed as: at least the likeliest
         probs = h["class_probs"]
         assert h["classes"] and max(probs, key=probs.get) in h["classes"]
+        assert -120 <= h["level_db"] <= 6  # the stem's peak just after the hit
     kept_and_absorbed = [s["onset_s"] for s in samples] + [
         a["onset_s"] for s in samples for a in s["absorbed"]
     ]
@@ -196,3 +197,17 @@ def test_cli_selects_the_transcriber(tmp_path: Path, tiny_transcriber_path: Path
     assert "samples written: 2" in capsys.readouterr().out
     manifest = read_json(tmp_path / "o" / "manifest_1.json", "manifest")
     assert all(list(s["class_probs"]) == CLASSES for s in manifest["samples"])
+
+
+def test_a_hits_level_is_the_stems_peak_just_after_it() -> None:
+    from drumgenx.preprocess.run import hit_level_db
+
+    sr = 1000
+    mono = np.zeros(sr, dtype=np.float32)
+    mono[500:510] = 0.5
+    mono[520] = -1.0  # 20 ms after the hit: inside the window
+    mono[600] = 1.0  # 100 ms after: outside
+    assert hit_level_db(mono, sr=sr, time_s=0.5) == 0.0
+    mono[520] = 0.0
+    assert hit_level_db(mono, sr=sr, time_s=0.5) == pytest.approx(-6.02, abs=0.01)
+    assert hit_level_db(mono, sr=sr, time_s=0.2) == -120.0

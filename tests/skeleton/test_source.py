@@ -9,6 +9,7 @@ from drumgenx.skeleton.source import (
     SourceHit,
     best_section,
     place_on_grid,
+    smooth_beats,
     source_hits,
     tile_section,
 )
@@ -87,8 +88,8 @@ def test_swing_and_micro_timing_are_kept_as_fractions_of_a_step() -> None:
 
 
 def test_bars_count_from_the_downbeat_and_follow_a_changing_tempo() -> None:
-    # beats slow down from 0.5 s to 0.7 s apart; the first downbeat is the second beat
-    beats = np.cumsum([0.0, *np.linspace(0.5, 0.7, 12)])
+    # beats drift from 0.5 s to 0.55 s apart; the first downbeat is the second beat
+    beats = np.cumsum([0.0, *np.linspace(0.5, 0.55, 12)])
     hits = [
         SourceHit(float(beats[1]), 1.0, "CORE", None),
         SourceHit(float(beats[5]), 1, "CORE", None),
@@ -103,7 +104,7 @@ def test_bars_count_from_the_downbeat_and_follow_a_changing_tempo() -> None:
     ]
 
 
-def test_source_hits_take_their_slice_and_its_pool_role_else_their_class() -> None:
+def test_source_hits_take_the_transcribed_roles_and_their_own_slices() -> None:
     probs = {"kick": 0.1, "snare": 0.2, "hihat": 0.9, "tom": 0.0, "cymbal": 0.0}
     manifest = {
         "files": [
@@ -138,10 +139,16 @@ def test_source_hits_take_their_slice_and_its_pool_role_else_their_class() -> No
     }
     hits = source_hits(manifest, "song.wav", pool_roles={"dummy_00001": "CORE"})
     assert [(h.time_s, h.role, h.sample_id) for h in hits] == [
-        (0.5, "CORE", "dummy_00001"),  # its own slice, in the role its pool gives it
-        (1.0, "CORE", "dummy_00001"),  # absorbed into that slice: plays it
+        (0.5, "MOTION", "dummy_00001"),  # the hat heard; its own slice, whatever its pool
+        (1.0, "MOTION", "dummy_00001"),  # absorbed into that slice: plays it
         (1.5, "MOTION", None),  # no slice: its most probable class
     ]  # 2.0 s: no slice, no classes -> left out
+    untranscribed = {
+        "files": [{**manifest["files"][0], "hit_list": [{"time_s": 0.5, "strength": 1}]}]
+    }
+    untranscribed["samples"] = manifest["samples"]
+    (hit,) = source_hits(untranscribed, "song.wav", pool_roles={"dummy_00001": "CORE"})
+    assert (hit.role, hit.sample_id) == ("CORE", "dummy_00001")  # stage 2's role for its slice
     assert hits[0].vel == 1.0 and hits[1].vel == pytest.approx(0.5, abs=0.01)
     assert hits[2].vel == 0.15  # a ghost note keeps the floor
     assert source_hits(manifest, "missing.wav", pool_roles={}) == []
@@ -180,7 +187,24 @@ def test_the_other_drums_struck_with_a_hit_join_the_pattern_in_their_roles() -> 
     }
     hits = source_hits(manifest, "song.wav", pool_roles={"d1": "MOTION"})
     assert [(h.role, h.sample_id) for h in hits] == [
-        ("MOTION", "d1"),  # its own slice, in the role stage 2 gave it
+        ("FILL", "d1"),  # the likeliest drum, the crash, plays the hit's own slice
         ("CORE", None),  # the kick under it, from the CORE pool
-        ("FILL", None),  # the crash
     ]
+    in_core = source_hits(manifest, "song.wav", pool_roles={"d1": "CORE"})
+    assert [(h.role, h.sample_id) for h in in_core] == [("FILL", None), ("CORE", "d1")]
+
+
+def test_velocity_follows_the_hits_level_and_the_grid_is_smoothed() -> None:
+    listed = [{"time_s": float(t), "strength": 0.99, "level_db": db} for t, db in
+              [(0.5, -6.0), (1.0, -6.0), (1.5, -21.0), (2.0, -60.0)]]  # fmt: skip
+    hits = source_hits({"files": [{"source": "s", "hit_list": [
+        {**h, "class_probs": {"kick": 0.9}} for h in listed]}]}, "s", pool_roles={})  # fmt: skip
+    assert [round(h.vel, 2) for h in hits] == [1.0, 1.0, 0.5, 0.15]  # 15 dB down: half
+    rng = np.random.default_rng(0)
+    line = 0.3 + 0.5 * np.arange(32)
+    smoothed = smooth_beats(line + rng.normal(0, 0.015, 32))
+    assert np.abs(smoothed - line).max() < 0.012  # the tracker's wobble mostly gone
+    late = place_on_grid(
+        [SourceHit(float(line[8]) + 0.02, 1.0, "ACCENT", None)], beats=line, downbeats=line[::4]
+    )
+    assert late[0].offset == pytest.approx(0.02 / 0.125)  # 20 ms late on a 125 ms step

@@ -70,8 +70,8 @@ class FileReport:
     duration_s: float = 0.0
     hits: int = 0
     separator: str | None = None  # which separator made the stem the slices come from
-    # every hit detected in the file: {time_s, strength, class_probs and classes (transcribe
-    # only)}
+    # every hit detected in the file: {time_s, strength, level_db, class_probs and classes
+    # (transcribe only)}
     hit_list: list[dict] = field(default_factory=list)
     skip: SkipKind | None = None  # why it was skipped, for programs (not in the manifest)
 
@@ -255,6 +255,7 @@ def _slice_block(
         {
             "time_s": round(float(onsets.times[k]) + offset_s, 6),
             "strength": round(float(onsets.strengths[k]), 6),
+            "level_db": hit_level_db(mono, sr=sr, time_s=float(onsets.times[k])),
             **(
                 {}
                 if probs is None or classes is None
@@ -267,6 +268,20 @@ def _slice_block(
         for k in hit_of[hit_of >= 0].tolist()
     ]
     return out, len(starts), hit_list
+
+
+HIT_LEVEL_S = 0.03
+"""A hit's level is the drum stem's peak in this long after it (an attack's peak)."""
+
+
+def hit_level_db(mono: np.ndarray, *, sr: int, time_s: float) -> float:
+    """The drum stem's peak in the `HIT_LEVEL_S` after ``time_s``, in dB re full scale
+    (-120 for silence): how hard the hit was struck, on the file's own scale. The detectors'
+    strengths are not that (the transcriber's saturates near 1 for most hits)."""
+    a = max(0, round(time_s * sr))
+    segment = np.abs(mono[a : a + max(1, round(HIT_LEVEL_S * sr))])
+    peak = float(segment.max()) if segment.size else 0.0
+    return round(20.0 * np.log10(max(peak, 1e-6)), 2)
 
 
 def class_probs_json(probs: Sequence[float]) -> dict[str, float]:

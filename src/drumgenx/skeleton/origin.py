@@ -48,6 +48,7 @@ from drumgenx.skeleton.source import (
     Section,
     best_section,
     place_on_grid,
+    smooth_beats,
     source_hits,
     tile_section,
 )
@@ -181,16 +182,19 @@ class PatternChoice:
 
 def _source_choice(best: SourceCandidate, *, bpm: float | None, bars: int) -> PatternChoice:
     section = best.section
-    first = float(best.grid.downbeats[0]) if len(best.grid.downbeats) else 0.0
-    bar_s = 4 * 60.0 / best.grid.bpm
-    start_s = round(first + section.start_bar * bar_s, 3)
+    beats = smooth_beats(best.grid.beats)  # the grid the section's hits were placed on
+    first = int(np.argmin(np.abs(best.grid.beats - best.grid.downbeats[0])))
+    start_s, end_s = (
+        round(float(np.interp(first + 4 * bar, np.arange(beats.size), beats)), 3)
+        for bar in (section.start_bar, section.start_bar + section.n_bars)
+    )
     origin = {
         "kind": "source",
         "file": best.source,
         "section_bars": section.n_bars,
         "section_start_bar": section.start_bar,
         "section_start_s": start_s,
-        "section_end_s": round(start_s + section.n_bars * bar_s, 3),
+        "section_end_s": end_s,
         "section_score": round(section.score, 4),
         "source_bpm": round(best.grid.bpm, 2),
         "beat_confidence": round(best.grid.confidence, 4),

@@ -144,8 +144,9 @@ def build_skeleton(
 
     ``hits``: the pattern's hits when it comes from an input or a style (`skeleton.origin`),
     each with its velocity, its micro-timing (steps of ``tstep`` seconds) and, for an
-    input's hit, the slice cut from it, played where its role's pool holds it; None: the
-    seed's rules place them (`place_hits`). ``params.texture`` adds the TEXTURE bed either
+    input's hit, the slice cut from it, played from whichever pool holds it (so a role whose
+    pool stage 2 left empty still plays the hits it has slices for); None: the seed's rules
+    place them (`place_hits`). ``params.texture`` adds the TEXTURE bed either
     way; the polyphony limit applies either way.
 
     Roles whose pool is empty are skipped with a notice to ``notify`` (None: dropped). Hits
@@ -164,13 +165,13 @@ def build_skeleton(
         ]
     else:
         planned = _pattern_hits(hits, params=params, tstep=tstep)
-    planned = [h for h in planned if chosen[h[2]]]
-    planned, dropped = limit_polyphony(planned, max_voices=params.max_voices)
-    in_pool = {role: {item.sample_id for item in items} for role, items in pools.by_role.items()}
+    pooled = {item.sample_id for items in pools.by_role.values() for item in items}
+    playable = [h for h in planned if chosen[h[2]] or h[5] in pooled]
+    planned, dropped = limit_polyphony(playable, max_voices=params.max_voices)
     turn: Counter[str] = Counter()
     events = []
     for bar, step, role, vel, offset_ms, own in planned:
-        if own is not None and own in in_pool.get(role, ()):
+        if own in pooled:
             sample_id = own
         else:
             sample_id = chosen[role][turn[role] % len(chosen[role])].sample_id

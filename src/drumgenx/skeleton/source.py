@@ -4,21 +4,23 @@ Stage 1's manifest is a full transcription of each input: every hit's time and s
 (``files[].hit_list``), its drum classes where the transcriber heard them, and which one-shot
 each hit became (kept as a sample, or absorbed into a like one). Here the hits of one input:
 
-1. take a role: the pool role of the one-shot cut from the hit, so the loop plays the slice
-   cut from that very hit, in the role stage 2 gave it; else the role of the hit's most
-   probable drum class (`core.roles.CLASS_ROLES`); a hit with neither is left out. The
-   other drums the transcriber heard struck with it (its ``classes``: a kick under a crash)
-   add a hit each in their role, played from that role's pool;
-2. are placed on the input's beat grid: 4 steps a beat, 16 a 4/4 bar counted from a
-   downbeat, each hit on its nearest step; what lies between is its micro-timing, kept as a
-   fraction of a step so that it scales with the loop's tempo;
+1. take the roles of the drums the transcriber heard in it (its ``classes``, by
+   `core.roles.CLASS_ROLES`: a kick under a crash is a CORE and a FILL hit), or without a
+   transcription the pool role stage 2 gave the slice cut from it; the slice cut from that
+   very hit plays the role its pool gives it (where that drum was heard; else the likeliest
+   drum's), so the loop sounds like the source, and the other roles take their pools'
+   samples; a hit with no role is left out;
+2. are placed on the input's beat grid, smoothed (`smooth_beats`: a tracker's beats sit on
+   the hits, which would hide the drummer's timing in the grid): 4 steps a beat, 16 a 4/4
+   bar counted from a downbeat, each hit on its nearest step; what lies between is its
+   micro-timing, kept as a fraction of a step so that it scales with the loop's tempo;
 3. are searched for the 1-, 2- or 4-bar section that loops best (`best_section`: the one
    the rest of the input repeats most faithfully);
 4. and that section is tiled to the loop's length (`tile_section`).
 
-A hit's velocity is its strength relative to the input's loud hits (the 95th percentile of
-its hit strengths, clipped to 0.15..1): the accents stay where the drummer put them, whatever
-the detector's scale. Pure functions, no disk.
+A hit's velocity is its level (stage 1's ``level_db``: the drum stem's peak just after it)
+against the input's loud hits (`_velocities`): the accents and ghost notes stay where the
+drummer put them. Pure functions, no disk.
 """
 
 from __future__ import annotations
@@ -50,6 +52,8 @@ STEADY_SCORE = 0.6
 """A best section at least this alike its repeats (mean F1 of their cells) is a steady drum
 pattern; below it ``--pattern auto`` looks elsewhere."""
 LOUD_PERCENTILE = 95.0
+VEL_DB_RANGE = 30.0
+"""Decibels from the loud hits' level to velocity 0 (a ghost note 20 dB down plays at 1/3)."""
 VEL_FLOOR = 0.15
 """Softest velocity a hit keeps (a ghost note stays audible)."""
 PHRASE_MARGIN = 0.02
@@ -112,6 +116,30 @@ def _hit_samples(manifest: Mapping, source: str) -> list[tuple[float, str]]:
     return sorted(found)
 
 
+def _roles_heard(hit: Mapping) -> list[str]:
+    """The roles of the drums the transcriber heard in ``hit``: its ``classes``' (the
+    likeliest first), else its likeliest class's; none without class probabilities."""
+    probs = hit.get("class_probs") or {}
+    if not probs:
+        return []
+    ranked = sorted(CLASS_ROLES, key=lambda c: -probs.get(c, 0.0))
+    classes = [c for c in ranked if c in hit.get("classes", [])] or ranked[:1]
+    return list(dict.fromkeys(CLASS_ROLES[c] for c in classes))
+
+
+def _velocities(listed: Sequence[Mapping]) -> np.ndarray:
+    """Each hit's velocity (0..1): its level (``level_db``) against the input's loud hits
+    (their 95th percentile), 1 there and `VEL_DB_RANGE` dB below it at 0, floored at
+    `VEL_FLOOR`; without levels (an older manifest), its strength against the loud hits'."""
+    if all("level_db" in h for h in listed):
+        db = np.array([float(h["level_db"]) for h in listed])
+        vel = 1.0 + (db - np.percentile(db, LOUD_PERCENTILE)) / VEL_DB_RANGE
+    else:
+        strength = np.array([float(h["strength"]) for h in listed])
+        vel = strength / (float(np.percentile(strength, LOUD_PERCENTILE)) or 1.0)
+    return np.clip(vel, VEL_FLOOR, 1.0)
+
+
 def source_hits(
     manifest: Mapping, source: str, *, pool_roles: Mapping[str, str]
 ) -> list[SourceHit]:
@@ -137,27 +165,47 @@ def source_hits(
         return []
     samples = _hit_samples(manifest, source)
     onsets = np.array([t for t, _ in samples])
-    loud = float(np.percentile([h["strength"] for h in listed], LOUD_PERCENTILE)) or 1.0
+    vels = _velocities(listed)
     hits = []
-    for h in listed:
+    for h, vel in zip(listed, vels, strict=True):
         t = float(h["time_s"])
-        sample_id = None
+        own = None
         if onsets.size:
             k = int(np.argmin(np.abs(onsets - t)))
-            if abs(onsets[k] - t) <= MATCH_S:
-                sample_id = samples[k][1]
-        role = pool_roles.get(sample_id) if sample_id else None
-        if role is None and h.get("class_probs"):
-            probs = h["class_probs"]
-            role = CLASS_ROLES[max(CLASS_ROLES, key=lambda c: probs.get(c, 0.0))]
-        if role is None:
-            continue
-        vel = float(np.clip(h["strength"] / loud, VEL_FLOOR, 1.0))
-        hits.append(SourceHit(t, vel, role, sample_id if sample_id in pool_roles else None))
-        # the other drums struck with it (a kick under a crash): each its role's hit too
-        for other in sorted({CLASS_ROLES[c] for c in h.get("classes", [])} - {role}):
-            hits.append(SourceHit(t, vel, other, None))
+            if abs(onsets[k] - t) <= MATCH_S and samples[k][1] in pool_roles:
+                own = samples[k][1]
+        heard = _roles_heard(h)
+        if not heard:  # no transcription: the role stage 2 gave its slice
+            heard = [pool_roles[own]] if own else []
+        # its own slice plays the role its pool gives it where that drum was heard, else
+        # the likeliest drum's; the other drums struck with it take their pools' samples
+        keeper = pool_roles.get(own) if own and pool_roles.get(own) in heard else None
+        for i, role in enumerate(heard):
+            mine = role == keeper if keeper else i == 0
+            hits.append(SourceHit(t, vel, role, own if mine else None))
     return sorted(hits, key=lambda x: x.time_s)
+
+
+SMOOTH_BEATS = 8
+"""Beats each side of a beat in the line `smooth_beats` fits (two bars: a tempo that drifts
+is followed, a single late or early hit is not)."""
+
+
+def smooth_beats(beats: Sequence[float], *, half_window: int = SMOOTH_BEATS) -> np.ndarray:
+    """Each beat moved onto the straight line (time against beat number) fitted to the
+    ``half_window`` beats each side of it: a beat tracker puts each beat on a nearby hit, so
+    the drummer's push and drag would become the grid's; the local line keeps the tempo and
+    its drift and leaves the timing to the hits."""
+    b = np.asarray(beats, dtype=np.float64)
+    if b.size < 3:
+        return b
+    out = np.empty_like(b)
+    index = np.arange(b.size, dtype=np.float64)
+    for i in range(b.size):
+        lo, hi = max(0, i - half_window), min(b.size, i + half_window + 1)
+        slope, intercept = np.polyfit(index[lo:hi], b[lo:hi], 1)
+        out[i] = slope * i + intercept
+    return out
 
 
 def place_on_grid(
@@ -165,14 +213,14 @@ def place_on_grid(
 ) -> list[PlacedHit]:
     """Hits on 16 steps a bar of the grid of ``beats`` (seconds), bar 0 at ``downbeats[0]``.
 
-    A hit's position is interpolated between the beats around it (one beat's length is
-    extrapolated before the first and after the last); its bar counts 4 beats from the
-    first downbeat. Hits before bar 0 are left out.
+    The beats are smoothed first (`smooth_beats`); a hit's position is interpolated between
+    the beats around it (one beat's length is extrapolated before the first and after the
+    last); its bar counts 4 beats from the first downbeat. Hits before bar 0 are left out.
     """
-    b = np.asarray(beats, dtype=np.float64)
+    b = smooth_beats(beats)
     if b.size < 2 or not len(downbeats):
         return []
-    first = int(np.argmin(np.abs(b - float(downbeats[0]))))
+    first = int(np.argmin(np.abs(np.asarray(beats, dtype=np.float64) - float(downbeats[0]))))
     placed = []
     for hit in hits:
         k = int(np.clip(np.searchsorted(b, hit.time_s, side="right") - 1, 0, b.size - 2))
