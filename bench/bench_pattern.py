@@ -482,7 +482,14 @@ def checkout() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--n", type=int, default=24, help="GMD test beats (default 24)")
+    ap.add_argument("--n", type=int, default=24, help="GMD beats (default 24)")
+    ap.add_argument(
+        "--split",
+        default="test",
+        choices=["test", "validation"],
+        help="test: the frozen kits (the report); validation: the validation kits, where "
+        "choices are made (default: test)",
+    )
     ap.add_argument("--duration", type=float, default=30.0, help="seconds of each beat")
     ap.add_argument("--seed", type=int, default=0, help="which beats (default 0)")
     ap.add_argument("--conditions", nargs="+", default=["drums", "mix0"], choices=["drums", "mix0"])
@@ -495,11 +502,11 @@ def main(argv: list[str] | None = None) -> int:
     from drumgenx.training.gmd import load_performances
 
     started = time.time()
-    perfs = {p.gmd_id.replace("/", "_"): p for p in load_performances(GMD_DIR, "test")}
-    data = render(args.n, args.duration, args.seed, "test")
+    perfs = {p.gmd_id.replace("/", "_"): p for p in load_performances(GMD_DIR, args.split)}
+    data = render(args.n, args.duration, args.seed, args.split)
     print(f"drumgenx at {checkout()}")
     print(
-        f"GMD test beats: {len(data)} (seed {args.seed}), first {args.duration:g} s, rendered in "
+        f"GMD {args.split} beats: {len(data)} (seed {args.seed}), first {args.duration:g} s, rendered in "
         f"{time.time() - started:.0f} s; {_onecore.pin_one_core()}, 1 thread"
     )
     import soundfile as sf
