@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -282,28 +282,19 @@ def choose_pattern(
     """
     kind, name = parse_pattern(pattern)
     tempo = parse_bpm(bpm)
-    candidates = source_candidates(transcription, pools) if transcription and kind != "seed" else []
+    looks = transcription and (kind in ("source", AUTO) or tempo is None)
+    candidates = source_candidates(transcription, pools) if looks else []
     if kind == "seed":
-        if tempo is None and transcription:
-            tempo = dominant_tempo(source_candidates(transcription, pools))
-        tempo = tempo or DEFAULT_BPM
+        tempo = tempo or dominant_tempo(candidates) or DEFAULT_BPM
         return PatternChoice("seed", tempo, None, {"kind": "seed"}, "pattern: the seed's rules")
-    notices = []
+    why, notices = "asked for", []
     if kind in ("source", AUTO):
         steady = [c for c in candidates if c.section.score >= STEADY_SCORE]
         if steady:
             return _source_choice(steady[0], bpm=tempo, bars=bars)
-        why = (
-            "no input with a steady drum pattern"
-            if transcription
-            else "no stage-1 manifest beside the pools"
-        )
+        why = "no input with a steady drum pattern" if transcription else "no stage-1 manifest"
         if kind == "source":
             notices.append(f"pattern source: {why}; a GMD style's pattern instead")
-    else:
-        why = f"style {name}" if name else "asked for"
     tempo = tempo or dominant_tempo(candidates) or DEFAULT_BPM
     choice = _style_choice(name, bpm=tempo, bars=bars, seed=seed, fill_bars=fill_bars, why=why)
-    return PatternChoice(
-        choice.kind, choice.bpm, choice.hits, choice.origin, choice.reason, notices
-    )
+    return replace(choice, notices=notices)
