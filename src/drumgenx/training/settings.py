@@ -171,7 +171,7 @@ class TranscriberTrainSettings(_Ranged):
         "exponent of the kit-family balance of the crop sampler, 0 or more (0: by length only)",
     )
     eq_augment: float = _setting(
-        0.0,
+        0.5,
         "share of crops given a random smooth EQ (up to +-9 dB) on their spectrogram, 0..1",
         high=1,
     )
