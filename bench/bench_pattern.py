@@ -506,8 +506,8 @@ def main(argv: list[str] | None = None) -> int:
     data = render(args.n, args.duration, args.seed, args.split)
     print(f"drumgenx at {checkout()}")
     print(
-        f"GMD {args.split} beats: {len(data)} (seed {args.seed}), first {args.duration:g} s, rendered in "
-        f"{time.time() - started:.0f} s; {_onecore.pin_one_core()}, 1 thread"
+        f"GMD {args.split} beats: {len(data)} (seed {args.seed}), first {args.duration:g} s, "
+        f"rendered in {time.time() - started:.0f} s; {_onecore.pin_one_core()}, 1 thread"
     )
     import soundfile as sf
 
