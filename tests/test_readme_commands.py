@@ -5,8 +5,8 @@ the demo (`SECTIONS`, from ``drumgenx demo`` on) runs verbatim, in order, in one
 folder, each in-process through `drumgenx.cli.main` as typed. A command that cannot run in a
 test is listed in `NOT_RUN` by its exact text (shell-split, comments dropped, joined by
 single spaces) with the reason, so a new README command is run by default. The stage
-sections (1-4) are left out: they show the seed's per-stage runners on a folder of the
-user's own, not the demo's flow.
+sections (1-4), the seed's per-stage runners on a folder of the user's own, run in
+tests/test_readme_stage_commands.py.
 
 Layout: every path the README's ``## Layout`` section names exists, and every module and
 subpackage of ``src/drumgenx/`` is named there (a subpackage's modules in its entry).
@@ -15,16 +15,13 @@ subpackage of ``src/drumgenx/`` is named there (a subpackage's modules in its en
 from __future__ import annotations
 
 import re
-import shlex
 from pathlib import Path
 
 import pytest
 import soundfile as sf
+from readme_blocks import REPO_ROOT, readme_commands, section
 
 from drumgenx.cli import main
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
-README = REPO_ROOT / "README.md"
 
 SECTIONS = (
     "One command: `drumgenx run`",
@@ -57,31 +54,10 @@ NOT_RUN = {
 }
 
 
-def section(name: str) -> str:
-    text = README.read_text(encoding="utf-8")
-    _, found, rest = text.partition(f"\n## {name}\n")
-    assert found, f"README.md has no '## {name}' section"
-    return rest.split("\n## ", 1)[0]
-
-
-def readme_commands() -> list[str]:
-    """Each command of the `SECTIONS`' ``bash`` blocks, in README order, as its exact text:
-    continuation lines joined, the comment dropped, the words joined by single spaces."""
-    commands = []
-    for name in SECTIONS:
-        for block in section(name).split("```bash\n")[1:]:
-            code = block.split("```", 1)[0].replace("\\\n", " ")
-            for line in code.splitlines():
-                argv = shlex.split(line, comments=True)
-                if argv:
-                    commands.append(" ".join(argv))
-    return commands
-
-
 def test_the_sections_hold_the_demo_flow_and_the_allow_list_is_current() -> None:
     """Not vacuous: the demo, a run, each editor command and the exports are there; every
     command left out is still in the README (a stale entry would hide nothing)."""
-    commands = readme_commands()
+    commands = readme_commands(SECTIONS)
     assert commands[:2] == ["drumgenx demo demo_audio", "drumgenx run demo_audio --out output"]
     edits = {c.split()[2] for c in commands if c.startswith("drumgenx edit ")}
     assert edits == {"set", "remove", "velocity", "render", "export-midi"}
@@ -96,7 +72,7 @@ def test_every_readme_command_runs_verbatim_in_order(
     """Every command not in `NOT_RUN` exits 0, in README order, in one fresh folder."""
     monkeypatch.chdir(tmp_path)
     outputs = []
-    for command in readme_commands():
+    for command in readme_commands(SECTIONS):
         if command in NOT_RUN:
             continue
         argv = command.split()

@@ -26,18 +26,15 @@ from __future__ import annotations
 
 import json
 import os
-import shlex
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import soundfile as sf
+from readme_blocks import REPO_ROOT, readme_commands
 
 from drumgenx.kit.demo import build_demo
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
-README = REPO_ROOT / "README.md"
 
 SECTIONS = (
     "Stage 1: preprocess",
@@ -57,39 +54,13 @@ NOT_RUN = {
     ".venv/bin/drumgenx train groove --gmd ../shared/data/gmd --task vary --out DIR": _GMD,
 }
 
-# Stage 4 reads output/grid_1.json and output/event_grid_1.json, which stage 3's first command
-# makes with `--pools_json random` from examples/input_samples (sample ids kick, clap, ...),
-# together with output/pools_1.json, stage 2's pools of dummy_dataset/ one-shots: the render
-# finds the loop's samples in neither. (Stage 3's third command, grid_3/event_grid_3, is the
-# one made from pools_1 and dummy_dataset/; with it both commands run.)
 CLAP_NOTICE = "drumgenx: notice: CLAP not used:"
-
-
-def section(name: str) -> str:
-    text = README.read_text(encoding="utf-8")
-    _, found, rest = text.partition(f"\n## {name}\n")
-    assert found, f"README.md has no '## {name}' section"
-    return rest.split("\n## ", 1)[0]
-
-
-def readme_commands() -> list[str]:
-    """Each command of the `SECTIONS`' ``bash`` blocks, in README order, as its exact text:
-    continuation lines joined, the comment dropped, the words joined by single spaces."""
-    commands = []
-    for name in SECTIONS:
-        for block in section(name).split("```bash\n")[1:]:
-            code = block.split("```", 1)[0].replace("\\\n", " ")
-            for line in code.splitlines():
-                argv = shlex.split(line, comments=True)
-                if argv:
-                    commands.append(" ".join(argv))
-    return commands
 
 
 def test_the_stage_sections_hold_their_commands_and_the_lists_are_current() -> None:
     """Not vacuous: each stage's runner and ``drumgenx`` command is there; every command left
     out is still in the README (a stale entry would hide nothing)."""
-    commands = readme_commands()
+    commands = readme_commands(SECTIONS)
     for runner in ("preprocess", "role_assignment", "grid_and_skeleton", "model_groovae"):
         assert any(c.startswith(f"python pipeline/run_{runner}.py") for c in commands), runner
     assert "python pipeline/run_preprocess.py" in commands  # the runner's own settings
@@ -138,7 +109,7 @@ def test_every_stage_command_runs_verbatim_in_order(user: tuple[Path, Path]) -> 
     for name in ("HF_HOME", "XDG_CACHE_HOME"):  # caches are the user's, under HOME
         env.pop(name, None)
     results = {}
-    for command in readme_commands():
+    for command in readme_commands(SECTIONS):
         if command in NOT_RUN:
             continue
         done = subprocess.run(
