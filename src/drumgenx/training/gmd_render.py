@@ -46,7 +46,7 @@ from pathlib import Path
 
 import numpy as np
 
-from drumgenx.training.kits import LABELS_CSV, SHARE
+from drumgenx.training.kits import DEBIAN_KITS, LABELS_CSV, SHARE
 from drumgenx.training.transcriber import merge_onsets  # the one reference merge
 
 SR = 44100
@@ -82,76 +82,26 @@ GM_TO_SLOT: dict[int, str] = {
 }
 CHOKERS = {"hh_closed", "hh_pedal"}  # slots that cut a ringing open hat
 
-# Per kit: slot -> (kit, instrument_name) in labels.csv, all confidence "high".
-# "The Black Pearl 1.0" is byte-identical to GMRockKit (same author), so Millo's kit replaces
-# it. Where a kit lacks a slot, the nearest high-confidence instrument of the same kit stands
-# in (noted inline).
+# Per kit: slot -> instrument_name in labels.csv: the transcriber's corpus maps
+# (`training.kits.DEBIAN_KITS`), in their slot order, except that a kit without a crash plays
+# a stand-in there (an onset needs only a hit; the corpus leaves such a slot silent, since
+# its labels name the class). "The Black Pearl 1.0" is byte-identical to GMRockKit (same
+# author), so Millo's kit replaces it.
+_CRASH_STAND_INS = {"TR808EmulationKit": "Open Hat", "ElectricEmpireKit": "Hat Op Dirty"}
+_SLOTS = tuple(DEBIAN_KITS["GMRockKit"][2])
 KITS: dict[str, dict[str, str]] = {
-    "GMRockKit": {
-        "kick": "Kick",
-        "snare": "Snare",
-        "rim": "Snare Rimshot",
-        "hh_closed": "Hat Closed",
-        "hh_pedal": "Hat Pedal",
-        "hh_open": "Hat Open",
-        "tom_low": "Floor Tom",
-        "tom_mid": "Tom 2",
-        "tom_high": "Tom 1",
-        "crash": "Crash",
-        "ride": "Ride",
-    },
-    "BJA_Pacific": {
-        "kick": "BassDrum",
-        "snare": "Snare",
-        "rim": "Snare",  # no rim shot in this kit
-        "hh_closed": "Hi Hat Closed",
-        "hh_pedal": "Hi Hat Closed",
-        "hh_open": "Hi Hat Opened",
-        "tom_low": "Floor Tom",
-        "tom_mid": "Tom",
-        "tom_high": "Tom",
-        "crash": "Crash Right",
-        "ride": "Ride 2",
-    },
-    "Millo_MultiLayered3": {
-        "kick": "Kick",
-        "snare": "Snare Rock",
-        "rim": "Snare Rock",
-        "hh_closed": "Closed HH",
-        "hh_pedal": "Pedal HH",
-        "hh_open": "Open HH",
-        "tom_low": "Tom Low",
-        "tom_mid": "Tom Mid",
-        "tom_high": "Tom Hi",
-        "crash": "Crash",
-        "ride": "Ride Jazz",
-    },
-    "TR808EmulationKit": {
-        "kick": "Kick Long",
-        "snare": "Snare 1",
-        "rim": "Snare 2",
-        "hh_closed": "Closed Hat",
-        "hh_pedal": "Pedal Hat",
-        "hh_open": "Open Hat",
-        "tom_low": "Tom Low",
-        "tom_mid": "Tom Mid",
-        "tom_high": "Tom Hi",
-        "crash": "Open Hat",  # the kit's only cymbal is "medium" confidence
-        "ride": "Open Hat",
-    },
-    "ElectricEmpireKit": {
-        "kick": "Kick Power",
-        "snare": "Snare 1",
-        "rim": "Snare 3",
-        "hh_closed": "Hat Closed Bs",
-        "hh_pedal": "Hat Closed Dirty",
-        "hh_open": "Hat Op Dirty",
-        "tom_low": "Conga 2",  # no toms in this electro kit: congas stand in
-        "tom_mid": "Conga 1",
-        "tom_high": "Conga 1",
-        "crash": "Hat Op Dirty",  # no cymbals either
-        "ride": "Hat Op Dirty",
-    },
+    name: {
+        slot: DEBIAN_KITS[name][2].get(slot) or _CRASH_STAND_INS[name]
+        for slot in _SLOTS
+        if slot in DEBIAN_KITS[name][2] or (slot == "crash" and name in _CRASH_STAND_INS)
+    }
+    for name in (
+        "GMRockKit",
+        "BJA_Pacific",
+        "Millo_MultiLayered3",
+        "TR808EmulationKit",
+        "ElectricEmpireKit",
+    )
 }
 KIT_NAMES = tuple(KITS)
 REQUIRED_PACKAGES = ("hydrogen-drumkits", "hydrogen-data")

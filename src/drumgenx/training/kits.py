@@ -158,8 +158,9 @@ SLOT_KEYS: dict[str, tuple[int, ...]] = {
     "ride": (51, 53, 59),
 }
 
-# Per Debian kit: package, author family, slot -> instrument_name in labels.csv. From
-# training/gmd_render.py (first five) plus seven more; a slot left out is silent.
+# Per Debian kit: package, author family, slot -> instrument_name in labels.csv (the
+# onset renders of training/gmd_render.py take the first five from here); a slot left out
+# is silent.
 DEBIAN_KITS: dict[str, tuple[str, str, dict[str, str]]] = {
     "GMRockKit": (
         "hydrogen-data",
