@@ -40,6 +40,7 @@ __all__ = [
     "SourceHit",
     "best_section",
     "place_on_grid",
+    "smooth_beats",
     "source_hits",
     "tile_section",
 ]
