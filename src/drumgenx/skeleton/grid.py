@@ -9,14 +9,19 @@ STEPS_PER_BAR = 16  # 16th notes in 4/4 (seed, stage 3)
 BEATS_PER_BAR = 4
 
 
+def check_bpm(bpm: float) -> None:
+    """A `ParameterError` for a tempo outside 20..999 bpm (NaN included)."""
+    if not 20 <= bpm <= 999:
+        raise ParameterError("bpm", f"must be between 20 and 999, got {bpm:g}")
+
+
 def build_grid(*, bpm: float, num_bars: int) -> Grid:
     """Build the grid for ``num_bars`` bars of 4/4 at ``bpm``.
 
     Times are products of the index and the period (not running sums), so they carry no
     accumulated rounding error and are identical on every machine.
     """
-    if not 20 <= bpm <= 999:
-        raise ParameterError("bpm", f"must be between 20 and 999, got {bpm:g}")
+    check_bpm(bpm)
     if not 1 <= num_bars <= 1024:
         raise ParameterError("num_bars", f"must be between 1 and 1024, got {num_bars}")
     tbeat = 60.0 / bpm

@@ -27,7 +27,6 @@ kept in fractions of a step, so it follows the loop's tempo either way.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -41,6 +40,7 @@ from drumgenx.core.pools import seeded_rng
 from drumgenx.core.records import Pools
 from drumgenx.core.roles import ROLES
 from drumgenx.core.tempo import BeatGrid, track_beats
+from drumgenx.skeleton.grid import check_bpm
 from drumgenx.skeleton.settings import AUTO, PATTERNS
 from drumgenx.skeleton.source import (
     STEADY_SCORE,
@@ -61,6 +61,7 @@ __all__ = [
     "SourceCandidate",
     "choose_pattern",
     "find_manifests",
+    "needs_transcription",
     "parse_pattern",
     "read_transcription",
     "source_candidates",
@@ -81,16 +82,21 @@ def parse_pattern(value: str) -> tuple[str, str | None]:
 
 
 def parse_bpm(value: float | str) -> float | None:
-    """A tempo, or None for ``auto``; a `ParameterError` outside 20..999."""
+    """A tempo, or None for ``auto``; a `ParameterError` outside 20..999 (`grid.check_bpm`)."""
     if str(value) == AUTO:
         return None
     try:
         bpm = float(value)
     except ValueError:
         raise ParameterError("bpm", f"must be a number or auto, got {value!r}") from None
-    if not (math.isfinite(bpm) and 20.0 <= bpm <= 999.0):
-        raise ParameterError("bpm", f"must be between 20 and 999 (or auto), got {value}")
+    check_bpm(bpm)
     return bpm
+
+
+def needs_transcription(pattern: str, bpm: float | str) -> bool:
+    """Whether `choose_pattern` reads the library's transcription for ``--pattern`` and
+    ``--bpm``: for an input's pattern (``source``, ``auto``) or an input's tempo (``auto``)."""
+    return parse_pattern(pattern)[0] in ("source", AUTO) or parse_bpm(bpm) is None
 
 
 def find_manifests(sample_root: str | Path | None, pools: Pools) -> list[Path]:
@@ -282,7 +288,7 @@ def choose_pattern(
     """
     kind, name = parse_pattern(pattern)
     tempo = parse_bpm(bpm)
-    looks = transcription and (kind in ("source", AUTO) or tempo is None)
+    looks = transcription and needs_transcription(pattern, bpm)
     candidates = source_candidates(transcription, pools) if looks else []
     if kind == "seed":
         tempo = tempo or dominant_tempo(candidates) or DEFAULT_BPM

@@ -137,7 +137,7 @@ def build_skeleton(
     params: SkeletonParams,
     *,
     hits: Sequence[PlacedHit] | None = None,
-    tstep: float = 0.125,
+    tstep: float = 0.125,  # a 16th at 120 bpm; callers with hits pass their grid's
     notify: Callable[[str], None] | None = None,
 ) -> Skeleton:
     """Build the skeleton events for ``params.bars`` bars from ``pools``.

@@ -24,7 +24,7 @@ from drumgenx.skeleton.origin import (
     PatternChoice,
     choose_pattern,
     find_manifests,
-    parse_pattern,
+    needs_transcription,
     read_transcription,
 )
 from drumgenx.skeleton.patterns import SkeletonParams, build_skeleton, fill_bars, params_to_json
@@ -73,7 +73,7 @@ def _choose_pattern(
 ) -> PatternChoice:
     """`origin.choose_pattern` with the library's manifests read where the choice needs them."""
     transcription = None
-    if parse_pattern(params.pattern)[0] != "seed" or str(bpm) == AUTO:
+    if needs_transcription(params.pattern, bpm):
         manifests = find_manifests(sample_root, pools)
         transcription = read_transcription(manifests) if manifests else None
     return choose_pattern(
