@@ -58,6 +58,7 @@ sys.path.insert(0, str(HERE.parent / "src"))  # the bench venv need not install 
 
 from bench_onsets import build_detectors as peer_detectors
 
+from drumgenx.core.roles import CLASS_ROLES
 from drumgenx.training.transcriber import merge_onsets as merge
 from drumgenx.transcribe.model import CLASSES
 
@@ -66,13 +67,6 @@ WINDOWS = (0.05, 0.02)
 GMD_DIR = (HERE.parent.parent / "shared" / "data" / "gmd").resolve()
 CACHE_DIR = HERE.parent / ".bench-cache" / "oneshots"
 CONDITIONS = {"drums": None, "mix-6": -6.0, "mix0": 0.0, "mix+6": 6.0}
-ROLE_OF_CLASS = {
-    "kick": "CORE",
-    "snare": "ACCENT",
-    "hihat": "MOTION",
-    "tom": "FILL",
-    "cymbal": "FILL",
-}
 GOAL = {"drums": (0.97, 0.93), "mix0": (0.90, 0.85)}
 ADTOF_MDB_F = 0.887  # ADTOF (Zehren et al. 2023), MDB-Drums, 5 classes: other data
 
@@ -220,14 +214,38 @@ def print_onsets(cond: str, data, results) -> None:
 FUSION_SWEEP = (0.0, 1.0, 2.0, 3.0, 5.0, 8.0, 13.0)
 
 
+def role_accuracy(labelled, config, *, hits_weight: float, p_hits=None) -> str:
+    """Share of ``labelled`` slices ``(score, true_role, _)`` whose fused, guarded role is
+    the true one, the hit classes at ``hits_weight``; ``p_hits`` (sample id -> role
+    distribution) replaces a slice's own where it has an entry."""
+    from drumgenx.core.roles import ROLES
+    from drumgenx.roles.fusion import fuse
+    from drumgenx.roles.rules import apply_guards
+
+    right = 0
+    for score, true_role, _ in labelled:
+        fused, _ = fuse(
+            p_rule=score.p_rule,
+            p_clap=score.p_clap,
+            p_model=score.p_model,
+            alpha=config.fusion.alpha,
+            model_weight=config.fusion.model_weight,
+            p_hits=(p_hits or {}).get(Path(score.filepath).stem, score.p_hits),
+            hits_weight=hits_weight,
+        )
+        p, _ = apply_guards(score.features, fused, config)
+        right += ROLES[int(np.argmax(p))] == true_role
+    return f"{right / max(1, len(labelled)):.1%}"
+
+
 def roles_check(data, weights: str | None) -> None:
     import soundfile as sf
 
     from drumgenx.core.formats import read_json
+    from drumgenx.core.roles import ROLES as roles
     from drumgenx.preprocess.config import PreprocessConfig, with_overrides
     from drumgenx.preprocess.run import run_preprocess
-    from drumgenx.roles.fusion import fuse
-    from drumgenx.roles.rules import apply_guards, load_role_config
+    from drumgenx.roles.rules import load_role_config
     from drumgenx.roles.run import run_roles
 
     with tempfile.TemporaryDirectory(prefix="bench-roles-") as tmp:
@@ -238,7 +256,6 @@ def roles_check(data, weights: str | None) -> None:
             sf.write(tmp / "songs" / f"{name}.wav", audio["mix0"], SR, subtype="PCM_16")
             truth[f"{name}.wav"] = labels
         print("\n## Roles of slices cut from the 0 dB mixes (stage 1 -> stage 2, HPSS, no CLAP)\n")
-        roles = ("CORE", "ACCENT", "MOTION", "FILL", "TEXTURE")
         for method in ("flux", "transcribe"):
             config = with_overrides(PreprocessConfig(), onset_method=method)
             if method == "transcribe" and weights:
@@ -265,30 +282,15 @@ def roles_check(data, weights: str | None) -> None:
                 if not near:
                     unlabelled += 1
                     continue
-                true_role = ROLE_OF_CLASS[
-                    CLASSES[max(near, key=lambda lab: lab.velocity).drum_class]
-                ]
+                true_role = CLASS_ROLES[CLASSES[max(near, key=lambda lab: lab.velocity).drum_class]]
                 confusion[roles.index(true_role), roles.index(score.role)] += 1
-                present = {ROLE_OF_CLASS[CLASSES[lab.drum_class]] for lab in near}
+                present = {CLASS_ROLES[CLASSES[lab.drum_class]] for lab in near}
                 labelled.append((score, true_role, present))
             if method == "transcribe":  # what the fusion weight of the hit classes does
                 config = load_role_config(None)
-                sweep = []
-                for w in FUSION_SWEEP:
-                    right = 0
-                    for score, true_role, _ in labelled:
-                        fused, _ = fuse(
-                            p_rule=score.p_rule,
-                            p_clap=score.p_clap,
-                            p_model=score.p_model,
-                            alpha=config.fusion.alpha,
-                            model_weight=config.fusion.model_weight,
-                            p_hits=score.p_hits,
-                            hits_weight=w,
-                        )
-                        p, _ = apply_guards(score.features, fused, config)
-                        right += roles[int(np.argmax(p))] == true_role
-                    sweep.append(f"{w:g}: {right / max(1, len(labelled)):.1%}")
+                sweep = [
+                    f"{w:g}: {role_accuracy(labelled, config, hits_weight=w)}" for w in FUSION_SWEEP
+                ]
                 print("transcriber_weight sweep (accuracy): " + ", ".join(sweep) + "\n")
                 # A candidate for the next choice: each class probability taken relative to
                 # that class's peak-picking threshold (p / 2 thr: the threshold maps to 0.5),
@@ -297,29 +299,19 @@ def roles_check(data, weights: str | None) -> None:
                 from drumgenx.transcribe.model import load_model
 
                 thr = dict(zip(CLASSES, load_model(weights).thresholds, strict=False))
-                probs_of = {s["sample_id"]: s.get("class_probs") for s in manifest["samples"]}
-                right = 0
-                for score, true_role, _ in labelled:
-                    cp = probs_of.get(Path(score.filepath).stem)
-                    p_hits = score.p_hits
-                    if cp:
-                        rel = {c: min(1.0, v / (2 * thr[c])) for c, v in cp.items() if c in thr}
-                        p_hits = class_probs_to_roles(rel)
-                    fused, _ = fuse(
-                        p_rule=score.p_rule,
-                        p_clap=score.p_clap,
-                        p_model=score.p_model,
-                        alpha=config.fusion.alpha,
-                        model_weight=config.fusion.model_weight,
-                        p_hits=p_hits,
-                        hits_weight=config.fusion.transcriber_weight,
-                    )
-                    p, _ = apply_guards(score.features, fused, config)
-                    right += roles[int(np.argmax(p))] == true_role
+                relative = {}
+                for s in manifest["samples"]:
+                    if s.get("class_probs"):
+                        rel = {
+                            c: min(1.0, v / (2 * thr[c]))
+                            for c, v in s["class_probs"].items()
+                            if c in thr
+                        }
+                        relative[s["sample_id"]] = class_probs_to_roles(rel)
+                weight = config.fusion.transcriber_weight
                 print(
-                    "class probabilities relative to their thresholds, weight "
-                    f"{config.fusion.transcriber_weight:g}: "
-                    f"{right / max(1, len(labelled)):.1%}\n"
+                    f"class probabilities relative to their thresholds, weight {weight:g}: "
+                    f"{role_accuracy(labelled, config, hits_weight=weight, p_hits=relative)}\n"
                 )
             acc = np.trace(confusion) / max(1, confusion.sum())
             print(
