@@ -13,6 +13,7 @@ from drumgenx.training.transcriber import (
     frame_targets,
     merge_onsets,
     onset_f1,
+    cosine_lr,
     random_eq,
     sampling_weights,
     train_transcriber,
@@ -164,3 +165,14 @@ def test_eq_augment_is_a_share() -> None:
     assert TrainSettings(eq_augment=1.0).eq_augment == 1.0
     with pytest.raises(ValueError, match="eq_augment must be at most 1"):
         TrainSettings(eq_augment=1.5)
+
+
+def test_the_learning_rate_decays_to_five_percent_by_steps_or_by_time() -> None:
+    by_steps = TrainSettings(steps=100, max_minutes=60.0, learning_rate=1e-3)
+    assert cosine_lr(by_steps, step=0, elapsed_s=0.0) == pytest.approx(1e-3)
+    assert cosine_lr(by_steps, step=50, elapsed_s=0.0) == pytest.approx(0.525e-3)
+    assert cosine_lr(by_steps, step=100, elapsed_s=0.0) == pytest.approx(0.05e-3)
+    # the clock ends a run that has no step count, or outruns its steps
+    by_time = TrainSettings(steps=0, max_minutes=10.0, learning_rate=1e-3)
+    assert cosine_lr(by_time, step=10_000, elapsed_s=300.0) == pytest.approx(0.525e-3)
+    assert cosine_lr(by_steps, step=10, elapsed_s=3600.0) == pytest.approx(0.05e-3)

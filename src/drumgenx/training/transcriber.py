@@ -47,6 +47,7 @@ from drumgenx.transcribe.model import CLASSES, OUTPUTS, TranscriberModel
 __all__ = [
     "Item",
     "TrainSettings",
+    "cosine_lr",
     "evaluate",
     "load_split",
     "onset_f1",
@@ -261,6 +262,134 @@ def _standardisation(items: list[Item]) -> tuple[np.ndarray, np.ndarray]:
     return mean.astype(np.float32), std.astype(np.float32)
 
 
+class _CropSampler:
+    """Training batches: random crops of items drawn by `sampling_weights`, EQ'd at random."""
+
+    def __init__(self, items: list[Item], settings: TrainSettings, rng: np.random.Generator):
+        self.items, self.settings, self.rng = items, settings, rng
+        self.weights = sampling_weights(items, family_balance=settings.family_balance)
+
+    def crop(self, it: Item) -> tuple[np.ndarray, np.ndarray]:
+        """One crop of ``it`` (zero-padded past its end) and its targets."""
+        frames, rng, share = self.settings.crop_frames, self.rng, self.settings.eq_augment
+        start = int(rng.integers(0, max(1, it.features.shape[1] - frames + 1)))
+        x = np.zeros((2, frames, it.features.shape[2]), dtype=np.float32)
+        y = np.zeros((frames, len(OUTPUTS)), dtype=np.float32)
+        seg = it.features[:, start : start + frames]
+        x[:, : seg.shape[1]] = seg
+        if share and rng.random() < share:
+            x[:, : seg.shape[1]] = random_eq(seg, rng)
+        y[: seg.shape[1]] = it.targets[start : start + frames]
+        return x, y
+
+    def batch(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(batch, 2, frames, filters)`` features and ``(batch, frames, 6)`` targets."""
+        picks = self.rng.choice(len(self.items), size=self.settings.batch_size, p=self.weights)
+        xs, ys = zip(*(self.crop(self.items[k]) for k in picks), strict=True)
+        return np.stack(xs), np.stack(ys)
+
+
+def cosine_lr(settings: TrainSettings, *, step: int, elapsed_s: float) -> float:
+    """Learning rate: cosine decay to 5 % over the run (steps or minutes, whichever ends first)."""
+    budget_s = settings.max_minutes * 60
+    progress = min(1.0, max(elapsed_s / budget_s, step / settings.steps if settings.steps else 0))
+    return settings.learning_rate * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
+def _standardised(x: np.ndarray, mean: np.ndarray, std: np.ndarray):
+    """``(batch, 2, frames, filters)`` features as the network's standardised input tensor."""
+    import torch
+
+    mean_t, std_t = torch.from_numpy(mean[:, None, :]), torch.from_numpy(std[:, None, :])
+    return (torch.from_numpy(x) - mean_t) / std_t
+
+
+def _activations(net, items: list[Item], mean: np.ndarray, std: np.ndarray) -> list[np.ndarray]:
+    """The network's sigmoid outputs on every item, whole (eval mode, no gradients)."""
+    import torch
+
+    was_training = net.training
+    net.eval()
+    acts = []
+    with torch.no_grad():
+        for it in items:
+            x = _standardised(it.features.astype(np.float32)[None], mean, std)
+            acts.append(torch.sigmoid(net(x))[0].numpy())
+    net.train(was_training)
+    return acts
+
+
+def _fit(
+    net,
+    train: list[Item],
+    valid: list[Item],
+    settings: TrainSettings,
+    *,
+    mean: np.ndarray,
+    std: np.ndarray,
+    log_path: Path,
+    log,
+) -> tuple[int, dict | None]:
+    """The training loop: Adam on crops until steps or time run out, checkpoint chosen on
+    validation (hit F1 @20 ms plus mean class F1). Leaves ``net`` at the chosen checkpoint;
+    returns the steps taken and the chosen checkpoint's log record."""
+    import torch
+
+    from drumgenx.transcribe.network import export_model
+
+    sampler = _CropSampler(train, settings, np.random.default_rng(settings.seed))
+    opt = torch.optim.Adam(net.parameters(), lr=settings.learning_rate)
+    loss_fn = torch.nn.BCEWithLogitsLoss()
+    best: tuple[float, dict, dict] | None = None
+    step, start = 0, time.monotonic()
+    while True:
+        elapsed = time.monotonic() - start
+        if (settings.steps and step >= settings.steps) or elapsed > settings.max_minutes * 60:
+            break
+        lr = cosine_lr(settings, step=step, elapsed_s=elapsed)
+        for g in opt.param_groups:
+            g["lr"] = lr
+        xb, yb = sampler.batch()
+        loss = loss_fn(net(_standardised(xb, mean, std)), torch.from_numpy(yb))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        step += 1
+        if step % settings.eval_every:
+            continue
+        acts = _activations(net, valid, mean, std)
+        scores = evaluate(acts, valid, export_model(net, mean=mean, std=std))
+        record = {"step": step, "minutes": round(elapsed / 60, 2), "loss": loss.item(), "lr": lr}
+        record.update(scores)
+        with open(log_path, "a") as fh:
+            fh.write(json.dumps(record) + "\n")
+        log(json.dumps(record))
+        key = scores["hit_f1_20"] + scores["class_f1_mean"]
+        if best is None or key > best[0]:
+            best = (key, {k: v.clone() for k, v in net.state_dict().items()}, record)
+    if best is not None:
+        net.load_state_dict(best[1])
+    return step, best[2] if best else None
+
+
+def _provenance(corpus: Path, settings: TrainSettings, **facts) -> dict:
+    """The weights' ``meta``: command, settings, data and splits, plus ``facts``."""
+    return {
+        "command": command_line(),
+        "settings": asdict(settings),
+        "trained_on": "GMD train split via drumgenx.training.corpus, training kits",
+        "chosen_on": "GMD validation split through the held-out validation kits "
+        "(checkpoint, thresholds, time offset)",
+        "corpus": {
+            split: json.loads((corpus / split / "corpus.json").read_text())
+            for split in ("train", "validation")
+            if (corpus / split / "corpus.json").is_file()
+        },
+        **facts,
+        "date": time.strftime("%Y-%m-%d"),
+    }
+
+
 def train_transcriber(
     *, corpus: Path, out_dir: Path, settings: TrainSettings | None = None, log=print
 ) -> TranscriberModel:
@@ -268,121 +397,44 @@ def train_transcriber(
     (``settings``: default `TrainSettings`, the shipped weights')."""
     import torch
 
-    settings = settings or TrainSettings()
-
     from drumgenx.transcribe.model import save_model
     from drumgenx.transcribe.network import NetworkSpec, TranscriberNet, export_model
 
+    settings = settings or TrainSettings()
     torch.manual_seed(settings.seed)
     torch.set_num_threads(settings.threads)
-    rng = np.random.default_rng(settings.seed)
     out_dir.mkdir(parents=True, exist_ok=True)
     t0 = time.monotonic()
-    train = load_split(corpus / "train")
-    valid = load_split(corpus / "validation")
+    train, valid = load_split(corpus / "train"), load_split(corpus / "validation")
     log(
         f"loaded {len(train)} train / {len(valid)} validation items"
         f" in {time.monotonic() - t0:.0f} s"
     )
     mean, std = _standardisation(train)
     net = TranscriberNet(NetworkSpec(n_filters=n_filters()))
-    opt = torch.optim.Adam(net.parameters(), lr=settings.learning_rate)
-    weights = sampling_weights(train, family_balance=settings.family_balance)
-    mean_t = torch.from_numpy(mean)[None, :, None, :]
-    std_t = torch.from_numpy(std)[None, :, None, :]
-    loss_fn = torch.nn.BCEWithLogitsLoss()
-    best: tuple[float, dict, dict] | None = None
-    log_path = out_dir / "train_log.jsonl"
-    budget_s = settings.max_minutes * 60
-    step = 0
-    train_start = time.monotonic()
-
-    def batch() -> tuple[torch.Tensor, torch.Tensor]:
-        xs, ys = [], []
-        for k in rng.choice(len(train), size=settings.batch_size, p=weights):
-            it = train[k]
-            n = it.features.shape[1]
-            start = int(rng.integers(0, max(1, n - settings.crop_frames + 1)))
-            x = np.zeros((2, settings.crop_frames, it.features.shape[2]), dtype=np.float32)
-            y = np.zeros((settings.crop_frames, len(OUTPUTS)), dtype=np.float32)
-            seg = it.features[:, start : start + settings.crop_frames]
-            x[:, : seg.shape[1]] = seg
-            if settings.eq_augment and rng.random() < settings.eq_augment:
-                x[:, : seg.shape[1]] = random_eq(seg, rng)
-            y[: seg.shape[1]] = it.targets[start : start + settings.crop_frames]
-            xs.append(x)
-            ys.append(y)
-        x = (torch.from_numpy(np.stack(xs)) - mean_t) / std_t
-        return x, torch.from_numpy(np.stack(ys))
-
-    def validate() -> tuple[dict, list[np.ndarray]]:
-        net.eval()
-        acts = []
-        with torch.no_grad():
-            for it in valid:
-                x = (torch.from_numpy(it.features.astype(np.float32))[None] - mean_t) / std_t
-                acts.append(torch.sigmoid(net(x))[0].numpy())
-        net.train()
-        model = export_model(net, mean=mean, std=std)
-        return evaluate(acts, valid, model), acts
-
-    while True:
-        elapsed = time.monotonic() - train_start
-        if (settings.steps and step >= settings.steps) or elapsed > budget_s:
-            break
-        progress = min(1.0, max(elapsed / budget_s, step / settings.steps if settings.steps else 0))
-        lr = settings.learning_rate * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress)))
-        for g in opt.param_groups:
-            g["lr"] = lr
-        x, y = batch()
-        loss = loss_fn(net(x), y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        step += 1
-        if step % settings.eval_every == 0:
-            scores, _ = validate()
-            record = {
-                "step": step,
-                "minutes": round(elapsed / 60, 2),
-                "loss": loss.item(),
-                "lr": lr,
-                **scores,
-            }
-            with open(log_path, "a") as fh:
-                fh.write(json.dumps(record) + "\n")
-            log(json.dumps(record))
-            key = scores["hit_f1_20"] + scores["class_f1_mean"]
-            if best is None or key > best[0]:
-                best = (key, {k: v.clone() for k, v in net.state_dict().items()}, record)
-    if best is not None:
-        net.load_state_dict(best[1])
-    net.eval()
-    _, acts = validate()
-    model = export_model(net, mean=mean, std=std)
-    model = tune_peak_picking(acts, valid, model)
-    scores = evaluate(acts, valid, model)
-    model = replace(
-        model,
-        meta={
-            "command": command_line(),
-            "settings": asdict(settings),
-            "trained_on": "GMD train split via drumgenx.training.corpus, training kits",
-            "chosen_on": "GMD validation split through the held-out validation kits "
-            "(checkpoint, thresholds, time offset)",
-            "corpus": {
-                split: json.loads((corpus / split / "corpus.json").read_text())
-                for split in ("train", "validation")
-                if (corpus / split / "corpus.json").is_file()
-            },
-            "corpus_items": {"train": len(train), "validation": len(valid)},
-            "steps": step,
-            "best_step": best[2]["step"] if best else step,
-            "validation": scores,
-            "date": time.strftime("%Y-%m-%d"),
-            "spec": asdict(net.spec),
-        },
+    steps, chosen = _fit(
+        net,
+        train,
+        valid,
+        settings,
+        mean=mean,
+        std=std,
+        log_path=out_dir / "train_log.jsonl",
+        log=log,
     )
+    acts = _activations(net, valid, mean, std)
+    model = tune_peak_picking(acts, valid, export_model(net, mean=mean, std=std))
+    scores = evaluate(acts, valid, model)
+    meta = _provenance(
+        corpus,
+        settings,
+        corpus_items={"train": len(train), "validation": len(valid)},
+        steps=steps,
+        best_step=chosen["step"] if chosen else steps,
+        validation=scores,
+        spec=asdict(net.spec),
+    )
+    model = replace(model, meta=meta)
     save_model(out_dir / "transcriber.npz", model)
     log(f"validation after tuning: {json.dumps(scores)}; wrote {out_dir / 'transcriber.npz'}")
     return model
