@@ -255,13 +255,7 @@ def render_item(
     if n <= 0:
         raise ValueError("duration_s must be positive")
     acc_seed, level_seed, aug_seed = _seeds(seed)
-    pre = min(PREROLL_S, start_s)
-    notes = [
-        DrumNote(time_s=nt.time_s - pre, pitch=nt.pitch, velocity=nt.velocity)
-        for nt in read_drum_notes(
-            perf.midi_path, start_s=start_s - pre, duration_s=duration_s + pre
-        )
-    ]
+    notes = _excerpt_notes(perf, start_s=start_s, duration_s=duration_s)
     shots = kitlib.load_one_shots(kit, cache_dir=cache_dir)
     variation = None
     if donor_kit is not None:
@@ -282,61 +276,27 @@ def render_item(
     ]
     description: dict[str, Any] = {
         "version": CORPUS_VERSION,
-        "gmd": {
-            "gmd_id": perf.gmd_id,
-            "midi_path": str(perf.midi_path),
-            "split": perf.split,
-            "drummer": perf.drummer,
-            "style": perf.style,
-            "bpm": perf.bpm,
-            "beat_type": perf.beat_type,
-        },
+        "gmd": _performance_record(perf),
         "excerpt": {"start_s": round(start_s, 6), "duration_s": round(duration_s, 6)},
-        "kit": {
-            "kit_id": kit.kit_id,
-            "family": kit.family,
-            "kind": kit.kind,
-            "package": kit.package,
-            "path": str(kit.path),
-            "preset": kit.preset,
-            "name": kit.name,
-        },
+        "kit": _kit_record(kit),
         "kit_variation": variation,
         "n_notes": len(labels),
         "seed": int(seed),
     }
     mix = drums.copy()
-    rms_d = float(np.sqrt(np.mean(drums**2)))
     acc_desc = None
     if accompaniment_font is not None and drum_to_rest_db is not None:
-        family, package, font_path = _font_source(accompaniment_font)
-        bar_s = 240.0 / perf.bpm
-        offset = start_s - math.floor(start_s / bar_s + 1e-9) * bar_s  # GMD bar 1 is at 0
-        midi = acc.compose_accompaniment(
-            bpm=perf.bpm, duration_s=offset + duration_s, seed=acc_seed
+        rest, acc_desc = _render_accompaniment(
+            perf, font=accompaniment_font, start_s=start_s, duration_s=duration_s, seed=acc_seed
         )
-        k0 = round(offset * SR)
-        rest = acc.render_midi(midi, font=font_path, n_samples=k0 + n, sr=SR)[k0:]
-        rest = rest.astype(np.float64)
-        rms_a = float(np.sqrt(np.mean(rest**2)))
-        info = acc.accompaniment_info(midi)
-        acc_desc = {
-            "font": family,
-            "package": package,
-            "path": str(font_path),
-            "seed": acc_seed,
-            "offset_s": round(offset, 6),
-            "programs": [p["program"] for p in info["parts"]],
-            "composition": info,
-        }
+        rms_d, rms_a = float(np.sqrt(np.mean(drums**2))), float(np.sqrt(np.mean(rest**2)))
         if rms_a > 0 and rms_d > 0:
             mix = drums + rest * (rms_d / rms_a) * 10 ** (-drum_to_rest_db / 20)
         elif rms_d == 0:
             raise SilentExcerpt(f"{perf.gmd_id} @ {start_s}s: no drum sound from {kit.kit_id}")
     description["accompaniment"] = acc_desc
     description["drum_to_rest_db"] = None if acc_desc is None else round(drum_to_rest_db, 4)
-    level_rng = np.random.default_rng(level_seed)
-    peak_dbfs = float(level_rng.uniform(*MIX_PEAK_DBFS))
+    peak_dbfs = float(np.random.default_rng(level_seed).uniform(*MIX_PEAK_DBFS))
     peak = float(np.max(np.abs(mix)))
     mix_gain = 10 ** (peak_dbfs / 20) / peak if peak > 0 else 1.0
     mix *= mix_gain
@@ -344,14 +304,74 @@ def render_item(
     description["mix_gain"] = round(mix_gain, 6)
     description["mix_peak_dbfs"] = round(peak_dbfs, 4)
     out = mix.astype(np.float32)
+    description["augmentations"] = None
     if augment:
-        out, aug = augment_mix(out, rng=np.random.default_rng(aug_seed), sr=SR)
-        description["augmentations"] = aug
-    else:
-        description["augmentations"] = None
+        out, description["augmentations"] = augment_mix(
+            out, rng=np.random.default_rng(aug_seed), sr=SR
+        )
     return RenderedItem(
         mix=out, drums=drums.astype(np.float32), labels=labels, description=description
     )
+
+
+def _excerpt_notes(perf: Performance, *, start_s: float, duration_s: float) -> list[DrumNote]:
+    """The excerpt's notes, times from its start; up to `PREROLL_S` before it ring into it
+    (negative times: they sound, but are not labelled)."""
+    pre = min(PREROLL_S, start_s)
+    return [
+        DrumNote(time_s=nt.time_s - pre, pitch=nt.pitch, velocity=nt.velocity)
+        for nt in read_drum_notes(
+            perf.midi_path, start_s=start_s - pre, duration_s=duration_s + pre
+        )
+    ]
+
+
+def _performance_record(perf: Performance) -> dict[str, Any]:
+    return {
+        "gmd_id": perf.gmd_id,
+        "midi_path": str(perf.midi_path),
+        "split": perf.split,
+        "drummer": perf.drummer,
+        "style": perf.style,
+        "bpm": perf.bpm,
+        "beat_type": perf.beat_type,
+    }
+
+
+def _kit_record(kit: kitlib.Kit) -> dict[str, Any]:
+    return {
+        "kit_id": kit.kit_id,
+        "family": kit.family,
+        "kind": kit.kind,
+        "package": kit.package,
+        "path": str(kit.path),
+        "preset": kit.preset,
+        "name": kit.name,
+    }
+
+
+def _render_accompaniment(
+    perf: Performance, *, font: str | Path, start_s: float, duration_s: float, seed: int
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """Accompaniment composed in the performance's tempo and bars (GMD bar 1 is at 0), the
+    excerpt of it rendered through ``font``, and its description."""
+    family, package, font_path = _font_source(font)
+    bar_s = 240.0 / perf.bpm
+    offset = start_s - math.floor(start_s / bar_s + 1e-9) * bar_s
+    midi = acc.compose_accompaniment(bpm=perf.bpm, duration_s=offset + duration_s, seed=seed)
+    k0 = round(offset * SR)
+    rest = acc.render_midi(midi, font=font_path, n_samples=k0 + round(duration_s * SR), sr=SR)[k0:]
+    info = acc.accompaniment_info(midi)
+    description = {
+        "font": family,
+        "package": package,
+        "path": str(font_path),
+        "seed": seed,
+        "offset_s": round(offset, 6),
+        "programs": [p["program"] for p in info["parts"]],
+        "composition": info,
+    }
+    return rest.astype(np.float64), description
 
 
 # ---------------------------------------------------------------------------------------------
