@@ -26,7 +26,7 @@ import shutil
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -503,11 +503,54 @@ def run_preprocess(
         raise DrumgenxError(f"cannot create {output_root}: {exc.strerror}") from None
 
     known_hashes, library_ids, library_fps, highest = _existing_library(output_root, config, notify)
+    chosen = None if files is None else [Path(f) for f in files]
+    reports, jobs = _plan_files(
+        _candidates(dataset_root, output_root, chosen), known_hashes, force=force
+    )
+
+    staging = Path(tempfile.mkdtemp(prefix=".drumgenx-staging-", dir=output_root))
+    try:
+        done, staged, new = _process_files(
+            jobs, config, staging, workers=workers, notify=notify, progress=progress
+        )
+        reports += done
+        kept, absorbed, by_existing = _deduplicate(staged, new, library_ids, library_fps, config)
+        linked = _link_samples([staged[i] for i in kept], output_root, highest + 1)
+        pairs = zip(kept, linked, strict=True)
+        try:
+            manifest = _write_manifest(
+                output_root, dataset_root, config, reports,
+                samples=[(staged[i], path, absorbed.get(i, [])) for i, (_, path) in pairs],
+                by_existing=by_existing,
+                fingerprints=new[kept] if kept else np.zeros((0, 0), np.float32),
+                seconds=time.perf_counter() - started,
+            )  # fmt: skip
+        except BaseException:
+            for _, path in linked:
+                path.unlink(missing_ok=True)
+            raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+    return PreprocessSummary(
+        manifest=manifest,
+        samples=[path for _, path in linked],
+        **_file_counts(reports),
+        duplicates_removed=len(staged) - len(kept),
+        seconds=time.perf_counter() - started,
+        reports=reports,
+    )
+
+
+def _plan_files(
+    candidates: Iterable[Path], known_hashes: set[str], *, force: bool
+) -> tuple[list[FileReport], list[tuple[str, str]]]:
+    """Reports for the candidates that will not be read (not audio, unreadable, the same
+    content twice, processed before) and ``(path, sha256)`` jobs for the rest."""
     reports: list[FileReport] = []
     jobs: list[tuple[str, str]] = []
     seen: dict[str, str] = {}
-    chosen = None if files is None else [Path(f) for f in files]
-    for path in _candidates(dataset_root, output_root, chosen):
+    for path in candidates:
         if path.suffix.lower() not in AUDIO_EXTENSIONS:
             reports.append(
                 FileReport(
@@ -536,51 +579,39 @@ def run_preprocess(
         else:
             seen[digest] = str(path)
             jobs.append((str(path), digest))
+    return reports, jobs
 
-    staging = Path(tempfile.mkdtemp(prefix=".drumgenx-staging-", dir=output_root))
-    try:
-        staged: list[StagedSlice] = []
-        fingerprints: list[np.ndarray] = []
-        said: set[str] = set()
-        results = _map_files(jobs, config, staging, workers)
-        for done, (report, pieces, fps, notices) in enumerate(results, 1):
-            for message in notices:
-                if message not in said:
-                    said.add(message)
-                    notify(message)
-            reports.append(report)
-            staged += pieces
-            if pieces:  # skipped files have no fingerprint matrix of the right width
-                fingerprints.append(fps)
-            if progress:
-                progress(done, len(jobs), report.source)
-        new = np.concatenate(fingerprints) if staged else None
-        kept, absorbed, by_existing = _deduplicate(staged, new, library_ids, library_fps, config)
-        linked = _link_samples([staged[i] for i in kept], output_root, highest + 1)
-        pairs = zip(kept, linked, strict=True)
-        try:
-            manifest = _write_manifest(
-                output_root, dataset_root, config, reports,
-                samples=[(staged[i], path, absorbed.get(i, [])) for i, (_, path) in pairs],
-                by_existing=by_existing,
-                fingerprints=new[kept] if kept else np.zeros((0, 0), np.float32),
-                seconds=time.perf_counter() - started,
-            )  # fmt: skip
-        except BaseException:
-            for _, path in linked:
-                path.unlink(missing_ok=True)
-            raise
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
 
-    return PreprocessSummary(
-        manifest=manifest,
-        samples=[path for _, path in linked],
-        **_file_counts(reports),
-        duplicates_removed=len(staged) - len(kept),
-        seconds=time.perf_counter() - started,
-        reports=reports,
-    )
+def _process_files(
+    jobs: list[tuple[str, str]],
+    config: PreprocessConfig,
+    staging: Path,
+    *,
+    workers: int,
+    notify: Callable[[str], None],
+    progress: Progress | None,
+) -> tuple[list[FileReport], list[StagedSlice], np.ndarray | None]:
+    """Find and slice the hits of every job into ``staging``: the files' reports, the
+    staged slices and their fingerprints (None without slices). Each notice is passed on
+    once, however many files raise it."""
+    reports: list[FileReport] = []
+    staged: list[StagedSlice] = []
+    fingerprints: list[np.ndarray] = []
+    said: set[str] = set()
+    for done, (report, pieces, fps, notices) in enumerate(
+        _map_files(jobs, config, staging, workers), 1
+    ):
+        for message in notices:
+            if message not in said:
+                said.add(message)
+                notify(message)
+        reports.append(report)
+        staged += pieces
+        if pieces:  # skipped files have no fingerprint matrix of the right width
+            fingerprints.append(fps)
+        if progress:
+            progress(done, len(jobs), report.source)
+    return reports, staged, np.concatenate(fingerprints) if staged else None
 
 
 def _file_counts(reports: list[FileReport]) -> dict[str, object]:
