@@ -154,3 +154,69 @@ def test_an_error_about_several_parameters_keeps_the_users_braces() -> None:
     assert str(pickle.loads(pickle.dumps(ParameterError("bpm", "must be 20..999, got {5}")))) == (
         "bpm must be 20..999, got {5}"
     )
+
+
+def test_a_notice_names_parameters_and_the_cli_says_it_with_flags(capsys) -> None:
+    """`Notice`: a plain string to library callers (parameter names), the same sentence
+    with flags from `flag_notice`; nested notices are named too; it survives pickling (a
+    worker process's notice); an ordinary string passes unchanged."""
+    import argparse
+
+    from drumgenx.core.console import flag_notice
+    from drumgenx.core.errors import Notice
+
+    inner = Notice("{0} {repo}: no such folder", "demucs_repo", repo="/x/{0}")
+    outer = Notice("not used ({why}); point {0} at a folder", "demucs_repo", why=inner)
+    assert isinstance(outer, str)
+    assert outer == "not used (demucs_repo /x/{0}: no such folder); point demucs_repo at a folder"
+    assert pickle.loads(pickle.dumps(outer)).named({"demucs_repo": "-r"}) == outer.named(
+        {"demucs_repo": "-r"}
+    )
+    say = flag_notice(argparse.Namespace(flag_names={"demucs_repo": "--demucs_repo"}))
+    say(outer)
+    say("plain {0} text")
+    assert capsys.readouterr().err == (
+        "drumgenx: notice: not used (--demucs_repo /x/{0}: no such folder); "
+        "point --demucs_repo at a folder\n"
+        "drumgenx: notice: plain {0} text\n"
+    )
+
+
+@pytest.mark.parametrize("command", ["preprocess", "run"])
+def test_the_cli_names_the_flag_in_a_separation_error(command, tmp_path: Path, capsys) -> None:
+    """Stage 1's Demucs error names ``demucs_repo``; ``preprocess`` and ``run`` (which
+    shares the flag) say ``--demucs_repo``."""
+    import soundfile
+
+    (tmp_path / "in").mkdir()
+    soundfile.write(str(tmp_path / "in" / "a.wav"), [0.0] * 4410, 44100)
+    missing = tmp_path / "nope"
+    where = {
+        "preprocess": ["--dataset_root", str(tmp_path / "in"), "--output_root"],
+        "run": [str(tmp_path / "in"), "--out"],
+    }[command]
+    argv = [command, *where, str(tmp_path / "o"), "--separator", "demucs"]
+    assert cli.main([*argv, "--demucs_repo", str(missing)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert f"--demucs_repo {missing}: no such folder" in err and "point --demucs_repo at" in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_the_cli_names_the_flag_in_a_missing_weights_error(tmp_path: Path, monkeypatch, capsys):
+    """The shipped transcriber weights missing: ``transcribe`` says ``--model``, and
+    ``preprocess`` names ``--transcriber_weights`` and ``--onset_method``."""
+    import soundfile
+
+    from drumgenx.transcribe import model
+
+    monkeypatch.setattr(model, "DEFAULT_WEIGHTS", tmp_path / "gone.npz")
+    (tmp_path / "in").mkdir()
+    soundfile.write(str(tmp_path / "in" / "a.wav"), [0.0] * 4410, 44100)
+    assert cli.main(["transcribe", str(tmp_path / "in"), "--out", str(tmp_path / "t")]) == 2
+    err = capsys.readouterr().err
+    assert "gone.npz (the shipped weights are not installed: set --model)" in err
+    argv = ["preprocess", "--dataset_root", str(tmp_path / "in"), "--output_root"]
+    assert cli.main([*argv, str(tmp_path / "o"), "--onset_method", "transcribe"]) == 2
+    err = capsys.readouterr().err
+    assert "set --transcriber_weights, or choose another --onset_method (flux)" in err

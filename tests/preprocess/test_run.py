@@ -209,11 +209,14 @@ def test_interrupt_leaves_the_library_as_it_was(tmp_path: Path, monkeypatch) -> 
         raise KeyboardInterrupt
 
     monkeypatch.setattr(stage, "_write_manifest", interrupted)
-    with pytest.raises(KeyboardInterrupt):
-        run_preprocess(
-            dataset_root=tmp_path / "in", output_root=tmp_path / "out", config=NO_SEPARATION
-        )
-    assert list((tmp_path / "out").iterdir()) == []
+    (tmp_path / "library").mkdir()
+    for out in ("library", "new/out"):
+        with pytest.raises(KeyboardInterrupt):
+            run_preprocess(
+                dataset_root=tmp_path / "in", output_root=tmp_path / out, config=NO_SEPARATION
+            )
+    assert list((tmp_path / "library").iterdir()) == []  # the user's folder stays, as it was
+    assert not (tmp_path / "new").exists()  # a folder the run made goes with it
 
 
 def test_workers_give_the_same_library(tmp_path: Path) -> None:

@@ -335,8 +335,12 @@ def test_auto_without_weights_falls_back_at_once_with_one_notice(
     sep = make_separator(SeparationParams(method="auto"), notify=notices.append)
     assert sep.name == "hpss"
     assert len(notices) == 1
-    assert "htdemucs" in notices[0] and "--demucs_repo" in notices[0] and "HPSS" in notices[0]
+    assert (
+        "htdemucs" in notices[0] and "point demucs_repo at" in notices[0] and "HPSS" in notices[0]
+    )
     assert "\n" not in notices[0]
+    # the command line says the same with its flag (core.console.flag_notice)
+    assert "point --demucs_repo at" in notices[0].named({"demucs_repo": "--demucs_repo"})
     assert network_calls == []  # no download attempt, so no retries
     assert "HF_HUB_OFFLINE" not in os.environ and constants.HF_HUB_OFFLINE is False  # restored
 
@@ -358,7 +362,11 @@ def test_demucs_without_weights_is_a_one_line_error(
         make_separator(params, notify=pytest.fail)
     message = str(info.value)
     assert isinstance(info.value, SeparationError)
-    assert "\n" not in message and "htdemucs" in message and "--demucs_repo" in message
+    assert "\n" not in message and "htdemucs" in message and "demucs_repo" in message
+    flagged = str(info.value.named({"demucs_repo": "--demucs_repo"}))
+    assert "point --demucs_repo at" in flagged and "--" not in message
+    if where == "missing repo":
+        assert f"--demucs_repo {tmp_path / 'nope'}: no such folder" in flagged
     assert network_calls == []
 
 

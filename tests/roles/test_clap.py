@@ -313,7 +313,8 @@ def test_unloadable_clap_gives_none_and_one_notice(
     assert scorer is None
     assert time.perf_counter() - start < 5.0  # no retries
     assert len(notices) == 1 and "\n" not in notices[0]
-    assert "--clap_model" in notices[0] and "cache" in notices[0]
+    assert "point clap_model at" in notices[0] and "cache" in notices[0]
+    assert "point --clap_model at" in notices[0].named({"clap_model": "--clap_model"})
     assert no_network == []
 
 

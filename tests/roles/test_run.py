@@ -109,8 +109,9 @@ def test_non_finite_samples_are_a_listed_skip(kit_dir: Path, tmp_path: Path) -> 
 def test_cli_and_runner(kit_dir: Path, tmp_path: Path, repo_root: Path, capsys) -> None:
     args = ["roles", "--input_dir", str(kit_dir), "--out_dir", str(tmp_path / "o")]
     assert main([*args, "--limit", "3", "--clap_model", NO_CLAP]) == 0
-    out = capsys.readouterr().out
+    out, err = capsys.readouterr()
     assert "roles for 3 one-shots" in out and "pools_1.json" in out
+    assert "point --clap_model at" in err  # the CLAP notice names the flag
     assert main([*args, "--alpha", "1.5"]) == 2
     assert "--alpha" in capsys.readouterr().err
     assert main(["roles", "--input_dir", str(tmp_path / "nope"), "--out_dir", str(tmp_path)]) == 2

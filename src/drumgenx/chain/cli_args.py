@@ -18,7 +18,7 @@ from dataclasses import fields
 from drumgenx.chain.run import STAGES, ChainParams  # the dataclass: no heavy imports
 from drumgenx.chain.settings import SECTIONS, show_settings
 from drumgenx.core.config import Given, given, load_config
-from drumgenx.core.console import Command, notice, progress_printer
+from drumgenx.core.console import Command, flag_notice, progress_printer
 from drumgenx.groove import cli_args as groove
 from drumgenx.preprocess import cli_args as preprocess
 from drumgenx.render import cli_args as render
@@ -217,9 +217,11 @@ def main(args: argparse.Namespace) -> None:
         clear_progress()
         print(_stage_line(result), flush=True)
 
+    say = flag_notice(args)
+
     def chain_notice(message: str) -> None:
         clear_progress()
-        notice(message)
+        say(message)
 
     run = run_chain(
         args.inputs,
@@ -244,7 +246,7 @@ RUN = Command(
     "files under --out; stages already done for the same inputs and settings are reused.",
     add_arguments=add_arguments,
     run=main,
-    flags={"num_bars": "--bars"},  # build_grid's parameter
+    flags={"num_bars": "--bars", **preprocess.CONFIG_FLAGS},  # build_grid's parameter
 )
 
 

@@ -46,7 +46,13 @@ from drumgenx.core.layout import (
 )
 from drumgenx.core.roles import ROLES
 from drumgenx.core.skips import SkipKind
-from drumgenx.core.versioning import weights_sha256, write_versioned
+from drumgenx.core.versioning import (
+    make_output_folder,
+    missing_folders,
+    remove_if_empty,
+    weights_sha256,
+    write_versioned,
+)
 from drumgenx.render.settings import RenderSettings
 from drumgenx.skeleton.settings import PatternSettings
 
@@ -61,9 +67,10 @@ class ChainParams:
     Defaults: ``bpm`` auto and ``pattern`` auto (the input's own pattern at its tempo where
     it has a steady one, else a GMD style's; `skeleton.origin`), ``seed`` 42 as stage 3's
     examples, ``bars`` 8 (a loop long enough for GrooVAE's 2-bar windows to vary), ``mode``
-    humanize and ``temperature`` 0.5 as stage 4. ``separator`` / ``onset_method`` /
-    ``clap_model`` None: the stage's own default (Demucs with the HPSS fallback, the drum
-    transcriber, the cached CLAP checkpoint);
+    humanize and ``temperature`` 0.5 as stage 4. ``separator`` /
+    ``demucs_repo`` / ``onset_method`` / ``clap_model`` None: the stage's own default (Demucs
+    with the HPSS fallback, its weights from the local caches, the drum transcriber, the
+    cached CLAP checkpoint);
     ``transcriber_weights`` None: the shipped weights (``onset_method`` transcribe only).
     ``role_config`` / ``prompts`` None: stage 2's (the checkout's
     ``stage2_role_assignment`` files, else the shipped defaults); a file in their format
@@ -85,6 +92,7 @@ class ChainParams:
     swing: float = 0.0
     loop: bool = RenderSettings.loop
     separator: str | None = None
+    demucs_repo: str | None = None
     onset_method: str | None = None
     transcriber_weights: str | None = None
     role_config: str | None = None
@@ -133,7 +141,11 @@ class ChainParams:
 
         config = with_overrides(
             PreprocessConfig(),
-            separation={"method": self.separator} if self.separator else None,
+            separation={
+                key: value
+                for key, value in (("method", self.separator), ("demucs_repo", self.demucs_repo))
+                if value
+            },
             onset_method=self.onset_method,
         )
         # only where it is used: a weights path does not change what flux finds
@@ -501,30 +513,6 @@ class _Chain:
         return _key(stage, before, p.mode, p.temperature, p.seed, p.swing, p.loop, groove)
 
 
-def _missing_folders(folder: Path) -> list[Path]:
-    """``folder`` and each of its parents that does not exist yet, deepest first."""
-    missing = []
-    for path in (folder, *folder.parents):
-        if path.exists() or path.is_symlink():
-            if not path.is_dir():
-                what = " is a file" if path == folder else f": {path} is a file"
-                raise ParameterError(
-                    "out", f"{folder}{what}, not a folder; name a folder for the run's files"
-                )
-            break
-        missing.append(path)
-    return missing
-
-
-def _remove_if_empty(folders: list[Path]) -> None:
-    """Remove the folders this run created (deepest first), as long as they are empty."""
-    for folder in folders:
-        try:
-            folder.rmdir()
-        except OSError:
-            return  # something is in it (or it is gone): it and its parents stay
-
-
 def run_chain(
     inputs: str | Path | Sequence[str | Path],
     *,
@@ -579,7 +567,7 @@ def run_chain(
         raise ParameterError(
             "from_stage", f"must be one of {', '.join(STAGES)}, got {from_stage!r}"
         )
-    created = _missing_folders(out)
+    created = missing_folders(out, parameter="out")
     for folder in (p for p in paths if p.is_dir()):
         if out.resolve().is_relative_to(folder.resolve()):
             raise ParameterError(
@@ -588,17 +576,14 @@ def run_chain(
                 "become inputs; choose an output folder outside it",
             )
     params.validate()
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise DrumgenxError(f"cannot create output folder {out}: {exc.strerror}") from None
+    make_output_folder(out)
 
     try:
         return _run_stages(
             Inputs(paths), out, params, from_stage, progress, on_stage, notify or silent
         )
     except BaseException:
-        _remove_if_empty(created)  # e.g. no hits: the run leaves no empty folder behind
+        remove_if_empty(created)  # e.g. no hits: the run leaves no empty folder behind
         raise
 
 

@@ -97,6 +97,7 @@ def _preprocess(params: ChainParams, flags: Mapping[str, str], files: Files) -> 
 
     reach = {  # where ChainParams.preprocess_config puts them
         "separator": "separation.method",
+        "demucs_repo": "separation.demucs_repo",
         "onset_method": "onsets.method",
         "transcriber_weights": "onsets.transcriber_weights",
     }

@@ -14,7 +14,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Command", "flag_error", "notice", "progress_printer", "report", "silent"]
+__all__ = [
+    "Command",
+    "flag_error",
+    "flag_notice",
+    "notice",
+    "progress_printer",
+    "report",
+    "silent",
+]
 
 Handler = Callable[[argparse.Namespace], None]
 
@@ -30,6 +38,19 @@ def silent(message: str) -> None:
 def notice(message: str) -> None:
     """One notice line on stderr (the one way notices reach the user of the command line)."""
     print(f"drumgenx: notice: {message}", file=sys.stderr)
+
+
+def flag_notice(args: argparse.Namespace) -> Callable[[str], None]:
+    """`notice` for a command's library calls: a `drumgenx.core.errors.Notice` that names
+    parameters is printed naming the flags that set them, as `flag_error` does for errors."""
+    from drumgenx.core.errors import Notice
+
+    names = getattr(args, "flag_names", {})
+
+    def say(message: str) -> None:
+        notice(message.named(names) if isinstance(message, Notice) else message)
+
+    return say
 
 
 def report(done: str, *, paths: Mapping[str, object] | None = None) -> None:

@@ -20,7 +20,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from drumgenx.core.errors import DrumgenxError, OutputExistsError
+from drumgenx.core.errors import DrumgenxError, OutputExistsError, ParameterError
 
 
 def _numbers(out_dir: Path, family: str) -> Iterator[int]:
@@ -37,6 +37,45 @@ def latest_version(out_dir: str | Path, families: Sequence[str]) -> int:
     if not out_dir.is_dir():
         return 0
     return max((n for family in families for n in _numbers(out_dir, family)), default=0)
+
+
+def missing_folders(folder: Path, *, parameter: str) -> list[Path]:
+    """``folder`` and each of its parents that does not exist yet, deepest first: what
+    `make_output_folder` will create, and a failed run may remove (`remove_if_empty`).
+
+    Raises
+    ------
+    ParameterError
+        ``folder``, or one of its parents, is a file (named as ``parameter``).
+    """
+    missing = []
+    for path in (folder, *folder.parents):
+        if path.exists() or path.is_symlink():
+            if not path.is_dir():
+                what = " is a file" if path == folder else f": {path} is a file"
+                raise ParameterError(
+                    parameter, f"{folder}{what}, not a folder; name a folder for the files"
+                )
+            break
+        missing.append(path)
+    return missing
+
+
+def make_output_folder(folder: Path) -> None:
+    """Create ``folder`` and its parents (one `DrumgenxError` line if the system refuses)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DrumgenxError(f"cannot create output folder {folder}: {exc.strerror}") from None
+
+
+def remove_if_empty(folders: Sequence[Path]) -> None:
+    """Remove the folders a failed run created (deepest first), as long as they are empty."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            return  # something is in it (or it is gone): it and its parents stay
 
 
 def _taken(out_dir: Path, families: Sequence[str], n: int) -> bool:
@@ -57,10 +96,7 @@ def reserve_version(out_dir: str | Path, families: Sequence[str]) -> Iterator[in
         A number no other run (finished or running) uses for any of ``families``.
     """
     out_dir = Path(out_dir)
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise DrumgenxError(f"cannot create output folder {out_dir}: {exc.strerror}") from None
+    make_output_folder(out_dir)
     while True:
         n = latest_version(out_dir, families) + 1
         markers: list[Path] = []

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 
 from drumgenx.core.config import Given
-from drumgenx.core.console import Command, notice, progress_printer
+from drumgenx.core.console import Command, flag_notice, notice, progress_printer
 from drumgenx.preprocess.settings import (
     DEMUCS_MODEL,
     ONSET_METHOD,
@@ -20,17 +20,38 @@ from drumgenx.preprocess.settings import (
     PreprocessRunSettings,
 )
 
-__all__ = ["PREPROCESS", "add_arguments", "add_onset_arguments", "add_separator_argument", "main"]
+__all__ = [
+    "CONFIG_FLAGS",
+    "PREPROCESS",
+    "add_arguments",
+    "add_onset_arguments",
+    "add_separator_argument",
+    "main",
+]
+
+CONFIG_FLAGS = {
+    "onsets.method": "--onset_method",
+    "onsets.transcriber_weights": "--transcriber_weights",
+}
+"""The config keys these flags set, where a message names the key (`Command.flags`)."""
 
 
 def add_separator_argument(parser: argparse.ArgumentParser, *, prefix: str = "") -> None:
-    """``--separator`` (None: the config's; ``prefix`` names the stage in ``drumgenx run``)."""
+    """``--separator`` and ``--demucs_repo`` (None: the config's; ``prefix`` names the stage in
+    ``drumgenx run``)."""
     parser.add_argument(
         "--separator",
         action=Given,
         choices=SEPARATORS,
         help=f"{prefix}drum-stem separation: auto tries Demucs and falls back to HPSS "
         f"(default: {SEPARATOR})",
+    )
+    parser.add_argument(
+        "--demucs_repo",
+        action=Given,
+        metavar="DIR",
+        help=f"{prefix}folder of local Demucs weights (<model>.yaml and its .th files), for "
+        "offline use (default: the Hugging Face and torch hub caches)",
     )
 
 
@@ -75,7 +96,6 @@ def add_arguments(
     )
     add_separator_argument(parser)
     parser.add_argument("--demucs_model", help=f"Demucs model name (default: {DEMUCS_MODEL})")
-    parser.add_argument("--demucs_repo", help="folder of local Demucs weights (offline use)")
     add_onset_arguments(parser)
     parser.add_argument(
         "--workers",
@@ -119,7 +139,7 @@ def main(args: argparse.Namespace) -> None:
         workers=args.workers,
         force=args.force,
         progress=progress_printer("preprocess"),
-        notify=notice,
+        notify=flag_notice(args),
     )
     for report in summary.reports:
         if report.status == "skipped":
@@ -145,4 +165,5 @@ PREPROCESS = Command(
     "dummy_NNNNN.wav and manifest_N.json under --output_root.",
     add_arguments=add_arguments,
     run=main,
+    flags=CONFIG_FLAGS,
 )

@@ -63,10 +63,15 @@ def load_transcriber(params: OnsetParams):  # -> transcribe.model.TranscriberMod
     DrumgenxError
         The weights file is missing or unreadable (one line naming it).
     """
+    from drumgenx.core.errors import Notice
     from drumgenx.transcribe.model import open_model
 
-    shipped = "" if params.transcriber_weights else " (the shipped weights are not installed)"
-    hint = f"{shipped}; set onsets.transcriber_weights, or choose another onset method (flux)"
+    hint = Notice(
+        "{shipped}; set {0}, or choose another {1} (flux)",
+        "onsets.transcriber_weights",
+        "onsets.method",
+        shipped="" if params.transcriber_weights else " (the shipped weights are not installed)",
+    )
     return open_model(weights_path(params), hint=hint)[1]
 
 

@@ -42,11 +42,18 @@ from drumgenx.core.audio import (
     read_audio,
 )
 from drumgenx.core.console import silent
-from drumgenx.core.errors import DrumgenxError, OutputExistsError, ParameterError
+from drumgenx.core.errors import OutputExistsError, ParameterError
 from drumgenx.core.formats import dump_json, read_json
 from drumgenx.core.parallel import map_in_processes
 from drumgenx.core.skips import SkipKind
-from drumgenx.core.versioning import file_sha256, write_new_files, write_versioned
+from drumgenx.core.versioning import (
+    file_sha256,
+    make_output_folder,
+    missing_folders,
+    remove_if_empty,
+    write_new_files,
+    write_versioned,
+)
 from drumgenx.preprocess.config import PreprocessConfig
 from drumgenx.preprocess.dedup import find_duplicates, mfcc_fingerprints
 from drumgenx.preprocess.onsets import Onsets, detect_onsets
@@ -497,10 +504,31 @@ def run_preprocess(
         from drumgenx.preprocess.onsets_transcribe import load_transcriber
 
         load_transcriber(config.onsets)
+    created = missing_folders(output_root, parameter="output_root")
+    make_output_folder(output_root)
     try:
-        output_root.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise DrumgenxError(f"cannot create {output_root}: {exc.strerror}") from None
+        return _preprocess_into(
+            dataset_root, output_root, config, workers=workers, force=force,
+            progress=progress, notify=notify, files=files, started=started,
+        )  # fmt: skip
+    except BaseException:
+        remove_if_empty(created)  # a failed run leaves no empty folder behind
+        raise
+
+
+def _preprocess_into(
+    dataset_root: Path,
+    output_root: Path,
+    config: PreprocessConfig,
+    *,
+    workers: int,
+    force: bool,
+    progress: Progress | None,
+    notify: Callable[[str], None],
+    files: Sequence[str | Path] | None,
+    started: float,
+) -> PreprocessSummary:
+    """`run_preprocess` once its arguments are checked and ``output_root`` exists."""
 
     known_hashes, library_ids, library_fps, highest = _existing_library(output_root, config, notify)
     chosen = None if files is None else [Path(f) for f in files]

@@ -32,7 +32,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from drumgenx.core.console import silent
-from drumgenx.core.errors import DrumgenxError
+from drumgenx.core.errors import Notice, ParameterError
 from drumgenx.core.spectral import frame_signal, hann_window, stft
 from drumgenx.preprocess.settings import DEMUCS_MODEL, SEPARATOR, SEPARATORS
 
@@ -42,13 +42,14 @@ HPSS_MASKS: tuple[str, ...] = ("soft", "binary")
 # Demucs's own default chunk overlap (demucs.apply.apply_model, `--overlap` of its CLI).
 _DEMUCS_OVERLAP = 0.25
 # Where users can get weights; named in the fallback notice and in errors.
-_HOW_TO_GET_DEMUCS = (
-    "pass --demucs_repo DIR (a folder with <model>.yaml and its <sig>-<sha256[:8]>.th files), "
-    "or run Demucs once online so its weights are cached"
+_HOW_TO_GET_DEMUCS = Notice(
+    "point {0} at a folder with <model>.yaml and its <sig>-<sha256[:8]>.th files, "
+    "or run Demucs once online so its weights are cached",
+    "demucs_repo",
 )
 
 
-class SeparationError(DrumgenxError):
+class SeparationError(ParameterError):
     """Demucs (or its weights) cannot be loaded, or the options are invalid."""
 
 
@@ -133,7 +134,7 @@ class SeparationParams:
         if not self.hpss_power > 0:
             problems.append(f"hpss_power must be > 0, got {self.hpss_power}")
         if problems:
-            raise SeparationError("; ".join(problems))
+            raise SeparationError.about("{problems}", problems="; ".join(problems))
 
 
 @runtime_checkable
@@ -180,13 +181,20 @@ def make_separator(
         return _DemucsSeparator(params)
     except _DemucsUnavailable as exc:
         if params.method == "demucs":
-            raise SeparationError(
-                f"cannot use Demucs model {params.demucs_model!r}: {exc}; {_HOW_TO_GET_DEMUCS}"
+            raise SeparationError.about(
+                "cannot use Demucs model {model!r}: {why}; {how}",
+                model=params.demucs_model,
+                why=exc.why,
+                how=_HOW_TO_GET_DEMUCS,
             ) from None
         (notify or silent)(
-            f"Demucs model {params.demucs_model!r} not used ({exc}); separating drums by "
-            "harmonic-percussive separation "
-            f"(HPSS) instead. For Demucs, {_HOW_TO_GET_DEMUCS}."
+            Notice(
+                "Demucs model {model!r} not used ({why}); separating drums by harmonic-"
+                "percussive separation (HPSS) instead. For Demucs, {how}.",
+                model=params.demucs_model,
+                why=exc.why,
+                how=_HOW_TO_GET_DEMUCS,
+            )
         )
         return _HpssSeparator(params)
 
@@ -215,7 +223,11 @@ class _HpssSeparator:
 
 
 class _DemucsUnavailable(Exception):
-    """Why Demucs cannot be used; one line."""
+    """Why Demucs cannot be used; one line (`why`: the same, naming its parameters)."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(why)
+        self.why = why
 
 
 def _one_line(exc: BaseException, limit: int = 200) -> str:
@@ -279,21 +291,27 @@ def _load_demucs_model(name: str, repo: str | None) -> Any:
             # A missing file is the expected case offline: say so, not the hub's paragraph.
             missing = isinstance(exc, FileNotFoundError) or "NotFound" in type(exc).__name__
             reason = "not there" if missing else _one_line(exc)
-            raise _DemucsUnavailable(f"{what}: {reason}") from None
+            raise _DemucsUnavailable(Notice("{what}: {reason}", what=what, reason=reason)) from None
         model.eval()
         return model
 
     if repo is not None:
         root = Path(repo).expanduser()
         if not root.is_dir():
-            raise _DemucsUnavailable(f"--demucs_repo {repo}: no such folder")
+            raise _DemucsUnavailable(Notice("{0} {repo}: no such folder", "demucs_repo", repo=repo))
         pattern = glob.escape(name)
         if not any(root.glob(f"{pattern}.yaml")) and not any(root.glob(f"{pattern}[.-]*th")):
             raise _DemucsUnavailable(
-                f"--demucs_repo {repo} has neither {name}.yaml nor {name}-<sha256[:8]>.th"
+                Notice(
+                    "{0} {repo} has neither {name}.yaml nor {name}-<sha256[:8]>.th",
+                    "demucs_repo",
+                    repo=repo,
+                    name=name,
+                )
             )
         # The real loader; with a repo it reads only that folder (sha256-checked .th files).
-        return load(f"--demucs_repo {repo}", lambda: pretrained.get_model(name, repo=root))
+        named = Notice("{0} {repo}", "demucs_repo", repo=repo)
+        return load(named, lambda: pretrained.get_model(name, repo=root))
 
     # No repo: what an earlier online run cached. get_model(name) would try the network when
     # the weights are missing (Hugging Face, then torch.hub downloads, ~25 s of retries

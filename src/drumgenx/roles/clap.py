@@ -43,7 +43,7 @@ import numpy as np
 
 from drumgenx.core.audio import resample
 from drumgenx.core.config import Traced, load_config, load_defaults, trace
-from drumgenx.core.errors import DrumgenxError
+from drumgenx.core.errors import DrumgenxError, Notice
 from drumgenx.core.roles import ROLES
 from drumgenx.roles.settings import SHIPPED_PROMPTS_PATH, RolesSettings, prompts_file
 
@@ -313,10 +313,16 @@ class ClapScorer:
         # runs without CLAP.
         except Exception as exc:
             notify(
-                f"CLAP not used: cannot load {str(model)!r} offline ({_reason(exc)}); fusing "
-                "without it. To use CLAP, pass --clap_model DIR (a folder saved with "
-                "ClapModel/ClapProcessor.save_pretrained) or put the checkpoint in the local "
-                f"Hugging Face cache (`hf download {DEFAULT_CLAP_MODEL}` where online)"
+                Notice(
+                    "CLAP not used: cannot load {model!r} offline ({reason}); fusing without "
+                    "it. To use CLAP, point {0} at a folder saved with "
+                    "ClapModel/ClapProcessor.save_pretrained or put the checkpoint in the "
+                    "local Hugging Face cache (`hf download {default}` where online)",
+                    "clap_model",
+                    model=str(model),
+                    reason=_reason(exc),
+                    default=DEFAULT_CLAP_MODEL,
+                )
             )
         return None
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 
 from drumgenx.core.config import Given
-from drumgenx.core.console import Command, notice, progress_printer
+from drumgenx.core.console import Command, flag_notice, notice, progress_printer
 from drumgenx.core.roles import ROLES
 from drumgenx.roles.settings import RolesSettings
 
@@ -98,7 +98,7 @@ def main(args: argparse.Namespace) -> None:
         clap_model=args.clap_model,
         workers=args.workers,
         progress=progress_printer("roles"),
-        notify=notice,
+        notify=flag_notice(args),
     )
     for path, reason in result.skipped:
         notice(f"skipped {path}: {reason}")

@@ -56,4 +56,5 @@ TRANSCRIBE = Command(
     "are never replaced: a new <name>_N pair is written instead.",
     add_arguments=add_arguments,
     run=main,
+    flags={"model_path": "--model"},  # transcribe_files's parameter
 )

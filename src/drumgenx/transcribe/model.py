@@ -167,12 +167,15 @@ def load_model(path: str | Path | None = None) -> TranscriberModel:
 
 def open_model(path: str | Path | None = None, *, hint: str = "") -> tuple[Path, TranscriberModel]:
     """:func:`load_model` for commands: the path it read, and a missing or unreadable file as
-    one :class:`~drumgenx.core.errors.DrumgenxError` line naming it (``hint`` appended)."""
-    from drumgenx.core.errors import DrumgenxError
+    one :class:`~drumgenx.core.errors.DrumgenxError` line naming it (``hint`` appended; a
+    `~drumgenx.core.errors.Notice` hint names its parameters as the caller calls them)."""
+    from drumgenx.core.errors import DrumgenxError, ParameterError
 
     path = DEFAULT_WEIGHTS if path is None else Path(path).expanduser()
     if not path.is_file():
-        raise DrumgenxError(f"transcriber weights not found: {path}{hint}")
+        raise ParameterError.about(
+            "transcriber weights not found: {path}{hint}", path=str(path), hint=hint
+        )
     try:
         return path, load_model(path)
     except (OSError, ValueError, KeyError) as exc:

@@ -51,7 +51,7 @@ from drumgenx.core.audio import (
 from drumgenx.core.errors import DrumgenxError, OutputExistsError
 from drumgenx.core.formats import dump_json
 from drumgenx.core.midi import bpm_to_tempo, drum_midi_file, velocity_to_midi
-from drumgenx.core.versioning import file_sha256, write_new_files
+from drumgenx.core.versioning import file_sha256, make_output_folder, write_new_files
 
 if TYPE_CHECKING:  # numpy-only modules, imported where a file is transcribed
     from drumgenx.transcribe.detect import Transcription
@@ -204,11 +204,14 @@ def _inputs(paths: Sequence[str | Path]) -> tuple[list[Path], list[tuple[str, st
 
 
 def _load_model(model_path: str | Path | None):  # -> (Path, model.TranscriberModel)
+    from drumgenx.core.errors import Notice
     from drumgenx.transcribe.model import open_model
 
-    shipped = model_path is None
-    hint = " (the shipped weights are not installed: pass --model WEIGHTS.npz)" if shipped else ""
-    return open_model(model_path, hint=hint)
+    if model_path is not None:
+        return open_model(model_path)
+    return open_model(
+        hint=Notice(" (the shipped weights are not installed: set {0})", "model_path")
+    )
 
 
 def transcription_to_midi(
@@ -328,10 +331,7 @@ def transcribe_files(
     files, refused = _inputs(paths)
     weights, model = _load_model(model_path)
     out_dir = Path(out_dir).expanduser()
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise DrumgenxError(f"cannot create output folder {out_dir}: {exc.strerror}") from None
+    make_output_folder(out_dir)
     meta = model.meta or {}
     model_info: dict[str, object] = {
         "weights": weights.name,
