@@ -10,10 +10,10 @@ import pytest
 from drumgenx.training.transcriber import (
     Item,
     TrainSettings,
+    cosine_lr,
     frame_targets,
     merge_onsets,
     onset_f1,
-    cosine_lr,
     random_eq,
     sampling_weights,
     train_transcriber,
