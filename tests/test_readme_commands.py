@@ -15,6 +15,7 @@ subpackage of ``src/drumgenx/`` is named there (a subpackage's modules in its en
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -136,6 +137,16 @@ def test_every_path_the_layout_names_exists() -> None:
             for sub in inner.split(",") if inner else [""]:
                 path = PACKAGE / name / folder / sub
                 assert path.is_dir(), f"src/drumgenx/{name}{folder}/{sub}"
+
+
+def test_every_top_level_folder_is_in_the_layout() -> None:
+    """Each folder git tracks at the top of the checkout starts a line of the Layout."""
+    listed = subprocess.run(
+        ["git", "ls-files"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    folders = {path.split("/")[0] for path in listed if "/" in path}
+    top = {path.split("/")[0] for path in layout()[0]}
+    assert sorted(folders - top) == []
 
 
 def test_every_module_and_subpackage_is_in_the_layout() -> None:
