@@ -405,11 +405,12 @@ def test_stage_keys_follow_every_file_behind_the_settings(
     audio_dir: Path, tmp_path: Path, monkeypatch
 ) -> None:
     """The role config and prompts (wherever read from), the learned role scorer's weights,
-    the CLAP checkpoint and the GrooVAE weights are each in the keys of the stages they
-    change, and in no earlier one."""
+    the CLAP checkpoint, the GMD style library and the GrooVAE weights are each in the keys
+    of the stages they change, and in no earlier one."""
     import drumgenx.groove.files as groove_files
     import drumgenx.roles.learned as learned
     import drumgenx.roles.settings as role_settings
+    import drumgenx.skeleton.styles as styles
 
     base = _stage_keys(audio_dir, tmp_path)
     assert _stage_keys(audio_dir, tmp_path) == base
@@ -443,6 +444,14 @@ def test_stage_keys_follow_every_file_behind_the_settings(
     changed = _stage_keys(audio_dir, tmp_path, clap_model=str(clap))
     loadable = all(importlib.util.find_spec(m) for m in ("torch", "transformers"))
     assert _redone(with_clap, changed) == (["roles", "skeleton", "groove"] if loadable else [])
+
+    library = tmp_path / "styles.json.gz"  # drumgenx train styles, rebuilt
+    library.write_bytes(styles.LIBRARY_PATH.read_bytes() + b"\0")
+    seed_base = _stage_keys(audio_dir, tmp_path, pattern="seed")
+    monkeypatch.setattr(styles, "LIBRARY_PATH", library)
+    assert _redone(base, _stage_keys(audio_dir, tmp_path)) == ["skeleton", "groove"]
+    assert _stage_keys(audio_dir, tmp_path, pattern="seed") == seed_base  # not read: not keyed
+    monkeypatch.undo()
 
     shipped = groove_files.WEIGHTS_DIR / "humanize"
     copy = tmp_path / "groove" / "humanize"

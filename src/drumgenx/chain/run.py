@@ -506,7 +506,12 @@ class _Chain:
         if stage == "roles":
             return _key(stage, before, p.clap_model, p.roles_identity())
         if stage == "skeleton":
-            return _key(stage, before, p.bpm, asdict(p.skeleton_params()), p.swing, p.loop)
+            parts = [stage, before, p.bpm, asdict(p.skeleton_params()), p.swing, p.loop]
+            if p.pattern != "seed":  # style, and auto's and source's fallback, read it
+                from drumgenx.skeleton import styles
+
+                parts.append(weights_sha256(styles.LIBRARY_PATH, "GMD style library"))
+            return _key(*parts)
         from drumgenx.groove.files import model_identity
 
         groove = model_identity(p.mode)
