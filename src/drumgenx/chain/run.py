@@ -53,6 +53,7 @@ from drumgenx.core.versioning import (
     weights_sha256,
     write_versioned,
 )
+from drumgenx.groove.settings import GrooveSettings
 from drumgenx.render.settings import RenderSettings
 from drumgenx.skeleton.settings import PatternSettings
 
@@ -86,10 +87,10 @@ class ChainParams:
     bpm: float | str = "auto"
     pattern: str = "auto"
     bars: int = 8
-    seed: int = 42
-    mode: str = "humanize"
-    temperature: float = 0.5
-    swing: float = 0.0
+    seed: int = PatternSettings.seed
+    mode: str = GrooveSettings.mode
+    temperature: float = GrooveSettings.temperature
+    swing: float = RenderSettings.swing
     loop: bool = RenderSettings.loop
     separator: str | None = None
     demucs_repo: str | None = None
