@@ -185,7 +185,10 @@ def test_export_midi_and_render_print_their_notices(run, tmp_path, capsys):
     capsys.readouterr()
     assert edit("export-midi --events", edited, "--grid", run.grid) == 0
     printed = capsys.readouterr()
-    assert printed.err == "drumgenx: notice: hit at bar 0 step 0 starts before 0: moved to 0\n"
+    assert printed.err == (
+        "drumgenx: notice: MIDI: the CORE hit at bar 0 step 0 would start 20 ms before the "
+        "file does; it starts at 0\n"
+    )
     assert printed.out.startswith("[DONE] wrote ")
     empty = tmp_path / "empty"
     empty.mkdir()

@@ -77,9 +77,14 @@ def events_to_midi(
     ticks_per_step = TICKS_PER_BEAT / STEPS_PER_BEAT
     onsets = []
     for event in events:
-        tick = round(onset_steps(event, grid, swing=swing) * ticks_per_step)
+        steps = onset_steps(event, grid, swing=swing)
+        tick = round(steps * ticks_per_step)
         if tick < 0:
-            notify(f"hit at bar {event.bar} step {event.step} starts before 0: moved to 0")
+            early_ms = -steps * grid.tstep * 1000
+            notify(
+                f"MIDI: the {event.role} hit at bar {event.bar} step {event.step} would start "
+                f"{early_ms:.0f} ms before the file does; it starts at 0"
+            )
             tick = 0
         length = max(1, round(event.dur_steps * ticks_per_step))
         key = notes[event.role]
