@@ -46,6 +46,7 @@ from typing import Any
 
 import numpy as np
 
+from drumgenx.core.console import silent
 from drumgenx.core.errors import DrumgenxError
 from drumgenx.core.peaks import refine_peaks
 from drumgenx.preprocess.onsets_flux import OnsetParams, pick_peaks
@@ -273,7 +274,7 @@ def activations(model: LearnedOnsetModel, items: list[Item]) -> list[np.ndarray]
 
 
 def load_renders(
-    gmd_root: Path, settings: OnsetTrainSettings | None = None, *, log: Log = print
+    gmd_root: Path, settings: OnsetTrainSettings | None = None, *, log: Log = silent
 ) -> tuple[list[Item], list[Item]]:
     """The train renders (clean and augmented) and the validation renders (clean).
 
@@ -353,7 +354,7 @@ def fit_onset_activation(
     val: list[Item],
     settings: OnsetTrainSettings | None = None,
     *,
-    log: Log = print,
+    log: Log = silent,
 ) -> Fitted:
     """Train on ``train``; keep the epoch whose best threshold scores highest on ``val``;
     choose the peak picking (:data:`GRID`) and the time offset on ``val``."""
@@ -422,7 +423,7 @@ def fit_onset_activation(
 
 
 def choose_peak_picking(
-    base: LearnedOnsetModel, val: list[Item], *, log: Log = print
+    base: LearnedOnsetModel, val: list[Item], *, log: Log = silent
 ) -> tuple[LearnedOnsetModel, dict]:
     """``base`` with the best peak picking of :data:`GRID` on ``val`` and the time offset
     that centres the typical hit (1 ms steps); the scores with them."""
@@ -458,7 +459,7 @@ def train_onsets(
     gmd_root: Path,
     out: Path,
     settings: OnsetTrainSettings | None = None,
-    log: Log = print,
+    log: Log = silent,
 ) -> LearnedOnsetModel:
     """Render the data, train and choose (:func:`fit_onset_activation`), score the
     validation mix, write the weights with their metadata to ``out`` (replaced).

@@ -41,6 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from drumgenx.core.audio import read_audio
+from drumgenx.core.console import silent
 from drumgenx.core.errors import DrumgenxError
 from drumgenx.core.roles import ROLES
 from drumgenx.roles.learned import (
@@ -351,7 +352,7 @@ def select_config(
     rows: list[Row],
     settings: RoleTrainSettings | None = None,
     *,
-    log: Log = print,
+    log: Log = silent,
 ) -> tuple[Config, np.ndarray]:
     """The grid's configuration with the best leave-one-kit-out macro-F1, and its LOKO
     probabilities ``(n, 5)`` of the original clips."""
@@ -383,7 +384,7 @@ def train_role_scorer(
     labels: Path | None = None,
     audio_root: Path = AUDIO_ROOT,
     cache_dir: Path | None = None,
-    log: Log = print,
+    log: Log = silent,
 ) -> LearnedRoleScorer:
     """Choose the scorer on leave-one-kit-out, retrain it on every row, write it to ``out``.
 

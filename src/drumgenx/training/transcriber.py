@@ -31,11 +31,13 @@ import csv
 import json
 import math
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
+from drumgenx.core.console import silent
 from drumgenx.core.errors import DrumgenxError
 from drumgenx.training.flags import settings_from, standalone
 from drumgenx.training.settings import TranscriberTrainSettings as TrainSettings
@@ -328,7 +330,7 @@ def _fit(
     mean: np.ndarray,
     std: np.ndarray,
     log_path: Path,
-    log,
+    log: Callable[[str], None],
 ) -> tuple[int, dict | None]:
     """The training loop: Adam on crops until steps or time run out, checkpoint chosen on
     validation (hit F1 @20 ms plus mean class F1). Leaves ``net`` at the chosen checkpoint;
@@ -391,10 +393,15 @@ def _provenance(corpus: Path, settings: TrainSettings, **facts) -> dict:
 
 
 def train_transcriber(
-    *, corpus: Path, out_dir: Path, settings: TrainSettings | None = None, log=print
+    *,
+    corpus: Path,
+    out_dir: Path,
+    settings: TrainSettings | None = None,
+    log: Callable[[str], None] = silent,
 ) -> TranscriberModel:
     """Train, choose on validation, write ``out_dir/transcriber.npz``; return the model
-    (``settings``: default `TrainSettings`, the shipped weights')."""
+    (``settings``: default `TrainSettings`, the shipped weights'). ``log`` receives a line
+    per validation (the JSON of ``train_log.jsonl``) and the final scores."""
     import torch
 
     from drumgenx.transcribe.model import save_model
