@@ -31,7 +31,8 @@ import os
 import platform
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -328,14 +329,13 @@ def train_groovae(
         raise OutputExistsError(f"{out_dir / MODEL_FILE} exists; pass overwrite to replace it")
     config = replace(config or default_config(task), task=task)
     settings = settings or GrooveTrainSettings()
-    seed, epochs, max_minutes = settings.seed, settings.epochs, settings.max_minutes
     torch.set_num_threads(settings.threads_for(task))
     started = time.monotonic()
     train = load_gmd_windows(gmd_root, "train", cache_dir=cache_dir)
     validation = load_gmd_windows(gmd_root, "validation", cache_dir=cache_dir)
 
-    torch.manual_seed(seed)
-    rng = np.random.default_rng(seed)
+    torch.manual_seed(settings.seed)
+    rng = np.random.default_rng(settings.seed)
     windows = train.tensors
     if max_train_windows is not None:
         windows = windows[rng.permutation(len(windows))[:max_train_windows]]
@@ -343,52 +343,25 @@ def train_groovae(
     optimizer = torch.optim.Adam(net.parameters(), lr=config.learning_rate)
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    log_path = out_dir / LOG_FILE
-    log = log_path.open("w", encoding="utf-8")
-
-    def emit(record: dict[str, Any]) -> None:
-        log.write(json.dumps(record) + "\n")
-        log.flush()
-        if progress is not None:
-            progress(record)
-
     data = {
         "train_files": len(train.files),
         "train_windows": len(windows),
         "validation_files": len(validation.files),
         "validation_windows": len(validation),
     }
-    emit({"event": "data", **data, "seconds": round(time.monotonic() - started, 1)})
-
-    best: dict[str, Any] = {"score": math.inf, "epoch": 0, "scores": {}}
-    update = epoch = 0
-    out_of_time = False
-    try:
-        while epoch < epochs and not out_of_time:
-            epoch += 1
-            update, out_of_time = _train_epoch(
-                net,
-                optimizer,
-                windows,
-                rng,
-                epoch=epoch,
-                update=update,
-                started=started,
-                max_minutes=max_minutes,
-                emit=emit,
-            )
-            best = _validate_and_keep(
-                net,
-                validation.tensors,
-                best,
-                model_path=out_dir / MODEL_FILE,
-                epoch=epoch,
-                update=update,
-                started=started,
-                emit=emit,
-            )
-    finally:
-        log.close()
+    with _event_log(out_dir / LOG_FILE, progress) as emit:
+        emit({"event": "data", **data, "seconds": round(time.monotonic() - started, 1)})
+        best, epoch, update = _fit(
+            net,
+            optimizer,
+            windows,
+            validation.tensors,
+            rng,
+            settings=settings,
+            model_path=out_dir / MODEL_FILE,
+            started=started,
+            emit=emit,
+        )
 
     minutes = _minutes(started)
     meta = _run_metadata(
@@ -415,6 +388,64 @@ def train_groovae(
     if progress is not None:
         progress({"event": "done", "best_epoch": best["epoch"], "minutes": minutes})
     return result
+
+
+@contextmanager
+def _event_log(path: Path, progress: Progress | None) -> Iterator[Callable[[dict[str, Any]], None]]:
+    """``emit(record)``: a line of JSON in ``path`` (flushed) and the record to ``progress``."""
+    with path.open("w", encoding="utf-8") as log:
+
+        def emit(record: dict[str, Any]) -> None:
+            log.write(json.dumps(record) + "\n")
+            log.flush()
+            if progress is not None:
+                progress(record)
+
+        yield emit
+
+
+def _fit(
+    net: GrooVAE,
+    optimizer: Any,
+    windows: Any,
+    validation: Any,
+    rng: np.random.Generator,
+    *,
+    settings: GrooveTrainSettings,
+    model_path: Path,
+    started: float,
+    emit: Callable[[dict[str, Any]], None],
+) -> tuple[dict[str, Any], int, int]:
+    """Epochs until `settings.epochs` or `settings.max_minutes` (the epoch under way at the
+    limit is stopped and scored), each scored on ``validation`` and the best written to
+    ``model_path``; returns the best's record, the epochs run and the updates made."""
+    best: dict[str, Any] = {"score": math.inf, "epoch": 0, "scores": {}}
+    update = epoch = 0
+    out_of_time = False
+    while epoch < settings.epochs and not out_of_time:
+        epoch += 1
+        update, out_of_time = _train_epoch(
+            net,
+            optimizer,
+            windows,
+            rng,
+            epoch=epoch,
+            update=update,
+            started=started,
+            max_minutes=settings.max_minutes,
+            emit=emit,
+        )
+        best = _validate_and_keep(
+            net,
+            validation,
+            best,
+            model_path=model_path,
+            epoch=epoch,
+            update=update,
+            started=started,
+            emit=emit,
+        )
+    return best, epoch, update
 
 
 def _train_epoch(
