@@ -60,7 +60,8 @@ from drumgenx.skeleton.grid import build_grid
         (
             lambda: load_samples(["k"], pools=None, pools_dir=None, sample_root=Path("/no")),
             "1 sample(s) missing or unreadable under sample_root /no: k (file not found) "
-            "(pass skip_missing to render without them)",
+            "(pass pools_json (the pools that name them) or pass skip_missing to render "
+            "without them)",
         ),
     ],
 )
@@ -119,7 +120,8 @@ def test_the_cli_names_a_folder_flag(tmp_path: Path, capsys) -> None:
         (["export-midi", "--grid", "GRID", "--note", "FILL=200"], "--note expects ROLE=0..127"),
         (
             ["render", "--grid", "GRID", "--sample_root", "ROOT"],
-            "under --sample_root ROOT: k (file not found) (pass --skip_missing to render without",
+            "under --sample_root ROOT: k (file not found) (pass --pools_json (the pools that "
+            "name them) or pass --skip_missing to render without",
         ),
     ],
 )

@@ -62,7 +62,13 @@ def _write_edit(args: argparse.Namespace, operation: Callable) -> None:
 def add_set_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--bar", type=int, required=True, help="bar, from 0")
     parser.add_argument("--step", type=int, required=True, help=f"step {STEP_RANGE}")
-    parser.add_argument("--role", required=True, type=str.upper, choices=ROLES)
+    parser.add_argument(
+        "--role",
+        required=True,
+        type=str.upper,
+        choices=ROLES,
+        help="the hit's role (the loop's lane; case does not matter)",
+    )
     parser.add_argument(
         "--sample",
         help="sample_id (default: the one the role uses most; with no hit of the role, one "

@@ -48,11 +48,14 @@ def load_samples(
             problems.append(f"{_shown(sample_id)} ({exc})")
     if problems and not skip_missing:
         where = " under {1} {root}" if sample_root else ""
+        # without pools, ids are only looked for under sample_root: the pools say where
+        find = "" if pools is not None else "pass {2} (the pools that name them) or "
         raise MissingSamplesError.about(
             f"{len(problems)} sample(s) missing or unreadable{where}: {{problems}} "
-            "(pass {0} to render without them)",
+            f"({find}pass {{0}} to render without them)",
             "skip_missing",
             "sample_root",
+            "pools_json",
             root=sample_root,
             problems="; ".join(problems),
         )
