@@ -60,6 +60,7 @@ def _commands() -> list:  # -> list[core.console.Command], in the order --help l
     from drumgenx.preprocess.cli_args import PREPROCESS
     from drumgenx.roles.cli_args import ROLES_COMMAND
     from drumgenx.skeleton.cli_args import SKELETON, STYLES
+    from drumgenx.studio.cli_args import STUDIO
     from drumgenx.training.commands import TRAIN, TRAIN_GROOVAE
     from drumgenx.transcribe.cli_args import TRANSCRIBE
 
@@ -71,7 +72,7 @@ def _commands() -> list:  # -> list[core.console.Command], in the order --help l
     )
     return [
         *(RUN, CONFIG, DEMO, PREPROCESS, TRANSCRIBE, ROLES_COMMAND, SKELETON, STYLES, GROOVE),
-        *(TRAIN, TRAIN_GROOVAE, edit, KIT, EXPORT_KIT),
+        *(TRAIN, TRAIN_GROOVAE, edit, KIT, EXPORT_KIT, STUDIO),
     ]
 
 

@@ -1,0 +1,8 @@
+"""``drumgenx studio``: a local web app to hear, see and edit a run's loops in the browser.
+
+It reads and writes the same files as the command line, through the same functions: run
+records (`core.layout`), event grids (`core.formats`), edits (`edit.run`, new versions
+only), stage 4 (`groove.run`). ``app`` holds the routes, ``api`` the logic behind them,
+``server`` the launch on uvicorn, ``static/`` the page (plain ES modules, no build step).
+Starlette and uvicorn come with the optional extra: ``pip install -e '.[studio]'``.
+"""

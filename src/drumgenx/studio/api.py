@@ -1,0 +1,488 @@
+"""What the studio's endpoints do: read and write OUT's files through the package's functions.
+
+Every path in a request or an answer is relative to OUT, ``/``-separated, and checked by
+`drumgenx.studio.paths.resolve_inside` (nothing outside OUT, no ``..``, no symlink out).
+Answers are JSON; an error is ``{"error": "one line"}`` with a status: 400 a bad request,
+403 a refused path or request, 404 nothing there, 409 a save conflict, 500 a bug.
+
+Endpoints (the routes are in `drumgenx.studio.app`)
+--------------------------------------------------
+``GET /``
+    The page, with the per-launch token in ``<meta name="drumgenx-token">``.
+``GET /static/NAME``
+    The page's own files (``studio/static/``), nothing else.
+``GET /files/PATH``
+    A file under OUT: audio, JSON, PNG or MIDI (`SERVED_SUFFIXES`).
+``GET /api/runs``
+    ``{"out", "runs": [...]}``: every ``run_N.json`` in OUT and its direct subfolders, newest
+    first (`StudioApi.runs`).
+``GET /api/run?record=PATH``
+    One run: its grid, event grids (skeleton, groove, edits), pools, renders, MIDI files,
+    pictures, and the rules a new hit follows (`StudioApi.run`).
+``GET /api/events?path=PATH``
+    One event grid: its events, the newest edit of its lineage, each sample's file and the
+    sample a new hit of each role takes (`StudioApi.events`).
+``POST /api/save``
+    ``{"base", "head", "edits": [...], "force"}``: the edits applied to ``base`` through
+    `drumgenx.edit.operations`, written as a new ``event_grid_edit_N.json`` beside it
+    (`drumgenx.edit.run.edit_file`); 409 when a newer edit than ``head`` was saved since
+    (`StudioApi.save`). Answers as ``/api/events`` for the new file.
+``POST /api/groove``
+    ``{"record", "events", "mode", "temperature", "seed"}``: stage 4 on ``events``
+    (`drumgenx.groove.run.run_groove`), written to the run's ``groove/``; answers as
+    ``/api/events`` for the new file, with ``added`` and ``removed`` (`StudioApi.groove`).
+
+POSTs also need the token (``X-Drumgenx-Token``) and an ``Origin`` of the studio itself;
+`drumgenx.studio.app` checks both before any of this runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from drumgenx.core.errors import DrumgenxError, FormatError
+from drumgenx.core.events import DUR_STEPS, MAX_VOICES, velocity
+from drumgenx.core.formats import load_events, load_grid, load_pools, read_json
+from drumgenx.core.layout import find_run_files, run_records, stage_folder
+from drumgenx.core.pools import resolve_sample_path
+from drumgenx.core.records import Event, events_to_json
+from drumgenx.core.roles import ROLES
+from drumgenx.core.versioning import latest_version
+from drumgenx.edit.operations import MAX_OFFSET_MS, Selection, most_used_sample, remove_hits
+from drumgenx.edit.operations import set_hit as set_hit_operation
+from drumgenx.edit.run import EDIT_FAMILY, NoSampleError, draw_sample_for, edit_file
+from drumgenx.pictures.palette import ROLE_COLOURS
+from drumgenx.render.mixer import RELEASE_MS
+from drumgenx.studio.paths import OutsideError, relative_name, resolve_inside
+
+__all__ = [
+    "SERVED_SUFFIXES",
+    "BadRequest",
+    "Conflict",
+    "NotFound",
+    "RequestError",
+    "StudioApi",
+    "apply_edits",
+    "groove_arguments",
+    "save_arguments",
+]
+
+SERVED_SUFFIXES = frozenset(
+    {".wav", ".flac", ".ogg", ".mp3", ".aif", ".aiff", ".json", ".png", ".mid"}
+)
+EVENT_GRID_STAGES = ("skeleton", "groove")  # the stage folders event grids (and edits) live in
+
+
+class RequestError(DrumgenxError):
+    """A request the studio answers with an error; ``status`` is the HTTP status."""
+
+    status = 400
+
+
+class BadRequest(RequestError):
+    """The request's body or parameters are malformed."""
+
+
+class NotFound(RequestError):
+    """Nothing of the kind asked for at that path."""
+
+    status = 404
+
+
+class Conflict(RequestError):
+    """A save that would pass over an edit saved since the client loaded (another tab).
+
+    ``newer`` names that edit's file (relative to OUT).
+    """
+
+    status = 409
+
+    def __init__(self, message: str, *, newer: str) -> None:
+        super().__init__(message)
+        self.newer = newer
+
+
+def _field(body: Mapping[str, Any], name: str, kind: type | tuple[type, ...], *, optional=False):
+    """``body[name]``, checked to be ``kind`` (JSON true and false are no numbers here)."""
+    value = body.get(name)
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, kind):
+        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        raise BadRequest(f"field {name!r}: expected {names}, got {value!r}"[:200])
+    return value
+
+
+_NUMBER = (int, float)
+
+
+def save_arguments(body: Mapping[str, Any]) -> dict[str, Any]:
+    """`StudioApi.save`'s arguments from a ``POST /api/save`` body (checked)."""
+    edits = body.get("edits")
+    if not isinstance(edits, list):
+        raise BadRequest(f"field 'edits': expected a list of edits, got {edits!r}"[:200])
+    return {
+        "base": _field(body, "base", str),
+        "edits": edits,
+        "head": _field(body, "head", str, optional=True),
+        "force": body.get("force") is True,
+    }
+
+
+def groove_arguments(body: Mapping[str, Any]) -> dict[str, Any]:
+    """`StudioApi.groove`'s arguments from a ``POST /api/groove`` body (checked)."""
+    return {
+        "record": _field(body, "record", str),
+        "events": _field(body, "events", str),
+        "mode": _field(body, "mode", str),
+        "temperature": float(_field(body, "temperature", _NUMBER)),
+        "seed": _field(body, "seed", int),
+    }
+
+
+def apply_edits(events: list[Event], edits: list[Mapping[str, Any]]) -> list[Event]:
+    """``events`` with the studio's edits applied in order, through `edit.operations`.
+
+    Parameters
+    ----------
+    events
+        The event grid the client started from.
+    edits
+        Each ``{"op": "set", "bar", "step", "role", "sample_id", "vel", "micro_offset_ms",
+        "dur_steps" (optional)}`` (`set_hit`: adds the hit, or replaces the one of that role
+        on that step) or ``{"op": "remove", "bar", "step", "role"}`` (`remove_hits` on that
+        one hit).
+
+    Raises
+    ------
+    BadRequest
+        An edit is malformed.
+    DrumgenxError
+        An operation refuses it (a velocity out of 0..1, a fourth voice on a step, no such
+        hit to remove); the message says which.
+    """
+    for edit in edits:
+        if not isinstance(edit, Mapping):
+            raise BadRequest(f"an edit must be an object, got {edit!r}"[:200])
+        op = edit.get("op")
+        bar, step = _field(edit, "bar", int), _field(edit, "step", int)
+        role = _field(edit, "role", str)
+        if op == "remove":
+            one_hit = Selection(frozenset({bar}), frozenset({step}), frozenset({role}))
+            events = remove_hits(events, one_hit)
+        elif op == "set":
+            events = set_hit_operation(
+                events,
+                bar=bar,
+                step=step,
+                role=role,
+                sample_id=_field(edit, "sample_id", str),
+                vel=float(_field(edit, "vel", _NUMBER)),
+                micro_offset_ms=float(_field(edit, "micro_offset_ms", _NUMBER)),
+                dur_steps=_field(edit, "dur_steps", _NUMBER, optional=True),
+            )
+        else:
+            raise BadRequest(f"field 'op': expected 'set' or 'remove', got {op!r}"[:200])
+    return events
+
+
+@dataclass(frozen=True)
+class _Run:
+    """A run record read back: where it is and its stages' outputs (relative to its folder)."""
+
+    record: Path
+    data: dict[str, Any]
+
+    @property
+    def root(self) -> Path:
+        return self.record.parent
+
+    def output(self, stage: str, name: str) -> Path | None:
+        for entry in self.data["stages"]:
+            if entry["stage"] == stage and name in entry["outputs"]:
+                return self.root / entry["outputs"][name]
+        return None
+
+
+class StudioApi:
+    """The logic behind the studio's endpoints, on one folder OUT.
+
+    Parameters
+    ----------
+    out
+        The folder served; every file read or written lies inside it.
+    groove_models
+        Stage 4 weights folder per mode (``{"humanize": Path, "vary": Path}``); a mode not
+        named uses the shipped weights.
+    """
+
+    def __init__(self, out: str | Path, *, groove_models: Mapping[str, Path] | None = None):
+        self.out = Path(out).resolve()
+        self.groove_models = dict(groove_models or {})
+        # One save at a time: the conflict check and the write must see the same lineage.
+        self._save_lock = threading.Lock()
+
+    # --- paths ------------------------------------------------------------------------------
+
+    def inside(self, relative: str) -> Path:
+        """The file ``relative`` names inside OUT (see `resolve_inside`)."""
+        return resolve_inside(self.out, relative)
+
+    def name(self, path: Path | None) -> str | None:
+        """``path`` as the client names it (relative to OUT), or None (none, or outside)."""
+        return None if path is None else relative_name(self.out, path)
+
+    def file(self, relative: str) -> Path:
+        """A file under OUT the studio serves as it is (`SERVED_SUFFIXES`).
+
+        Raises
+        ------
+        OutsideError, NotFound, RequestError
+            As `resolve_inside`; no such file; a type the studio does not serve (403).
+        """
+        path = self.inside(relative)
+        if path.suffix.lower() not in SERVED_SUFFIXES:
+            raise OutsideError(f"the studio serves audio, JSON, PNG and MIDI, not {relative!r}")
+        if not path.is_file():
+            raise NotFound(f"no file {relative!r} in the studio's folder")
+        return path
+
+    # --- runs -------------------------------------------------------------------------------
+
+    def _records(self) -> list[Path]:
+        """``run_N.json`` in OUT, then in each direct subfolder (a parent of run folders)."""
+        folders = [self.out]
+        with contextlib.suppress(OSError):  # OUT gone while serving: no runs, not a crash
+            folders += sorted(
+                p for p in self.out.iterdir() if p.is_dir() and not p.name.startswith(".")
+            )
+        return [record for folder in folders for record in run_records(folder)]
+
+    def _run(self, record: str) -> _Run:
+        path = self.inside(record)
+        if path not in self._records():
+            raise NotFound(f"{record!r} is not a run record (run_N.json) in the studio's folder")
+        return _Run(path, read_json(path, "run"))
+
+    def runs(self) -> dict[str, Any]:
+        """Every run in OUT: ``{"out": folder, "runs": [{"record", "folder", "inputs",
+        "params", "final"}, ...]}``; a record that cannot be read is listed with ``"error"``."""
+        listed = []
+        for record in self._records():
+            entry: dict[str, Any] = {
+                "record": self.name(record),
+                "folder": self.name(record.parent) or ".",
+            }
+            try:
+                data = read_json(record, "run")
+            except FormatError as exc:
+                entry["error"] = str(exc)
+            else:
+                entry |= {
+                    "inputs": data.get("inputs", [data["input_dir"]]),
+                    "params": data["params"],
+                    "final": data["final"],
+                }
+            listed.append(entry)
+        return {"out": str(self.out), "runs": listed}
+
+    def run(self, record: str) -> dict[str, Any]:
+        """One run's files, each named relative to OUT.
+
+        Returns
+        -------
+        dict
+            ``record``, ``folder``, ``params``; ``grid`` (the grid itself) and ``grid_path``;
+            ``pools`` and ``library``; ``event_grids``: every event grid in the run's stage
+            folders (skeleton, groove, edits; by name) and ``start``, the one to open first
+            (the run's final loop); ``audio``, ``midi``, ``pictures``: its files by kind;
+            ``rules``: what a new hit gets (roles, velocity by role and step, length,
+            voices per step, micro-timing limit, fade after its length) and each role's colour.
+        """
+        run = self._run(record)
+        grid_path = run.output("skeleton", "grid")
+        if grid_path is None or not grid_path.is_file():
+            raise NotFound(f"{record!r} has no grid: its run stopped before stage 3")
+        files: dict[str, list[str]] = {"audio": [], "midi": [], "pictures": [], "event_grids": []}
+        kinds = {".wav": "audio", ".mid": "midi", ".png": "pictures"}
+        for stage in EVENT_GRID_STAGES:
+            folder = stage_folder(run.root, stage)
+            for path in sorted(folder.glob("[!.]*")) if folder.is_dir() else []:
+                if path.name.startswith("event_grid") and path.suffix == ".json":
+                    files["event_grids"].append(self.name(path))
+                elif path.suffix in kinds:
+                    files[kinds[path.suffix]].append(self.name(path))
+        start = run.output("groove", "event_grid") or run.output("skeleton", "event_grid")
+        return {
+            "record": self.name(run.record),
+            "folder": self.name(run.root) or ".",
+            "params": run.data["params"],
+            "grid_path": self.name(grid_path),
+            "grid": load_grid(grid_path).to_json(),
+            "pools": self.name(run.output("roles", "pools")),
+            "library": self.name(run.output("preprocess", "library")),
+            "start": self.name(start) if start and start.is_file() else None,
+            **files,
+            "rules": {
+                "roles": list(ROLES),
+                "colours": ROLE_COLOURS,  # the pictures' palette
+                "velocity": {role: [velocity(role, step) for step in range(16)] for role in ROLES},
+                "dur_steps": DUR_STEPS,
+                "max_voices": MAX_VOICES,
+                "max_offset_ms": MAX_OFFSET_MS,
+                "release_ms": RELEASE_MS,
+            },
+        }
+
+    # --- event grids ------------------------------------------------------------------------
+
+    def _event_grid(self, relative: str) -> Path:
+        path = self.inside(relative)
+        if not (path.name.startswith("event_grid") and path.suffix == ".json"):
+            raise BadRequest(f"{relative!r} is not an event grid (event_grid*_N.json)")
+        if not path.is_file():
+            raise NotFound(f"no event grid {relative!r} in the studio's folder")
+        return path
+
+    def _lineage_head(self, folder: Path) -> Path | None:
+        """The newest edit (``event_grid_edit_N.json``) saved in ``folder``, or None."""
+        n = latest_version(folder, [EDIT_FAMILY])
+        while n > 0 and not (folder / f"{EDIT_FAMILY}_{n}.json").is_file():
+            n -= 1  # a reservation of a write still under way: not saved yet
+        return folder / f"{EDIT_FAMILY}_{n}.json" if n else None
+
+    def events(self, relative: str) -> dict[str, Any]:
+        """One event grid, ready to play and edit.
+
+        Returns
+        -------
+        dict
+            ``path``; ``events``; ``head``: the newest edit saved beside it (what a save
+            must not pass over, `save`); ``new_hit_samples``: the sample a new hit of each
+            role takes, as ``drumgenx edit set`` picks it without ``--sample`` (the one the
+            role uses most, else drawn from the run's pools; None: no sample anywhere);
+            ``samples``: each of those samples' file (None when not inside OUT).
+        """
+        path = self._event_grid(relative)
+        events = load_events(path)
+        new_hit_samples = {role: self._new_hit_sample(path, events, role) for role in ROLES}
+        found = find_run_files(path)
+        pools = load_pools(found.pools) if found and found.pools else None
+        library = found.library.resolve() if found and found.library else None
+        wanted = {e.sample_id for e in events} | {s for s in new_hit_samples.values() if s}
+        samples = {
+            sample_id: self.name(
+                resolve_sample_path(
+                    sample_id,
+                    pools=pools,
+                    pools_dir=found.pools.resolve().parent if pools else None,
+                    sample_root=library,
+                )
+            )
+            for sample_id in sorted(wanted)
+        }
+        return {
+            "path": self.name(path),
+            "events": events_to_json(events),
+            "head": self.name(self._lineage_head(path.parent)),
+            "new_hit_samples": new_hit_samples,
+            "samples": samples,
+        }
+
+    @staticmethod
+    def _new_hit_sample(path: Path, events: list[Event], role: str) -> str | None:
+        used = most_used_sample(events, role=role)
+        if used is not None:
+            return used
+        try:
+            return draw_sample_for(path, role=role).sample_id
+        except NoSampleError:
+            return None
+
+    def save(
+        self,
+        *,
+        base: str,
+        edits: list[Mapping[str, Any]],
+        head: str | None,
+        force: bool = False,
+    ) -> dict[str, Any]:
+        """Apply ``edits`` to ``base`` (`apply_edits`) and write a new ``event_grid_edit_N.json``
+        beside it; ``base`` is never touched.
+
+        Parameters
+        ----------
+        base
+            The event grid the client loaded (or last saved).
+        edits
+            As `apply_edits`; at least one.
+        head
+            The newest edit beside ``base`` when the client loaded it (`events`' ``head``).
+        force
+            Save even when a newer edit was saved since: a new branch, nothing lost.
+
+        Raises
+        ------
+        Conflict
+            An edit newer than ``head`` was saved beside ``base`` since (another tab); the
+            message names it. Nothing is written.
+        """
+        path = self._event_grid(base)
+        if not isinstance(edits, list) or not edits:
+            raise BadRequest(f"nothing to save: no change to {base}")
+        with self._save_lock:
+            newest = self.name(self._lineage_head(path.parent))
+            if newest != head and not force:
+                raise Conflict(
+                    f"{newest} was saved since you opened {base} (another tab?): reload it, "
+                    "or save anyway as a new branch",
+                    newer=newest or "",
+                )
+            written = edit_file(path, lambda events: apply_edits(events, edits))
+        return self.events(self.name(written))
+
+    # --- stage 4 ----------------------------------------------------------------------------
+
+    def groove(
+        self,
+        *,
+        record: str,
+        events: str,
+        mode: str,
+        temperature: float,
+        seed: int,
+        progress: Callable[[int, int, str], None] | None = None,
+    ) -> dict[str, Any]:
+        """Humanize or vary ``events`` with GrooVAE (`run_groove`), on the run's grid and pools;
+        the result goes to the run's ``groove/`` as a new ``event_grid_groovae_N.json``.
+
+        Returns
+        -------
+        dict
+            As `events` for the new file, with ``added`` and ``removed`` (``vary``'s hits).
+        """
+        from drumgenx.groove.run import run_groove  # the render stage and, in it, torch
+
+        run = self._run(record)
+        events_path = self._event_grid(events)
+        grid, pools = run.output("skeleton", "grid"), run.output("roles", "pools")
+        if grid is None or pools is None:
+            raise NotFound(f"{record!r} names no grid or no pools: it stopped before stage 3")
+        result = run_groove(
+            grid_json=grid,
+            events_json=events_path,
+            pools_json=pools,
+            out_dir=stage_folder(run.root, "groove"),
+            mode=mode,
+            temperature=temperature,
+            seed=seed,
+            model_dir=self.groove_models.get(mode),
+            progress=progress,
+        )
+        answer = self.events(self.name(result.events_path))
+        return answer | {"added": result.added, "removed": result.removed}

@@ -1,0 +1,261 @@
+// The studio's page: wires the views (runs, step grids, player) to the state and the
+// server. Views never call the server; this module does, and puts the answers in state.
+
+import { api, ApiError } from './api.js';
+import { GridView } from './grid.js';
+import { Player } from './player.js';
+import { renderRuns } from './runs.js';
+import {
+  commitEdit,
+  editsBetween,
+  isDirty,
+  openEvents,
+  previewEdit,
+  redo,
+  state,
+  subscribe,
+  undo,
+  update,
+} from './state.js';
+
+const $ = (id) => document.getElementById(id);
+let gridA = null;
+let gridB = null;
+
+const say = (message) => update({ message });
+
+function problem(error) {
+  say(error instanceof ApiError || error instanceof Error ? error.message : String(error));
+}
+
+/** What the player plays: A as edited, or B, read at every scheduler tick. */
+function playing() {
+  const b = state.listening === 'b' && state.compare;
+  return {
+    events: b ? state.compare.events : state.events,
+    samples: { ...state.base?.samples, ...(b ? state.compare.samples : {}) },
+    grid: state.run.grid,
+    swing: state.run.params.swing ?? 0,
+    loop: state.loop,
+    releaseSeconds: state.run.rules.release_ms / 1000,
+  };
+}
+
+const player = new Player(playing, say);
+
+// Tests read what was scheduled against the grid: window.drumgenxStudio.scheduled.
+window.drumgenxStudio = {
+  state,
+  player,
+  get scheduled() {
+    return player.scheduled;
+  },
+};
+
+// --- runs --------------------------------------------------------------------------------
+
+async function showRuns() {
+  player.stop();
+  const { out, runs } = await api.runs();
+  update({ out, runs, run: null, base: null, compare: null });
+}
+
+async function openRun(record) {
+  try {
+    const run = await api.run(record);
+    update({ run, compare: null, listening: 'a' });
+    const first = run.start ?? run.event_grids.at(-1);
+    if (!first) {
+      say(`${record} has no event grid to open`);
+      return;
+    }
+    await openEventGrid(first);
+  } catch (error) {
+    problem(error);
+  }
+}
+
+// --- event grids -------------------------------------------------------------------------
+
+function buildGrids() {
+  const { grid, rules } = state.run;
+  gridA = new GridView($('grid-a'), {
+    grid,
+    rules,
+    editable: true,
+    current: () => ({ events: state.events, newHitSamples: state.base.new_hit_samples }),
+    onEdit: (events, commit, before) => (commit ? commitEdit(events, before) : previewEdit(events)),
+    onMessage: say,
+  });
+  gridB = new GridView($('grid-b'), { grid, rules, editable: false });
+}
+
+async function openEventGrid(path) {
+  const loaded = await api.events(path);
+  if (!state.run.event_grids.includes(loaded.path)) {
+    update({ run: { ...state.run, event_grids: [...state.run.event_grids, loaded.path] } });
+  }
+  buildGrids();
+  openEvents(loaded);
+  await player.prepare(loaded.samples);
+  say(`opened ${loaded.path}`);
+}
+
+async function save(force = false) {
+  const edits = editsBetween(state.base.events, state.events);
+  if (!edits.length) {
+    say('nothing to save: no change since the file was opened');
+    return;
+  }
+  try {
+    const saved = await api.save({ base: state.base.path, head: state.base.head, edits, force });
+    const undoStack = state.undoStack;
+    const redoStack = state.redoStack;
+    update({ run: { ...state.run, event_grids: [...state.run.event_grids, saved.path] } });
+    openEvents(saved);
+    update({ undoStack, redoStack }); // saving is no edit: the history stays
+    await player.prepare(saved.samples);
+    say(`Saved as ${saved.path} (${state.run.event_grids.length} loop files in this run)`);
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 409) {
+      update({ conflict: { message: error.message, newer: error.body.newer } });
+    }
+    problem(error);
+  }
+}
+
+async function groove(mode) {
+  if (isDirty()) {
+    say(`save your edits first: ${mode} runs on a saved file`);
+    return;
+  }
+  update({ busy: mode });
+  say(`${mode}: GrooVAE is running on ${state.base.path} ...`);
+  try {
+    const result = await api.groove({
+      record: state.run.record,
+      events: state.base.path,
+      mode,
+      temperature: Number($('temperature').value),
+      seed: Number($('seed').value),
+    });
+    update({
+      run: { ...state.run, event_grids: [...state.run.event_grids, result.path] },
+      compare: result,
+    });
+    await player.prepare(result.samples);
+    const changes = mode === 'vary' ? `: ${result.added} hits added, ${result.removed} removed` : '';
+    say(`${mode} wrote ${result.path}${changes}; it is B below, beside A for A/B listening`);
+  } catch (error) {
+    problem(error);
+  } finally {
+    update({ busy: '' });
+  }
+}
+
+// --- painting ----------------------------------------------------------------------------
+
+function paint() {
+  $('message').textContent = state.message;
+  $('out-folder').textContent = state.out;
+  const editing = state.run !== null && state.base !== null;
+  $('runs-view').hidden = editing;
+  $('editor-view').hidden = !editing;
+  $('runs-empty').hidden = state.runs.length > 0;
+  if (!editing) return;
+  const { grid } = state.run;
+  $('tempo').textContent =
+    `${grid.bpm.toFixed(1)} bpm · ${grid.num_bars} bars · ${grid.steps_per_bar} steps a bar · ` +
+    `swing ${state.run.params.swing ?? 0}`;
+  const select = $('event-grid-select');
+  const options = state.run.event_grids;
+  if (select.options.length !== options.length) {
+    select.replaceChildren(...options.map((path) => new Option(path, path)));
+  }
+  select.value = state.base.path;
+  $('name-a').textContent = `${state.base.path}${isDirty() ? ' (edited, not saved)' : ''}`;
+  $('undo').disabled = !state.undoStack.length;
+  $('redo').disabled = !state.redoStack.length;
+  $('play').disabled = player.playing;
+  $('stop').disabled = !player.playing;
+  for (const id of ['humanize', 'vary', 'save']) $(id).disabled = Boolean(state.busy);
+  $('conflict').hidden = !state.conflict;
+  $('conflict-text').textContent = state.conflict?.message ?? '';
+  $('compare').hidden = !state.compare;
+  document.querySelector(`input[name="listen"][value="${state.listening}"]`).checked = true;
+  gridA.paint(state.events);
+  if (state.compare) {
+    $('name-b').textContent = state.compare.path;
+    gridB.paint(state.compare.events);
+  }
+}
+
+subscribe(paint);
+subscribe((s) => renderRuns($('run-list'), s.runs, openRun));
+
+function followCursor() {
+  const position = player.position();
+  const listeningB = state.listening === 'b';
+  gridA?.showCursor(listeningB ? null : position);
+  gridB?.showCursor(listeningB ? position : null);
+  if (!player.playing && state.playing) update({ playing: false });
+  requestAnimationFrame(followCursor);
+}
+
+// --- controls ----------------------------------------------------------------------------
+
+async function play() {
+  await player.play();
+  update({ playing: true });
+}
+
+function stop() {
+  player.stop();
+  update({ playing: false });
+}
+
+$('back').addEventListener('click', () => showRuns().catch(problem));
+$('play').addEventListener('click', () => play().catch(problem));
+$('stop').addEventListener('click', stop);
+$('loop').addEventListener('change', (e) => update({ loop: e.target.checked }));
+$('undo').addEventListener('click', undo);
+$('redo').addEventListener('click', redo);
+$('save').addEventListener('click', () => save(false));
+$('save-branch').addEventListener('click', () => save(true));
+$('open-newer').addEventListener('click', () => openEventGrid(state.conflict.newer).catch(problem));
+$('humanize').addEventListener('click', () => groove('humanize'));
+$('vary').addEventListener('click', () => groove('vary'));
+$('event-grid-select').addEventListener('change', (e) => {
+  if (isDirty() && !window.confirm('Drop the edits you have not saved?')) {
+    e.target.value = state.base.path;
+    return;
+  }
+  openEventGrid(e.target.value).catch(problem);
+});
+for (const radio of document.querySelectorAll('input[name="listen"]')) {
+  radio.addEventListener('change', (e) => update({ listening: e.target.value }));
+}
+$('edit-b').addEventListener('click', () => {
+  const path = state.compare.path;
+  update({ compare: null, listening: 'a' });
+  openEventGrid(path).catch(problem);
+});
+$('close-b').addEventListener('click', () => update({ compare: null, listening: 'a' }));
+
+document.addEventListener('keydown', (event) => {
+  if (!state.base || event.target.closest('input, select')) return;
+  const key = event.key.toLowerCase();
+  if (key === ' ') {
+    event.preventDefault();
+    (player.playing ? stop : () => play().catch(problem))();
+  } else if ((event.ctrlKey || event.metaKey) && key === 'z') {
+    event.preventDefault();
+    (event.shiftKey ? redo : undo)();
+  } else if ((event.ctrlKey || event.metaKey) && key === 'y') {
+    event.preventDefault();
+    redo();
+  }
+});
+
+showRuns().catch(problem);
+requestAnimationFrame(followCursor);

@@ -1,0 +1,85 @@
+"""A small run folder for the studio's tests, laid out as `drumgenx run` lays one out.
+
+The bundled kit synthesized into ``library_1/`` (so every sample is inside OUT), its pools in
+``roles/``, a 2-bar skeleton at 120 bpm in ``skeleton/`` (every role: fills and the bed on),
+an empty ``groove/`` and a ``run_1.json`` naming them. Built in well under a second.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from drumgenx.core.formats import dump_json, read_json
+from drumgenx.core.layout import STATE_DIR, library_folder, stage_folder
+from drumgenx.kit.run import write_kit_and_pools
+from drumgenx.render.run import export_midi_file
+from drumgenx.skeleton.patterns import SkeletonParams
+from drumgenx.skeleton.run import run_skeleton
+
+BPM = 120
+BARS = 2
+
+
+def build_studio_run(out: Path) -> Path:
+    """Write the run into ``out`` (created); return its ``run_1.json``."""
+    kit = write_kit_and_pools(kit_dir=library_folder(out, 1), out_dir=stage_folder(out, "roles"))
+    skeleton = run_skeleton(
+        out_dir=stage_folder(out, "skeleton"),
+        bpm=BPM,
+        pools_json=kit.pools_path,
+        params=SkeletonParams(bars=BARS, fill_prob=1.0),
+        render=True,
+        sample_root=None,
+    )
+    midi = export_midi_file(skeleton.paths["event_grid"], skeleton.paths["grid"]).path
+    stage_folder(out, "groove").mkdir()
+    (out / STATE_DIR).mkdir()
+    outputs = {
+        "preprocess": {"library": "library_1"},
+        "roles": {"pools": kit.pools_path.relative_to(out).as_posix()},
+        "skeleton": {
+            name: p.relative_to(out).as_posix()
+            for name, p in {**skeleton.paths, "midi": midi}.items()
+        },
+        "groove": {},
+    }
+    params = {"bpm": BPM, "bars": BARS, "seed": 42, "mode": "humanize", "temperature": 0.5}
+    record = {
+        "drumgenx_version": "0.1.0",
+        "input_dir": "kit",
+        "inputs": ["kit"],
+        "params": {**params, "swing": 0.0, "workers": 1},
+        "from_stage": None,
+        "stages": [
+            {
+                "stage": stage,
+                "key": f"{i:020x}",
+                "reused": False,
+                "seconds": 0.1,
+                "outputs": files,
+                "summary": {},
+            }
+            for i, (stage, files) in enumerate(outputs.items())
+        ],
+        "final": {"wav": outputs["skeleton"]["render"], "midi": outputs["skeleton"]["midi"]},
+    }
+    path = out / "run_1.json"
+    path.write_bytes(dump_json(record))
+    read_json(path, "run")  # off the schema, this fails here rather than in a test
+    return path
+
+
+def tiny_groove_model(folder: Path, task: str) -> Path:
+    """An untrained GrooVAE of a few thousand weights for ``task``, as training saves one."""
+    import torch
+
+    from drumgenx.groove import model
+
+    config = model.GrooVAEConfig(task=task, enc_rnn_size=16, dec_rnn_size=(16,), z_size=8)
+    torch.manual_seed(0)
+    folder.mkdir(parents=True)
+    torch.save(model.GrooVAE(config).state_dict(), folder / model.MODEL_FILE)
+    info = {"format": model.FORMAT, "format_version": model.FORMAT_VERSION}
+    (folder / model.CONFIG_FILE).write_text(json.dumps({**info, "config": config.to_dict()}))
+    return folder
