@@ -1,4 +1,5 @@
-"""A small run folder for the studio's tests, laid out as `drumgenx run` lays one out.
+"""A small run folder for the studio's tests, laid out as `drumgenx run` lays one out, and
+the studio's command started on it (`start_studio`).
 
 The bundled kit synthesized into ``library_1/`` (so every sample is inside OUT), its pools in
 ``roles/``, a 2-bar skeleton at 120 bpm in ``skeleton/`` (every role: fills and the bed on),
@@ -8,7 +9,12 @@ an empty ``groove/`` and a ``run_1.json`` naming them. Built in well under a sec
 from __future__ import annotations
 
 import json
+import re
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 from drumgenx.core.formats import dump_json, read_json
 from drumgenx.core.layout import STATE_DIR, library_folder, stage_folder
@@ -83,3 +89,20 @@ def tiny_groove_model(folder: Path, task: str) -> Path:
     info = {"format": model.FORMAT, "format_version": model.FORMAT_VERSION}
     (folder / model.CONFIG_FILE).write_text(json.dumps({**info, "config": config.to_dict()}))
     return folder
+
+
+def start_studio(out: Path, *flags: str) -> tuple[subprocess.Popen, str]:
+    """``drumgenx studio OUT --port 0 --no-browser`` in a subprocess, and its page's URL."""
+    drumgenx = str(Path(sys.executable).with_name("drumgenx"))
+    process = subprocess.Popen(
+        [drumgenx, "studio", str(out), "--port", "0", "--no-browser", *flags],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    line = process.stdout.readline()  # printed once the server listens
+    found = re.search(r"http://\S+", line)
+    if found is None:
+        process.kill()
+        pytest.fail(f"the studio did not start: {line}{process.communicate()[1]}")
+    return process, found.group(0)

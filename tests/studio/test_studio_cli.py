@@ -3,32 +3,15 @@
 from __future__ import annotations
 
 import json
-import re
 import signal
-import subprocess
 import sys
 import urllib.request
 from pathlib import Path
 
 import pytest
+from studio.studio_run import start_studio
 
 from drumgenx.cli import main
-
-
-def start_studio(out: Path, *flags: str) -> tuple[subprocess.Popen, str]:
-    """``drumgenx studio OUT --port 0 --no-browser`` in a subprocess, and its page's URL."""
-    drumgenx = str(Path(sys.executable).with_name("drumgenx"))
-    process = subprocess.Popen(
-        [drumgenx, "studio", str(out), "--port", "0", "--no-browser", *flags],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    line = process.stdout.readline()  # printed once the server listens
-    if "http://" not in line:
-        process.kill()
-        pytest.fail(f"the studio did not start: {line}{process.communicate()[1]}")
-    return process, re.search(r"http://\S+", line).group(0)
 
 
 def test_the_command_serves_out_and_ctrl_c_stops_it_cleanly(out: Path) -> None:

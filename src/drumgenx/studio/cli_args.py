@@ -45,6 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> None:
     """Serve the studio on ``args.out`` until Ctrl-C; print where, open the browser."""
+    import contextlib
     import webbrowser
 
     from drumgenx.studio.server import serve
@@ -61,7 +62,9 @@ def main(args: argparse.Namespace) -> None:
         if args.open_browser:
             webbrowser.open(url)
 
-    serve(args.out, host=args.host, port=args.port, on_ready=ready)
+    # Ctrl-C is how the studio stops: uvicorn has finished the requests under way
+    with contextlib.suppress(KeyboardInterrupt):
+        serve(args.out, host=args.host, port=args.port, on_ready=ready)
     print("[DONE] studio stopped", flush=True)
 
 

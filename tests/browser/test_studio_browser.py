@@ -1,0 +1,198 @@
+"""The studio in real headless Chromium (Debian's, driven by Playwright): open a run, play it
+(the hits scheduled on the audio clock are the grid's), edit it on the step grid, save, find
+the new version on disk; traversal URLs and a POST without the token are refused.
+
+The server is the real command (``drumgenx studio OUT --port 0 --no-browser``) on a small
+run. Chromium missing is a failure, so CI never passes without running these; a developer
+without it sets ``DRUMGENX_NO_BROWSER=1`` to skip them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from studio.studio_run import build_studio_run, start_studio
+
+from drumgenx.core.events import velocity
+from drumgenx.core.formats import load_events, load_grid
+from drumgenx.edit.operations import most_used_sample
+
+EVENTS = "skeleton/event_grid_1.json"
+SKIP_ENV = "DRUMGENX_NO_BROWSER"
+CHROMIUM_NAMES = ("chromium", "chromium-browser")
+
+
+def _chromium() -> str:
+    """The system's Chromium (Playwright's own browser download does not work here)."""
+    found = os.environ.get("DRUMGENX_CHROMIUM") or next(
+        filter(None, map(shutil.which, CHROMIUM_NAMES)), None
+    )
+    problem = None
+    if found is None:
+        problem = "Chromium not found: apt-get install -y chromium (as .ci/run does)"
+    else:
+        try:
+            import playwright.sync_api  # noqa: F401
+        except ModuleNotFoundError:
+            problem = "Playwright not installed: pip install -e '.[test,studio]'"
+    if problem is not None:
+        if os.environ.get(SKIP_ENV) == "1":
+            pytest.skip(f"{problem} ({SKIP_ENV}=1)")
+        pytest.fail(f"{problem}; or set {SKIP_ENV}=1 to skip the browser tests", pytrace=False)
+    return found
+
+
+@pytest.fixture(scope="module")
+def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("browser") / "out"
+    build_studio_run(folder)
+    (folder.parent / "secret.json").write_text('{"secret": "TOP-SECRET"}')
+    return folder
+
+
+@pytest.fixture(scope="module")
+def url(out: Path) -> Iterator[str]:
+    process, page_url = start_studio(out)
+    yield page_url
+    process.send_signal(signal.SIGINT)
+    process.communicate(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator:
+    executable = _chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=executable,
+            args=["--no-sandbox", "--autoplay-policy=no-user-gesture-required"],
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, url: str) -> Iterator:
+    # bypass_csp: Playwright's wait_for_function evaluates strings, which the page's CSP
+    # (no eval) forbids; the page's own scripts run under the CSP as they would anyway
+    context = browser.new_context(viewport={"width": 1400, "height": 800}, bypass_csp=True)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(url)
+    yield page
+    context.close()
+    assert errors == []
+
+
+def open_the_run(page) -> None:
+    page.click('button.run[data-record="run_1.json"]')
+    page.wait_for_selector("#grid-a .cell.hit")
+    assert page.inner_text("#name-a") == EVENTS
+
+
+def cell(page, bar: int, step: int, role: str):
+    return page.locator(f'#grid-a .cell[data-bar="{bar}"][data-step="{step}"][data-role="{role}"]')
+
+
+def test_play_schedules_the_grids_hits_on_the_audio_clock(page, out: Path) -> None:
+    events = load_events(out / EVENTS)
+    grid = load_grid(out / "skeleton" / "grid_1.json")
+    open_the_run(page)
+    assert "120.0 bpm · 2 bars · 16 steps a bar" in page.inner_text("#tempo")
+    page.click("#play")
+    page.wait_for_function(f"window.drumgenxStudio.scheduled.length >= {len(events)}")
+    assert page.locator("#grid-a .cursor").is_visible()
+    page.click("#stop")
+    first_loop = page.evaluate("window.drumgenxStudio.scheduled")[: len(events)]
+    expected = sorted(
+        (e.role, e.sample_id, e.vel, e.bar * grid.tbar + e.step * grid.tstep) for e in events
+    )
+    got = sorted((h["role"], h["sample"], h["velocity"], h["loopTime"]) for h in first_loop)
+    assert [g[:3] for g in got] == [e[:3] for e in expected]
+    assert [g[3] for g in got] == pytest.approx([e[3] for e in expected], abs=1e-9)
+    # on the audio clock, the hits are as far apart as on the grid
+    start = min(first_loop, key=lambda h: h["loopTime"])
+    for hit in first_loop:
+        assert hit["time"] - start["time"] == pytest.approx(hit["loopTime"] - start["loopTime"])
+
+
+def test_edit_on_the_grid_then_save_writes_a_new_version(page, out: Path) -> None:
+    original = (out / EVENTS).read_bytes()
+    events = load_events(out / EVENTS)
+    open_the_run(page)
+    # a click on an empty cell adds a hit, with the sample `drumgenx edit set` would take
+    taken = {e.step for e in events if (e.bar, e.role) == (0, "ACCENT")}
+    empty_step = min(set(range(16)) - taken)
+    added = cell(page, 0, empty_step, "ACCENT")
+    added.click()
+    assert "hit" in added.get_attribute("class")
+    page.click("#undo")
+    assert "hit" not in added.get_attribute("class")
+    page.click("#redo")
+    assert "hit" in added.get_attribute("class")
+    # a drag 40 px down on the downbeat's kick: velocity 1.0 -> 0.6
+    kick = cell(page, 0, 0, "CORE")
+    assert kick.get_attribute("data-vel") == "1"
+    box = kick.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x, y + 40, steps=5)
+    page.mouse.up()
+    assert kick.get_attribute("data-vel") == "0.6"
+    # Shift+drag a fifth of a cell to the right: 25 ms late (a step is 125 ms at 120 bpm)
+    snare = next(e for e in events if e.role == "ACCENT" and e.bar == 1)
+    late = cell(page, snare.bar, snare.step, "ACCENT")
+    box = late.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    dx = round(box["width"] / 5)
+    page.keyboard.down("Shift")
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + dx, y, steps=5)
+    page.mouse.up()
+    page.keyboard.up("Shift")
+    offset_ms = float(late.get_attribute("data-offset-ms"))
+    assert offset_ms == pytest.approx(dx / box["width"] * 125, abs=0.1)
+    assert late.locator(".ms").inner_text() == f"+{round(offset_ms)}"
+    page.click("#save")
+    page.wait_for_function("document.getElementById('message').textContent.includes('Saved')")
+    assert "Saved as skeleton/event_grid_edit_1.json" in page.inner_text("#message")
+    assert page.inner_text("#name-a") == "skeleton/event_grid_edit_1.json"
+
+    written = load_events(out / "skeleton" / "event_grid_edit_1.json")
+    saved = {(e.bar, e.step, e.role): e for e in written}
+    new = saved[(0, empty_step, "ACCENT")]
+    assert new.sample_id == most_used_sample(events, role="ACCENT")
+    assert (new.vel, new.source) == (velocity("ACCENT", empty_step), "edit")
+    assert saved[(0, 0, "CORE")].vel == 0.6
+    assert saved[(snare.bar, snare.step, "ACCENT")].micro_offset_ms == offset_ms
+    assert len(saved) == len(events) + 1
+    assert (out / EVENTS).read_bytes() == original  # never touched
+
+
+def test_traversal_urls_and_a_post_without_the_token_are_refused(page, url: str) -> None:
+    refused = {
+        "files/%2e%2e/secret.json": 404,  # Chromium resolves the dots itself: GET /secret.json
+        "files/%2E%2E%2Fsecret.json": 403,  # one segment to the browser, '../' to the server
+        "files/skeleton%2F..%2F..%2Fsecret.json": 403,
+        "files/%2Fetc%2Fpasswd": 403,
+    }
+    for path, status in refused.items():
+        response = page.goto(url + path)
+        assert response.status == status, path
+        assert "TOP-SECRET" not in response.text() and "error" in json.loads(response.text())
+    page.goto(url)
+    status = page.evaluate(
+        "fetch('/api/save', {method: 'POST', body: '{}', headers: {'Content-Type': "
+        "'application/json'}}).then((r) => r.status)"
+    )
+    assert status == 403
