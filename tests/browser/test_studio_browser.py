@@ -165,10 +165,11 @@ def test_edit_on_the_grid_then_save_writes_a_new_version(page, out: Path) -> Non
     assert late.locator(".ms").inner_text() == f"+{round(offset_ms)}"
     page.click("#save")
     page.wait_for_function("document.getElementById('message').textContent.includes('Saved')")
-    assert "Saved as skeleton/event_grid_edit_1.json" in page.inner_text("#message")
-    assert page.inner_text("#name-a") == "skeleton/event_grid_edit_1.json"
+    written_name = page.inner_text("#name-a")  # event_grid_edit_N.json, N the next free
+    assert written_name.startswith("skeleton/event_grid_edit_")
+    assert f"Saved as {written_name} ({EVENTS} is unchanged)" in page.inner_text("#message")
 
-    written = load_events(out / "skeleton" / "event_grid_edit_1.json")
+    written = load_events(out / written_name)
     saved = {(e.bar, e.step, e.role): e for e in written}
     new = saved[(0, empty_step, "ACCENT")]
     assert new.sample_id == most_used_sample(events, role="ACCENT")
@@ -177,6 +178,28 @@ def test_edit_on_the_grid_then_save_writes_a_new_version(page, out: Path) -> Non
     assert saved[(snare.bar, snare.step, "ACCENT")].micro_offset_ms == offset_ms
     assert len(saved) == len(events) + 1
     assert (out / EVENTS).read_bytes() == original  # never touched
+
+
+def test_two_tabs_saving_the_same_grid_lose_no_edit(page, url: str, out: Path) -> None:
+    """The second tab's save is refused naming the first tab's file; it saves as a branch."""
+    other = page.context.new_page()
+    other.goto(url)
+    for tab, step in [(page, 1), (other, 2)]:
+        open_the_run(tab)
+        cell(tab, 1, step, "FILL").click()
+    page.click("#save")
+    page.wait_for_function("document.getElementById('message').textContent.includes('Saved')")
+    first = page.inner_text("#name-a")
+    other.click("#save")
+    other.wait_for_selector("#conflict:not([hidden])")
+    assert f"{first} was saved since you opened {EVENTS}" in other.inner_text("#conflict-text")
+    other.click("#save-branch")
+    other.wait_for_function("document.getElementById('message').textContent.includes('Saved')")
+    branch = other.inner_text("#name-a")
+    assert branch != first and other.locator("#conflict").is_hidden()
+    saved = {path: load_events(out / path) for path in (first, branch)}
+    assert any((e.bar, e.step, e.role) == (1, 1, "FILL") for e in saved[first])
+    assert any((e.bar, e.step, e.role) == (1, 2, "FILL") for e in saved[branch])
 
 
 def test_traversal_urls_and_a_post_without_the_token_are_refused(page, url: str) -> None:

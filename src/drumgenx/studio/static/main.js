@@ -90,11 +90,15 @@ function buildGrids() {
   gridB = new GridView($('grid-b'), { grid, rules, editable: false });
 }
 
+/** The run's files again: another tab (or the command line) may have written some. */
+async function refreshFiles() {
+  const { event_grids } = await api.run(state.run.record);
+  update({ run: { ...state.run, event_grids } });
+}
+
 async function openEventGrid(path) {
   const loaded = await api.events(path);
-  if (!state.run.event_grids.includes(loaded.path)) {
-    update({ run: { ...state.run, event_grids: [...state.run.event_grids, loaded.path] } });
-  }
+  await refreshFiles();
   buildGrids();
   openEvents(loaded);
   await player.prepare(loaded.samples);
@@ -109,13 +113,13 @@ async function save(force = false) {
   }
   try {
     const saved = await api.save({ base: state.base.path, head: state.base.head, edits, force });
-    const undoStack = state.undoStack;
-    const redoStack = state.redoStack;
-    update({ run: { ...state.run, event_grids: [...state.run.event_grids, saved.path] } });
+    const { undoStack, redoStack } = state;
+    const original = state.base.path;
+    await refreshFiles();
     openEvents(saved);
     update({ undoStack, redoStack }); // saving is no edit: the history stays
     await player.prepare(saved.samples);
-    say(`Saved as ${saved.path} (${state.run.event_grids.length} loop files in this run)`);
+    say(`Saved as ${saved.path} (${original} is unchanged)`);
   } catch (error) {
     if (error instanceof ApiError && error.status === 409) {
       update({ conflict: { message: error.message, newer: error.body.newer } });
@@ -139,10 +143,8 @@ async function groove(mode) {
       temperature: Number($('temperature').value),
       seed: Number($('seed').value),
     });
-    update({
-      run: { ...state.run, event_grids: [...state.run.event_grids, result.path] },
-      compare: result,
-    });
+    await refreshFiles();
+    update({ compare: result });
     await player.prepare(result.samples);
     const changes = mode === 'vary' ? `: ${result.added} hits added, ${result.removed} removed` : '';
     say(`${mode} wrote ${result.path}${changes}; it is B below, beside A for A/B listening`);
@@ -169,7 +171,7 @@ function paint() {
     `swing ${state.run.params.swing ?? 0}`;
   const select = $('event-grid-select');
   const options = state.run.event_grids;
-  if (select.options.length !== options.length) {
+  if ([...select.options].map((o) => o.value).join('\n') !== options.join('\n')) {
     select.replaceChildren(...options.map((path) => new Option(path, path)));
   }
   select.value = state.base.path;
