@@ -50,7 +50,7 @@ STAGES = frozenset(
         "training",
     }
 )
-ASSEMBLERS = frozenset({"chain", "cli", "__main__", "__init__"})
+ASSEMBLERS = frozenset({"chain", "cli", "__main__", "__init__", "studio"})
 ANY = None  # every module of the target stage
 DATA_FLOW: dict[str, dict[str, frozenset[str] | None]] = {
     "preprocess": {"transcribe": frozenset({"model", "detect"})},
