@@ -30,10 +30,14 @@ SECTIONS = (
     "Exporting a kit",
     "Editor",
     "MIDI export",
+    "Studio",
 )
 
 _GMD = "needs the Groove MIDI Dataset (../shared/data/gmd) and the SoundFonts apt-get installs"
+_SERVER = "serves until Ctrl-C; tests/studio and tests/browser start the same server on a free port"
 NOT_RUN = {
+    "drumgenx studio output": _SERVER,
+    "drumgenx studio output --port 0 --no-browser": _SERVER,
     "drumgenx run ~/Music/found_sounds --out output --bpm 96 --bars 8 --seed 7 --workers 2": (
         "the user's own folder under ~/Music"
     ),
