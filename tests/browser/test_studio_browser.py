@@ -9,6 +9,7 @@ without it sets ``DRUMGENX_NO_BROWSER=1`` to skip them.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -17,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from studio.studio_run import build_studio_run, start_studio
+from studio.studio_run import TINY_RUN, build_studio_run, start_studio, voice_wav
 
 from drumgenx.core.events import velocity
 from drumgenx.core.formats import load_events, load_grid
@@ -219,3 +220,54 @@ def test_traversal_urls_and_a_post_without_the_token_are_refused(page, url: str)
         "'application/json'}}).then((r) => r.status)"
     )
     assert status == 403
+
+
+def drop_files(page, files: dict[str, bytes]) -> None:
+    """Drop ``files`` on the page as a file manager would (a drop event with a DataTransfer)."""
+    transfer = page.evaluate_handle(
+        """(files) => {
+          const transfer = new DataTransfer();
+          for (const [name, data] of files) {
+            const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+            transfer.items.add(new File([bytes], name, { type: 'audio/wav' }));
+          }
+          return transfer;
+        }""",
+        [[name, base64.b64encode(data).decode()] for name, data in files.items()],
+    )
+    page.dispatch_event("#runs-view", "drop", {"dataTransfer": transfer})
+
+
+def test_a_new_run_from_dropped_and_picked_files_runs_and_opens(page, out: Path) -> None:
+    drop_files(page, {f"{name}.wav": voice_wav(name) for name in ("kick", "snare")})
+    page.set_input_files(
+        "#upload-picker",
+        [
+            {"name": "hat_closed.wav", "mimeType": "audio/wav", "buffer": voice_wav("hat_closed")},
+            {"name": "broken.wav", "mimeType": "audio/wav", "buffer": b"RIFF....WAVEjunk"},
+        ],
+    )
+    assert page.locator("#upload-list li").count() == 4
+    page.fill("#new-bars", str(TINY_RUN["bars"]))
+    page.fill("#new-bpm", str(TINY_RUN["bpm"]))
+    page.click("#start-run")
+    page.wait_for_selector("#run-progress:not([hidden])")
+    assert "left out broken.wav: " in page.inner_text("#upload-skips")
+    # the run ends, the list of runs has it, and it opens in the editor
+    page.wait_for_selector("#editor-view:not([hidden])", timeout=60_000)
+    run = page.text_content("#progress-folder")
+    assert page.inner_text("#name-a") == f"{run}/groove/event_grid_groovae_1.json"
+    states = page.eval_on_selector_all(
+        "#stage-lines li", "(items) => items.map((i) => i.dataset.state)"
+    )
+    assert states == ["done"] * 4
+    assert "preprocess" in page.text_content("#stage-lines") and "3/3" in page.text_content(
+        "#stage-lines"
+    )
+    assert sorted(p.name for p in (out / run / "input").iterdir()) == [
+        "hat_closed.wav",
+        "kick.wav",
+        "snare.wav",
+    ]
+    page.click("#back")
+    assert page.locator(f'button.run[data-record="{run}/run_1.json"]').count() == 1

@@ -3,6 +3,7 @@ in-process client holding the per-launch token, and tiny GrooVAE models."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -45,9 +46,38 @@ class Studio:
     def post(self, url: str, body, **headers: str | None):
         """A POST with the token and the studio's own Origin; ``headers`` override them,
         a None leaves that header out."""
+        return self.client.post(url, json=body, headers=self._headers(headers))
+
+    def upload(self, files: list[tuple[str, bytes]], *, folder=None, params=None, **headers):
+        """``POST /api/new-run`` as the page sends it: a multipart form of ``files``
+        (name, bytes), ``folder`` and ``params`` (JSON)."""
+        form = {"params": json.dumps(params or {})} | ({"folder": folder} if folder else {})
+        parts = [("files", (name, data, "application/octet-stream")) for name, data in files]
+        return self.client.post(
+            "/api/new-run", data=form, files=parts, headers=self._headers(headers)
+        )
+
+    def run_events(self, run: str, **headers: str) -> list[dict]:
+        """Every event of ``run``'s stream (``GET /api/new-run/events``), read to its end."""
+        events = []
+        url = "/api/new-run/events"
+        with self.client.stream("GET", url, params={"run": run}, headers=headers) as response:
+            assert response.status_code == 200, response.read()
+            assert response.headers["content-type"].startswith("text/event-stream")
+            kind = None
+            for line in response.iter_lines():
+                if line.startswith("event: "):
+                    kind = line.removeprefix("event: ")
+                elif line.startswith("data: "):
+                    event = json.loads(line.removeprefix("data: "))
+                    assert event["type"] == kind
+                    events.append(event)
+        return events
+
+    @staticmethod
+    def _headers(headers: dict[str, str | None]) -> dict[str, str]:
         sent = {"X-Drumgenx-Token": TOKEN, "Origin": ORIGIN, **headers}
-        kept = {name: value for name, value in sent.items() if value is not None}
-        return self.client.post(url, json=body, headers=kept)
+        return {name: value for name, value in sent.items() if value is not None}
 
 
 @pytest.fixture

@@ -16,9 +16,11 @@ from pathlib import Path
 
 import pytest
 
+from drumgenx.core.audio import encode_wav
 from drumgenx.core.formats import dump_json, read_json
 from drumgenx.core.layout import STATE_DIR, library_folder, stage_folder
 from drumgenx.kit.run import write_kit_and_pools
+from drumgenx.kit.synth import KIT_SR, synthesize_voice
 from drumgenx.render.run import export_midi_file
 from drumgenx.skeleton.patterns import SkeletonParams
 from drumgenx.skeleton.run import run_skeleton
@@ -74,6 +76,15 @@ def build_studio_run(out: Path) -> Path:
     path.write_bytes(dump_json(record))
     read_json(path, "run")  # off the schema, this fails here rather than in a test
     return path
+
+
+TINY_RUN = {"bars": 1, "bpm": 120}  # a new run's settings in tests: one bar, no tempo search
+TINY_RUN_VOICES = ("kick", "snare", "hat_closed")  # enough for every stage, a few seconds
+
+
+def voice_wav(name: str) -> bytes:
+    """One of the bundled kit's voices as 16-bit WAV bytes: an upload that is good audio."""
+    return encode_wav(synthesize_voice(name), KIT_SR, subtype="PCM_16")
 
 
 def tiny_groove_model(folder: Path, task: str) -> Path:

@@ -32,6 +32,20 @@ Endpoints (the routes are in `drumgenx.studio.app`)
     (`drumgenx.groove.run.run_groove`), written to the run's ``groove/``; answers as
     ``/api/events`` for the new file, with ``added`` and ``removed`` (`StudioApi.groove`).
 
+``POST /api/new-run``
+    A multipart form: ``files`` (audio uploads, any number), ``folder`` (a folder of audio
+    on this machine, optional), ``params`` (JSON: ``bars``, ``bpm``, ``mode``,
+    ``temperature``, ``seed``, each optional). Saves the uploads into a new
+    ``OUT/new_<time>/input/`` and starts the four stages there in the background; 202 with
+    ``{"run", "saved", "skipped": [{"name", "reason"}]}``; 409 while another run is under
+    way; 413 over the upload limits (`drumgenx.studio.new_run`).
+``GET /api/new-run``
+    ``{"running": folder or null}``: the run under way, for a page opened while it runs.
+``GET /api/new-run/events?run=FOLDER``
+    The run's events as server-sent events (``stage``, ``progress``, ``notice``, then
+    ``done`` or ``failed``), from the first (or after ``Last-Event-ID``) to the run's end
+    (`drumgenx.studio.new_run.RunJob`).
+
 POSTs also need the token (``X-Drumgenx-Token``) and an ``Origin`` of the studio itself;
 `drumgenx.studio.app` checks both before any of this runs.
 """
@@ -68,6 +82,7 @@ __all__ = [
     "RequestError",
     "StudioApi",
     "apply_edits",
+    "checked_field",
     "groove_arguments",
     "save_arguments",
 ]
@@ -107,7 +122,9 @@ class Conflict(RequestError):
         self.newer = newer
 
 
-def _field(body: Mapping[str, Any], name: str, kind: type | tuple[type, ...], *, optional=False):
+def checked_field(
+    body: Mapping[str, Any], name: str, kind: type | tuple[type, ...], *, optional=False
+):
     """``body[name]``, checked to be ``kind`` (JSON true and false are no numbers here)."""
     value = body.get(name)
     if value is None and optional:
@@ -127,9 +144,9 @@ def save_arguments(body: Mapping[str, Any]) -> dict[str, Any]:
     if not isinstance(edits, list):
         raise BadRequest(f"field 'edits': expected a list of edits, got {edits!r}"[:200])
     return {
-        "base": _field(body, "base", str),
+        "base": checked_field(body, "base", str),
         "edits": edits,
-        "head": _field(body, "head", str, optional=True),
+        "head": checked_field(body, "head", str, optional=True),
         "force": body.get("force") is True,
     }
 
@@ -137,11 +154,11 @@ def save_arguments(body: Mapping[str, Any]) -> dict[str, Any]:
 def groove_arguments(body: Mapping[str, Any]) -> dict[str, Any]:
     """`StudioApi.groove`'s arguments from a ``POST /api/groove`` body (checked)."""
     return {
-        "record": _field(body, "record", str),
-        "events": _field(body, "events", str),
-        "mode": _field(body, "mode", str),
-        "temperature": float(_field(body, "temperature", _NUMBER)),
-        "seed": _field(body, "seed", int),
+        "record": checked_field(body, "record", str),
+        "events": checked_field(body, "events", str),
+        "mode": checked_field(body, "mode", str),
+        "temperature": float(checked_field(body, "temperature", _NUMBER)),
+        "seed": checked_field(body, "seed", int),
     }
 
 
@@ -170,8 +187,8 @@ def apply_edits(events: list[Event], edits: list[Mapping[str, Any]]) -> list[Eve
         if not isinstance(edit, Mapping):
             raise BadRequest(f"an edit must be an object, got {edit!r}"[:200])
         op = edit.get("op")
-        bar, step = _field(edit, "bar", int), _field(edit, "step", int)
-        role = _field(edit, "role", str)
+        bar, step = checked_field(edit, "bar", int), checked_field(edit, "step", int)
+        role = checked_field(edit, "role", str)
         if op == "remove":
             one_hit = Selection(frozenset({bar}), frozenset({step}), frozenset({role}))
             events = remove_hits(events, one_hit)
@@ -181,10 +198,10 @@ def apply_edits(events: list[Event], edits: list[Mapping[str, Any]]) -> list[Eve
                 bar=bar,
                 step=step,
                 role=role,
-                sample_id=_field(edit, "sample_id", str),
-                vel=float(_field(edit, "vel", _NUMBER)),
-                micro_offset_ms=float(_field(edit, "micro_offset_ms", _NUMBER)),
-                dur_steps=_field(edit, "dur_steps", _NUMBER, optional=True),
+                sample_id=checked_field(edit, "sample_id", str),
+                vel=float(checked_field(edit, "vel", _NUMBER)),
+                micro_offset_ms=float(checked_field(edit, "micro_offset_ms", _NUMBER)),
+                dur_steps=checked_field(edit, "dur_steps", _NUMBER, optional=True),
             )
         else:
             raise BadRequest(f"field 'op': expected 'set' or 'remove', got {op!r}"[:200])

@@ -9,19 +9,26 @@ static files. Imports Starlette: only `drumgenx.studio.server` and tests import 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import FormData, MutableHeaders, UploadFile
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from starlette.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    Response,
+    StreamingResponse,
+)
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -35,6 +42,7 @@ from drumgenx.studio.api import (
     groove_arguments,
     save_arguments,
 )
+from drumgenx.studio.new_run import MAX_TOTAL_BYTES, NewRuns, RunJob, Upload
 from drumgenx.studio.paths import OutsideError
 
 __all__ = ["STATIC_DIR", "TOKEN_HEADER", "TOKEN_PLACEHOLDER", "create_app"]
@@ -43,6 +51,11 @@ STATIC_DIR = Path(__file__).parent / "static"
 TOKEN_HEADER = "X-Drumgenx-Token"
 TOKEN_PLACEHOLDER = "__DRUMGENX_TOKEN__"  # in static/index.html's meta tag
 MAX_BODY_BYTES = 1 << 20  # a save or a groove request is a few kB
+# A new run's form: the uploads (MAX_TOTAL_BYTES) and a little for the form's own parts.
+MAX_UPLOAD_BODY_BYTES = MAX_TOTAL_BYTES + (1 << 20)
+MAX_UPLOAD_FILES = 2000  # a dropped folder of one-shots; more: name the folder instead
+EVENT_POLL_S = 0.1  # how often a run's event stream looks for new events
+KEEPALIVE_S = 15.0  # a comment line this often keeps proxies and the browser from timing out
 _STATIC_TYPES = {
     ".html": "text/html; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",
@@ -135,6 +148,92 @@ def _query(request: Request, name: str) -> str:
     return value
 
 
+class TooLarge(RequestError):
+    """An upload over the studio's limits (`MAX_UPLOAD_BODY_BYTES`)."""
+
+    status = 413
+
+
+def _too_large() -> TooLarge:
+    return TooLarge(
+        f"the upload is over {MAX_TOTAL_BYTES // 2**20} MB in all: upload fewer files, or "
+        "name their folder on this machine instead"
+    )
+
+
+async def _upload_form(request: Request) -> FormData:
+    """The new-run form, refused (413) once its body passes `MAX_UPLOAD_BODY_BYTES`: by its
+    declared length before anything is read, else while it is read."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_UPLOAD_BODY_BYTES:
+        raise _too_large()
+    received = 0
+
+    async def counted() -> Message:
+        nonlocal received
+        message = await request.receive()
+        received += len(message.get("body", b""))
+        if received > MAX_UPLOAD_BODY_BYTES:
+            raise _too_large()
+        return message
+
+    limited = Request(request.scope, counted)
+    return await limited.form(max_files=MAX_UPLOAD_FILES, max_fields=10)
+
+
+def _form_text(form: FormData, name: str) -> str | None:
+    value = form.get(name)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise BadRequest(f"form field {name!r} must be text, not a file")
+    return value
+
+
+def _new_run_form(form: FormData) -> tuple[list[Upload], str | None, dict[str, Any]]:
+    """The new-run form's parts: ``files`` (the uploads), ``folder`` (a folder of audio on
+    this machine) and ``params`` (JSON, as `drumgenx.studio.new_run.chain_params`)."""
+    uploads = [
+        Upload(item.filename or "", item.size or 0, item.file)
+        for name, item in form.multi_items()
+        if name == "files" and isinstance(item, UploadFile)
+    ]
+    try:
+        params = json.loads(_form_text(form, "params") or "{}")
+    except ValueError:
+        raise BadRequest("form field 'params' is not JSON") from None
+    if not isinstance(params, dict):
+        raise BadRequest("form field 'params' must be a JSON object")
+    return uploads, _form_text(form, "folder"), params
+
+
+def _sse(event: Mapping[str, Any]) -> str:
+    """One server-sent event: its id (for Last-Event-ID), its type and its JSON."""
+    return f"id: {event['id']}\nevent: {event['type']}\ndata: {json.dumps(event)}\n\n"
+
+
+async def _event_stream(request: Request, job: RunJob, last_id: int) -> AsyncIterator[str]:
+    """``job``'s events after ``last_id``, then each as it comes, until the run ends (or the
+    page goes away)."""
+    quiet = 0.0
+    while True:
+        events = job.events_since(last_id)
+        for event in events:
+            last_id = event["id"]
+            yield _sse(event)
+        if job.finished and not job.events_since(last_id):
+            return
+        if events:
+            quiet = 0.0
+        elif quiet >= KEEPALIVE_S:
+            quiet = 0.0
+            yield ": still running\n\n"
+        if await request.is_disconnected():
+            return
+        await asyncio.sleep(EVENT_POLL_S)
+        quiet += EVENT_POLL_S
+
+
 def _static_files() -> dict[str, Path]:
     """The page's files by name: the only names ``/static/`` serves."""
     return {p.name: p for p in STATIC_DIR.iterdir() if p.is_file() and p.suffix in _STATIC_TYPES}
@@ -162,6 +261,7 @@ def create_app(
         As `drumgenx.studio.api.StudioApi`'s.
     """
     api = StudioApi(out, groove_models=groove_models)
+    new_runs = NewRuns(api.out)
     static = _static_files()
     page = static["index.html"].read_text(encoding="utf-8").replace(TOKEN_PLACEHOLDER, token)
 
@@ -197,6 +297,38 @@ def create_app(
         arguments = groove_arguments(await _body(request))
         return answer(await run_in_threadpool(lambda: api.groove(**arguments)))
 
+    async def new_run(request: Request) -> Response:
+        new_runs.claim()  # a second run is refused before its uploads are read
+        form = None
+        try:
+            form = await _upload_form(request)
+            uploads, folder, params = _new_run_form(form)
+        except BaseException:
+            new_runs.release()
+            if form is not None:
+                await form.close()
+            raise
+        try:  # `start` releases the slot itself when nothing starts
+            started = await run_in_threadpool(
+                lambda: new_runs.start(uploads, folder=folder, params=params)
+            )
+        finally:
+            await form.close()
+        return JSONResponse(started, status_code=202, headers={"Cache-Control": "no-store"})
+
+    async def new_run_state(request: Request) -> Response:
+        running = new_runs.running
+        return answer({"running": running.folder if running else None})
+
+    async def new_run_events(request: Request) -> Response:
+        job = new_runs.job(_query(request, "run"))
+        if job is None:
+            raise NotFound(f"no run {request.query_params['run']!r} started by this studio")
+        last = request.headers.get("last-event-id", "")
+        stream = _event_stream(request, job, int(last) if last.isdigit() else 0)
+        headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+        return StreamingResponse(stream, media_type="text/event-stream", headers=headers)
+
     routes = [
         Route("/", index),
         Route("/static/{name}", static_file),
@@ -206,6 +338,9 @@ def create_app(
         Route("/api/events", events),
         Route("/api/save", save, methods=["POST"]),
         Route("/api/groove", groove, methods=["POST"]),
+        Route("/api/new-run", new_run, methods=["POST"]),
+        Route("/api/new-run", new_run_state),
+        Route("/api/new-run/events", new_run_events),
     ]
     handlers = {
         Conflict: lambda request, exc: _error(exc.status, str(exc), newer=exc.newer),

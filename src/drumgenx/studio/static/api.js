@@ -14,7 +14,9 @@ export class ApiError extends Error {
 
 async function call(method, url, body) {
   const options = { method, headers: { 'X-Drumgenx-Token': token } };
-  if (body !== undefined) {
+  if (body instanceof FormData) {
+    options.body = body; // the browser sets the multipart type and its boundary
+  } else if (body !== undefined) {
     options.headers['Content-Type'] = 'application/json';
     options.body = JSON.stringify(body);
   }
@@ -40,4 +42,9 @@ export const api = {
   events: (path) => call('GET', `/api/events?${query('path', path)}`),
   save: (request) => call('POST', '/api/save', request),
   groove: (request) => call('POST', '/api/groove', request),
+  newRun: (form) => call('POST', '/api/new-run', form),
+  newRunState: () => call('GET', '/api/new-run'),
 };
+
+/** The event stream of a new run (server-sent events; GETs need no token). */
+export const runEvents = (run) => new EventSource(`/api/new-run/events?${query('run', run)}`);

@@ -1,8 +1,9 @@
 // The studio's page: wires the views (runs, step grids, player) to the state and the
 // server. Views never call the server; this module does, and puts the answers in state.
 
-import { api, ApiError } from './api.js';
+import { api, ApiError, runEvents } from './api.js';
 import { GridView } from './grid.js';
+import { applyRunEvent, paintNewRun, startingProgress } from './newrun.js';
 import { Player } from './player.js';
 import { renderRuns } from './runs.js';
 import {
@@ -58,6 +59,77 @@ async function showRuns() {
   player.stop();
   const { out, runs } = await api.runs();
   update({ out, runs, run: null, base: null, compare: null });
+}
+
+// --- a new run ---------------------------------------------------------------------------
+
+function addUploads(files) {
+  if (files.length) update({ uploads: [...state.uploads, ...files] });
+}
+
+function runParams() {
+  const bpm = $('new-bpm').value.trim();
+  return {
+    bars: Number($('new-bars').value),
+    bpm: bpm === '' || bpm === 'auto' ? 'auto' : Number(bpm),
+    mode: $('new-mode').value,
+  };
+}
+
+async function startRun() {
+  const form = new FormData();
+  for (const file of state.uploads) form.append('files', file, file.name);
+  const folder = $('source-folder').value.trim();
+  if (folder) form.append('folder', folder);
+  form.append('params', JSON.stringify(runParams()));
+  update({ busy: 'new run' });
+  try {
+    const started = await api.newRun(form);
+    update({ uploads: [], progress: startingProgress(started.run, started.skipped) });
+    const left = started.skipped.length ? `; ${started.skipped.length} upload(s) left out` : '';
+    say(`the run started in ${started.run}${left}`);
+    follow(started.run);
+  } catch (error) {
+    problem(error);
+  } finally {
+    update({ busy: '' });
+  }
+}
+
+/** Follow a run's event stream to its end; then list the runs again and open the new one. */
+function follow(run) {
+  const source = runEvents(run);
+  for (const kind of ['stage', 'progress', 'notice', 'done', 'failed']) {
+    source.addEventListener(kind, (message) => {
+      const event = JSON.parse(message.data);
+      update({ progress: applyRunEvent(state.progress, event) });
+      if (kind === 'done' || kind === 'failed') {
+        source.close();
+        finished(event).catch(problem);
+      }
+    });
+  }
+}
+
+async function finished(event) {
+  const { runs } = await api.runs();
+  update({ runs });
+  if (event.type === 'failed') {
+    say(`the run in ${state.progress.run} failed: ${event.error}`);
+    return;
+  }
+  if (!isDirty() || window.confirm('The run is done. Drop your unsaved edits to open it?')) {
+    await openRun(event.record);
+  }
+}
+
+/** A run started before this page loaded (another tab, a reload): follow it too. */
+async function followRunning() {
+  const { running } = await api.newRunState();
+  if (running) {
+    update({ progress: startingProgress(running) });
+    follow(running);
+  }
 }
 
 async function openRun(record) {
@@ -194,6 +266,7 @@ function paint() {
 
 subscribe(paint);
 subscribe((s) => renderRuns($('run-list'), s.runs, openRun));
+subscribe((s) => paintNewRun($, s));
 
 function followCursor() {
   const position = player.position();
@@ -259,5 +332,22 @@ document.addEventListener('keydown', (event) => {
   }
 });
 
+$('upload-picker').addEventListener('change', (e) => {
+  addUploads([...e.target.files]);
+  e.target.value = ''; // the same file may be picked again
+});
+$('clear-uploads').addEventListener('click', () => update({ uploads: [] }));
+$('start-run').addEventListener('click', () => startRun());
+// files dropped anywhere on the page, while the list of runs shows
+document.addEventListener('dragover', (event) => {
+  if (!$('runs-view').hidden) event.preventDefault();
+});
+document.addEventListener('drop', (event) => {
+  if ($('runs-view').hidden) return;
+  event.preventDefault();
+  addUploads([...event.dataTransfer.files]);
+});
+
 showRuns().catch(problem);
+followRunning().catch(problem);
 requestAnimationFrame(followCursor);

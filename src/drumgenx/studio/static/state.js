@@ -15,6 +15,8 @@ export const state = {
   playing: false,
   conflict: null, // {message, newer}: a save refused because another tab saved since
   busy: '', // what the server is doing (e.g. 'humanize'), '' when idle
+  uploads: [], // File objects chosen for a new run (dropped or picked), not sent yet
+  progress: null, // the new run under way or last finished (newrun.js startingProgress)
   message: '',
 };
 
