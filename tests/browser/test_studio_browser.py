@@ -21,7 +21,7 @@ import pytest
 from studio.studio_run import TINY_RUN, build_studio_run, start_studio, voice_wav
 
 from drumgenx.core.events import velocity
-from drumgenx.core.formats import load_events, load_grid
+from drumgenx.core.formats import load_events, load_grid, load_pools
 from drumgenx.edit.operations import most_used_sample
 
 EVENTS = "skeleton/event_grid_1.json"
@@ -271,3 +271,39 @@ def test_a_new_run_from_dropped_and_picked_files_runs_and_opens(page, out: Path)
     ]
     page.click("#back")
     assert page.locator(f'button.run[data-record="{run}/run_1.json"]').count() == 1
+
+
+def test_the_library_auditions_a_sample_maps_it_and_moves_it_to_another_role(
+    page, out: Path
+) -> None:
+    open_the_run(page)
+    page.click("#show-library")
+    kick = page.locator('#role-lists .sample[data-sample="kick"]')
+    kick.wait_for()
+    assert kick.get_attribute("data-role") == "CORE"
+    kick.locator(".waveform").click()  # the row, not its role menu
+    page.wait_for_function("window.drumgenxStudio.auditioned.length === 1")
+    heard = page.evaluate("window.drumgenxStudio.auditioned[0]")
+    assert heard["sample"] == "kick" and heard["path"] == "library_1/kick.wav"
+    assert page.evaluate("window.drumgenxStudio.player.auditionVoice.buffer.duration") > 0.05
+    # the map: hover names a sample, a click plays it
+    dot = page.locator('#library-map .dot[data-sample="snare"]')
+    assert page.locator("#library-map .dot").count() == 10
+    dot.hover()
+    assert page.inner_text("#map-label").startswith("snare (ACCENT")
+    dot.click()
+    page.wait_for_function("window.drumgenxStudio.auditioned.length === 2")
+    assert page.evaluate("window.drumgenxStudio.auditioned[1].sample") == "snare"
+    # a role menu moves a sample: a new pools file, the old one kept
+    before = (out / "roles" / "pools_1.json").read_bytes()
+    page.select_option('#role-lists .sample[data-sample="clap"] select', "FILL")
+    page.wait_for_function("document.getElementById('message').textContent.includes('wrote')")
+    message = page.inner_text("#message")
+    written = message.split("wrote ")[1].split(" ")[0]
+    assert written.startswith("roles/pools_") and written != "roles/pools_1.json"
+    assert "(roles/pools_1.json is unchanged)" in message
+    assert "clap" in [i.sample_id for i in load_pools(out / written).pool("FILL")]
+    assert (out / "roles" / "pools_1.json").read_bytes() == before
+    clap = page.locator('#role-lists .sample[data-sample="clap"]')
+    assert clap.get_attribute("data-role") == "FILL"
+    assert page.input_value("#pools-select") == written

@@ -2,8 +2,9 @@
 the studio's command started on it (`start_studio`).
 
 The bundled kit synthesized into ``library_1/`` (so every sample is inside OUT), its pools in
-``roles/``, a 2-bar skeleton at 120 bpm in ``skeleton/`` (every role: fills and the bed on),
-an empty ``groove/`` and a ``run_1.json`` naming them. Built in well under a second.
+``roles/`` with stage 2's ``per_sample_1.json`` for it (its features place the library map),
+a 2-bar skeleton at 120 bpm in ``skeleton/`` (every role: fills and the bed on), an empty
+``groove/`` and a ``run_1.json`` naming them. Built in about a second.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 import re
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -22,6 +24,7 @@ from drumgenx.core.layout import STATE_DIR, library_folder, stage_folder
 from drumgenx.kit.run import write_kit_and_pools
 from drumgenx.kit.synth import KIT_SR, synthesize_voice
 from drumgenx.render.run import export_midi_file
+from drumgenx.roles.run import run_roles
 from drumgenx.skeleton.patterns import SkeletonParams
 from drumgenx.skeleton.run import run_skeleton
 
@@ -32,6 +35,10 @@ BARS = 2
 def build_studio_run(out: Path) -> Path:
     """Write the run into ``out`` (created); return its ``run_1.json``."""
     kit = write_kit_and_pools(kit_dir=library_folder(out, 1), out_dir=stage_folder(out, "roles"))
+    per_sample = stage_folder(out, "roles") / "per_sample_1.json"
+    with tempfile.TemporaryDirectory() as scratch:  # stage 2's features, for the library map
+        scored = run_roles(input_dir=library_folder(out, 1), out_dir=scratch, limit=0)
+        per_sample.write_bytes(scored.per_sample_path.read_bytes())
     skeleton = run_skeleton(
         out_dir=stage_folder(out, "skeleton"),
         bpm=BPM,
@@ -45,7 +52,10 @@ def build_studio_run(out: Path) -> Path:
     (out / STATE_DIR).mkdir()
     outputs = {
         "preprocess": {"library": "library_1"},
-        "roles": {"pools": kit.pools_path.relative_to(out).as_posix()},
+        "roles": {
+            "pools": kit.pools_path.relative_to(out).as_posix(),
+            "per_sample": per_sample.relative_to(out).as_posix(),
+        },
         "skeleton": {
             name: p.relative_to(out).as_posix()
             for name, p in {**skeleton.paths, "midi": midi}.items()

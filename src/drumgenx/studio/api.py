@@ -32,6 +32,14 @@ Endpoints (the routes are in `drumgenx.studio.app`)
     (`drumgenx.groove.run.run_groove`), written to the run's ``groove/``; answers as
     ``/api/events`` for the new file, with ``added`` and ``removed`` (`StudioApi.groove`).
 
+``GET /api/library?record=PATH[&pools=PATH]``
+    The run's one-shots by role from a pools file (default: the newest of the run's), each
+    with its file, confidence, waveform (a peak envelope) and place on the library map
+    (`drumgenx.studio.library.library`).
+``POST /api/library/move``
+    ``{"record", "pools", "sample_id", "role"}``: the sample moved to ``role``, written as a
+    new ``pools_N.json`` beside ``pools`` (never over it); answers as ``/api/library`` for
+    the new file, with ``written`` (`drumgenx.studio.library.move_sample`).
 ``POST /api/new-run``
     A multipart form: ``files`` (audio uploads, any number), ``folder`` (a folder of audio
     on this machine, optional), ``params`` (JSON: ``bars``, ``bpm``, ``mode``,
@@ -280,7 +288,8 @@ class StudioApi:
             )
         return [record for folder in folders for record in run_records(folder)]
 
-    def _run(self, record: str) -> _Run:
+    def read_run(self, record: str) -> _Run:
+        """The run record ``record`` (a ``run_N.json`` the studio lists), read."""
         path = self.inside(record)
         if path not in self._records():
             raise NotFound(f"{record!r} is not a run record (run_N.json) in the studio's folder")
@@ -321,7 +330,7 @@ class StudioApi:
             ``rules``: what a new hit gets (roles, velocity by role and step, length,
             voices per step, micro-timing limit, fade after its length) and each role's colour.
         """
-        run = self._run(record)
+        run = self.read_run(record)
         grid_path = run.output("skeleton", "grid")
         if grid_path is None or not grid_path.is_file():
             raise NotFound(f"{record!r} has no grid: its run stopped before stage 3")
@@ -485,7 +494,7 @@ class StudioApi:
         """
         from drumgenx.groove.run import run_groove  # the render stage and, in it, torch
 
-        run = self._run(record)
+        run = self.read_run(record)
         events_path = self._event_grid(events)
         grid, pools = run.output("skeleton", "grid"), run.output("roles", "pools")
         if grid is None or pools is None:

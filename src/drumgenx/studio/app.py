@@ -39,9 +39,11 @@ from drumgenx.studio.api import (
     NotFound,
     RequestError,
     StudioApi,
+    checked_field,
     groove_arguments,
     save_arguments,
 )
+from drumgenx.studio.library import library, move_sample
 from drumgenx.studio.new_run import MAX_TOTAL_BYTES, NewRuns, RunJob, Upload
 from drumgenx.studio.paths import OutsideError
 
@@ -297,6 +299,18 @@ def create_app(
         arguments = groove_arguments(await _body(request))
         return answer(await run_in_threadpool(lambda: api.groove(**arguments)))
 
+    async def library_view(request: Request) -> Response:
+        record, pools = _query(request, "record"), request.query_params.get("pools")
+        return answer(await run_in_threadpool(lambda: library(api, record=record, pools=pools)))
+
+    async def library_move(request: Request) -> Response:
+        body = await _body(request)
+        arguments = {
+            name: checked_field(body, name, str)
+            for name in ("record", "pools", "sample_id", "role")
+        }
+        return answer(await run_in_threadpool(lambda: move_sample(api, **arguments)))
+
     async def new_run(request: Request) -> Response:
         new_runs.claim()  # a second run is refused before its uploads are read
         form = None
@@ -338,6 +352,8 @@ def create_app(
         Route("/api/events", events),
         Route("/api/save", save, methods=["POST"]),
         Route("/api/groove", groove, methods=["POST"]),
+        Route("/api/library", library_view),
+        Route("/api/library/move", library_move, methods=["POST"]),
         Route("/api/new-run", new_run, methods=["POST"]),
         Route("/api/new-run", new_run_state),
         Route("/api/new-run/events", new_run_events),

@@ -42,6 +42,9 @@ export const api = {
   events: (path) => call('GET', `/api/events?${query('path', path)}`),
   save: (request) => call('POST', '/api/save', request),
   groove: (request) => call('POST', '/api/groove', request),
+  library: (record, pools) =>
+    call('GET', `/api/library?${query('record', record)}${pools ? `&${query('pools', pools)}` : ''}`),
+  moveSample: (request) => call('POST', '/api/library/move', request),
   newRun: (form) => call('POST', '/api/new-run', form),
   newRunState: () => call('GET', '/api/new-run'),
 };

@@ -3,6 +3,7 @@
 
 import { api, ApiError, runEvents } from './api.js';
 import { GridView } from './grid.js';
+import { LibraryView } from './library.js';
 import { applyRunEvent, paintNewRun, startingProgress } from './newrun.js';
 import { Player } from './player.js';
 import { renderRuns } from './runs.js';
@@ -44,12 +45,16 @@ function playing() {
 
 const player = new Player(playing, say);
 
-// Tests read what was scheduled against the grid: window.drumgenxStudio.scheduled.
+// Tests read what was scheduled against the grid: window.drumgenxStudio.scheduled, and
+// the samples auditioned in the library: window.drumgenxStudio.auditioned.
 window.drumgenxStudio = {
   state,
   player,
   get scheduled() {
     return player.scheduled;
+  },
+  get auditioned() {
+    return player.auditioned;
   },
 };
 
@@ -135,7 +140,7 @@ async function followRunning() {
 async function openRun(record) {
   try {
     const run = await api.run(record);
-    update({ run, compare: null, listening: 'a' });
+    update({ run, compare: null, listening: 'a', library: null, showLibrary: false });
     const first = run.start ?? run.event_grids.at(-1);
     if (!first) {
       say(`${record} has no event grid to open`);
@@ -227,6 +232,54 @@ async function groove(mode) {
   }
 }
 
+// --- the library -------------------------------------------------------------------------
+
+async function showLibrary(pools) {
+  const library = await api.library(state.run.record, pools);
+  update({ library, showLibrary: true });
+}
+
+async function moveSample(sampleId, role) {
+  const shown = state.library.pools;
+  try {
+    const moved = await api.moveSample({
+      record: state.run.record,
+      pools: shown,
+      sample_id: sampleId,
+      role,
+    });
+    update({ library: moved });
+    say(`${sampleId} moved from ${moved.from_role} to ${role}: wrote ${moved.written} (${shown} is unchanged)`);
+  } catch (error) {
+    problem(error);
+    libraryView.painted = null; // a refused move: put its menu back
+    update({});
+  }
+}
+
+const libraryView = new LibraryView($('role-lists'), $('library-map'), $('map-label'), {
+  onAudition: (sample) => sample.file && player.audition(sample.sample_id, sample.file).catch(problem),
+  onPrefetch: (sample) => sample.file && player.prepare({ [sample.sample_id]: sample.file }),
+  onMove: (sampleId, role) => moveSample(sampleId, role),
+  onSort: (role) => {
+    const sort = { ...state.librarySort, [role]: state.librarySort[role] === 'asc' ? 'desc' : 'asc' };
+    update({ librarySort: sort });
+  },
+});
+
+function paintLibrary() {
+  $('library').hidden = !(state.showLibrary && state.library);
+  $('show-library').setAttribute('aria-pressed', String(state.showLibrary));
+  if ($('library').hidden) return;
+  const select = $('pools-select');
+  const files = state.library.pools_files;
+  if ([...select.options].map((o) => o.value).join('\n') !== files.join('\n')) {
+    select.replaceChildren(...files.map((path) => new Option(path, path)));
+  }
+  select.value = state.library.pools;
+  libraryView.paint(state.library, state.librarySort, state.run.rules);
+}
+
 // --- painting ----------------------------------------------------------------------------
 
 function paint() {
@@ -258,6 +311,7 @@ function paint() {
   $('compare').hidden = !state.compare;
   document.querySelector(`input[name="listen"][value="${state.listening}"]`).checked = true;
   gridA.paint(state.events);
+  paintLibrary();
   if (state.compare) {
     $('name-b').textContent = state.compare.path;
     gridB.paint(state.compare.events);
@@ -332,6 +386,11 @@ document.addEventListener('keydown', (event) => {
   }
 });
 
+$('show-library').addEventListener('click', () => {
+  if (state.showLibrary) update({ showLibrary: false });
+  else showLibrary(state.library?.pools).catch(problem);
+});
+$('pools-select').addEventListener('change', (e) => showLibrary(e.target.value).catch(problem));
 $('upload-picker').addEventListener('change', (e) => {
   addUploads([...e.target.files]);
   e.target.value = ''; // the same file may be picked again

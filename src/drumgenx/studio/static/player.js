@@ -34,6 +34,8 @@ export class Player {
     this.buffers = new Map(); // file path -> Promise<AudioBuffer | null>
     this.voices = new Set(); // sources started or waiting to start, which Stop silences
     this.scheduled = [];
+    this.auditioned = []; // every sample auditioned: {sample, path, time} (for tests)
+    this.auditionVoice = null;
     this.timer = null;
     this.startTime = 0;
     this.scheduledUntil = 0;
@@ -62,6 +64,21 @@ export class Player {
       return this.buffers.get(path);
     });
     return Promise.all(loads);
+  }
+
+  /** Play one sample at once, on its own (a library click); a new one cuts the last. */
+  async audition(sampleId, path) {
+    const context = this.audioContext();
+    await context.resume();
+    const [buffer] = await this.prepare({ [sampleId]: path });
+    if (!buffer) return;
+    this.auditionVoice?.stop();
+    const source = context.createBufferSource();
+    source.buffer = buffer;
+    source.connect(context.destination);
+    source.start();
+    this.auditionVoice = source;
+    this.auditioned.push({ sample: sampleId, path, time: context.currentTime });
   }
 
   get playing() {

@@ -15,6 +15,9 @@ export const state = {
   playing: false,
   conflict: null, // {message, newer}: a save refused because another tab saved since
   busy: '', // what the server is doing (e.g. 'humanize'), '' when idle
+  library: null, // the opened run's library (the /api/library answer), once shown
+  librarySort: {}, // {role: 'asc'} where a role's list is least confident first
+  showLibrary: false,
   uploads: [], // File objects chosen for a new run (dropped or picked), not sent yet
   progress: null, // the new run under way or last finished (newrun.js startingProgress)
   message: '',
