@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import soundfile
 from studio.studio_run import TINY_RUN, build_studio_run, start_studio, voice_wav
 
 from drumgenx.core.events import velocity
@@ -307,3 +308,18 @@ def test_the_library_auditions_a_sample_maps_it_and_moves_it_to_another_role(
     clap = page.locator('#role-lists .sample[data-sample="clap"]')
     assert clap.get_attribute("data-role") == "FILL"
     assert page.input_value("#pools-select") == written
+
+
+def test_download_the_loop_as_wav_writes_it_into_out_first(page, out: Path) -> None:
+    open_the_run(page)
+    with page.expect_download() as started:
+        page.click("#export-wav")
+    download = started.value
+    page.wait_for_function("document.getElementById('message').textContent.includes('wrote')")
+    written = page.inner_text("#message").split("wrote ")[1].split(" ")[0]
+    assert written.startswith("skeleton/render_") and written != "skeleton/render_1.wav"
+    assert download.suggested_filename == Path(written).name
+    assert Path(download.path()).read_bytes() == (out / written).read_bytes()
+    grid = load_grid(out / "skeleton" / "grid_1.json")
+    info = soundfile.info(out / written)
+    assert info.frames == round(grid.num_bars * grid.tbar * info.samplerate)  # exact bars

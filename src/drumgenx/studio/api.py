@@ -40,6 +40,14 @@ Endpoints (the routes are in `drumgenx.studio.app`)
     ``{"record", "pools", "sample_id", "role"}``: the sample moved to ``role``, written as a
     new ``pools_N.json`` beside ``pools`` (never over it); answers as ``/api/library`` for
     the new file, with ``written`` (`drumgenx.studio.library.move_sample`).
+``POST /api/export``
+    ``{"record", "events", "kind"}``: the saved event grid as ``wav`` (`render.run.render_file`)
+    or ``midi`` (`render.run.export_midi_file`), beside it, or the run's ``kit``
+    (`kit.export.export_kit`, into the run's ``kits/``); each a new N. Answers ``{"written",
+    "download", "notices"}`` (`drumgenx.studio.exports.export`).
+``GET /api/download?path=PATH``
+    A WAV or MIDI file under OUT as an attachment, or an exported kit folder as a zip built
+    in memory (`drumgenx.studio.exports.download`).
 ``POST /api/new-run``
     A multipart form: ``files`` (audio uploads, any number), ``folder`` (a folder of audio
     on this machine, optional), ``params`` (JSON: ``bars``, ``bpm``, ``mode``,
@@ -367,7 +375,8 @@ class StudioApi:
 
     # --- event grids ------------------------------------------------------------------------
 
-    def _event_grid(self, relative: str) -> Path:
+    def event_grid_path(self, relative: str) -> Path:
+        """The event grid file ``relative`` names (``event_grid*_N.json``), which must exist."""
         path = self.inside(relative)
         if not (path.name.startswith("event_grid") and path.suffix == ".json"):
             raise BadRequest(f"{relative!r} is not an event grid (event_grid*_N.json)")
@@ -394,7 +403,7 @@ class StudioApi:
             role uses most, else drawn from the run's pools; None: no sample anywhere);
             ``samples``: each of those samples' file (None when not inside OUT).
         """
-        path = self._event_grid(relative)
+        path = self.event_grid_path(relative)
         events = load_events(path)
         new_hit_samples = {role: self._new_hit_sample(path, events, role) for role in ROLES}
         found = find_run_files(path)
@@ -458,7 +467,7 @@ class StudioApi:
             An edit newer than ``head`` was saved beside ``base`` since (another tab); the
             message names it. Nothing is written.
         """
-        path = self._event_grid(base)
+        path = self.event_grid_path(base)
         if not isinstance(edits, list) or not edits:
             raise BadRequest(f"nothing to save: no change to {base}")
         with self._save_lock:
@@ -495,7 +504,7 @@ class StudioApi:
         from drumgenx.groove.run import run_groove  # the render stage and, in it, torch
 
         run = self.read_run(record)
-        events_path = self._event_grid(events)
+        events_path = self.event_grid_path(events)
         grid, pools = run.output("skeleton", "grid"), run.output("roles", "pools")
         if grid is None or pools is None:
             raise NotFound(f"{record!r} names no grid or no pools: it stopped before stage 3")

@@ -43,6 +43,7 @@ from drumgenx.studio.api import (
     groove_arguments,
     save_arguments,
 )
+from drumgenx.studio.exports import download, export
 from drumgenx.studio.library import library, move_sample
 from drumgenx.studio.new_run import MAX_TOTAL_BYTES, NewRuns, RunJob, Upload
 from drumgenx.studio.paths import OutsideError
@@ -311,6 +312,19 @@ def create_app(
         }
         return answer(await run_in_threadpool(lambda: move_sample(api, **arguments)))
 
+    async def export_loop(request: Request) -> Response:
+        body = await _body(request)
+        arguments = {name: checked_field(body, name, str) for name in ("record", "events", "kind")}
+        return answer(await run_in_threadpool(lambda: export(api, **arguments)))
+
+    async def download_export(request: Request) -> Response:
+        name, content = await run_in_threadpool(download, api, _query(request, "path"))
+        if isinstance(content, Path):
+            return FileResponse(content, filename=name)
+        disposition = f'attachment; filename="{name}"'  # export_kit's names: plain ASCII
+        headers = {"Content-Disposition": disposition, "Cache-Control": "no-store"}
+        return Response(content, media_type="application/zip", headers=headers)
+
     async def new_run(request: Request) -> Response:
         new_runs.claim()  # a second run is refused before its uploads are read
         form = None
@@ -354,6 +368,8 @@ def create_app(
         Route("/api/groove", groove, methods=["POST"]),
         Route("/api/library", library_view),
         Route("/api/library/move", library_move, methods=["POST"]),
+        Route("/api/export", export_loop, methods=["POST"]),
+        Route("/api/download", download_export),
         Route("/api/new-run", new_run, methods=["POST"]),
         Route("/api/new-run", new_run_state),
         Route("/api/new-run/events", new_run_events),

@@ -45,6 +45,7 @@ export const api = {
   library: (record, pools) =>
     call('GET', `/api/library?${query('record', record)}${pools ? `&${query('pools', pools)}` : ''}`),
   moveSample: (request) => call('POST', '/api/library/move', request),
+  exportLoop: (request) => call('POST', '/api/export', request),
   newRun: (form) => call('POST', '/api/new-run', form),
   newRunState: () => call('GET', '/api/new-run'),
 };

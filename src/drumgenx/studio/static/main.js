@@ -232,6 +232,33 @@ async function groove(mode) {
   }
 }
 
+// --- exports -----------------------------------------------------------------------------
+
+/** Write the saved loop as `kind` (wav, midi, kit) into OUT, then download what was written. */
+async function exportLoop(kind) {
+  if (isDirty()) {
+    say(`save your edits first: the ${kind} export is of a saved file`);
+    return;
+  }
+  update({ busy: `export ${kind}` });
+  try {
+    const result = await api.exportLoop({ record: state.run.record, events: state.base.path, kind });
+    const link = document.createElement('a');
+    link.href = result.download;
+    link.download = ''; // the server's file name (Content-Disposition)
+    document.body.append(link);
+    link.click();
+    link.remove();
+    await refreshFiles();
+    const notices = result.notices.length ? ` (${result.notices.join('; ')})` : '';
+    say(`wrote ${result.written} and downloaded it${notices}`);
+  } catch (error) {
+    problem(error);
+  } finally {
+    update({ busy: '' });
+  }
+}
+
 // --- the library -------------------------------------------------------------------------
 
 async function showLibrary(pools) {
@@ -305,7 +332,9 @@ function paint() {
   $('redo').disabled = !state.redoStack.length;
   $('play').disabled = player.playing;
   $('stop').disabled = !player.playing;
-  for (const id of ['humanize', 'vary', 'save']) $(id).disabled = Boolean(state.busy);
+  for (const id of ['humanize', 'vary', 'save', 'export-wav', 'export-midi', 'export-kit']) {
+    $(id).disabled = Boolean(state.busy);
+  }
   $('conflict').hidden = !state.conflict;
   $('conflict-text').textContent = state.conflict?.message ?? '';
   $('compare').hidden = !state.compare;
@@ -386,6 +415,9 @@ document.addEventListener('keydown', (event) => {
   }
 });
 
+for (const kind of ['wav', 'midi', 'kit']) {
+  $(`export-${kind}`).addEventListener('click', () => exportLoop(kind));
+}
 $('show-library').addEventListener('click', () => {
   if (state.showLibrary) update({ showLibrary: false });
   else showLibrary(state.library?.pools).catch(problem);
