@@ -2,8 +2,10 @@
 
 The socket is bound and listening before ``on_ready`` hears the address, so a browser
 opened then never meets a refused connection; ``--port 0`` gets a free port this way too.
-uvicorn handles Ctrl-C itself (finishes the requests under way, then returns); the saves
-are atomic, so nothing half-written stays either way.
+uvicorn handles Ctrl-C itself (finishes the requests under way, at most `SHUTDOWN_WAIT_S`,
+then returns); the saves are atomic, so nothing half-written stays either way. A new run
+under way on its thread stops with the server; its finished stages stay, as with Ctrl-C on
+``drumgenx run``.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ __all__ = ["EXTRA_HINT", "allowed_hosts", "check_out", "serve"]
 
 EXTRA_HINT = "pip install -e '.[studio]'"
 _WILDCARDS = frozenset({"0.0.0.0", "::", ""})
+SHUTDOWN_WAIT_S = 3  # seconds Ctrl-C waits for requests under way (see `serve`)
 
 
 def allowed_hosts(host: str) -> frozenset[str] | None:
@@ -105,7 +108,12 @@ def serve(
     bound_port = sock.getsockname()[1]
     shown_host = "127.0.0.1" if host in _WILDCARDS else host
     shown_host = f"[{shown_host}]" if ":" in shown_host and "[" not in shown_host else shown_host
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    # A page following a new run holds its event stream open until the run ends; Ctrl-C
+    # waits this long for such requests, then closes them (every write is atomic anyway).
+    config = uvicorn.Config(
+        app, log_level="warning", lifespan="off", timeout_graceful_shutdown=SHUTDOWN_WAIT_S
+    )
+    server = uvicorn.Server(config)
     if on_ready is not None:
         on_ready(f"http://{shown_host}:{bound_port}/")
     try:

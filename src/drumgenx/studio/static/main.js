@@ -104,6 +104,10 @@ async function startRun() {
 /** Follow a run's event stream to its end; then list the runs again and open the new one. */
 function follow(run) {
   const source = runEvents(run);
+  source.addEventListener('error', () => {
+    // closed for good (the server stopped or forgot the run); else the browser reconnects
+    if (source.readyState === EventSource.CLOSED) say(`lost the progress of ${run}: reload the page`);
+  });
   for (const kind of ['stage', 'progress', 'notice', 'done', 'failed']) {
     source.addEventListener(kind, (message) => {
       const event = JSON.parse(message.data);
