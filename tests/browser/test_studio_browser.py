@@ -323,3 +323,39 @@ def test_download_the_loop_as_wav_writes_it_into_out_first(page, out: Path) -> N
     grid = load_grid(out / "skeleton" / "grid_1.json")
     info = soundfile.info(out / written)
     assert info.frames == round(grid.num_bars * grid.tbar * info.samplerate)  # exact bars
+
+
+def test_a_roles_menu_changes_the_sample_of_all_its_hits_undoably(page, out: Path) -> None:
+    open_the_run(page)
+    accent = page.locator('#grid-a select.role-sample[data-role="ACCENT"]')
+    page.wait_for_function(
+        "document.querySelectorAll('#grid-a select.role-sample[data-role=ACCENT] option')"
+        ".length === 3"
+    )
+    events = load_events(out / EVENTS)
+    used = most_used_sample(events, role="ACCENT")
+    assert accent.input_value() == used
+    other = next(s for s in ("snare", "clap") if s != used)
+    before = {e.sample_id for e in events if e.role == "ACCENT"}
+
+    def accent_samples() -> set[str]:
+        return set(
+            page.evaluate(
+                "window.drumgenxStudio.state.events.filter((e) => e.role === 'ACCENT')"
+                ".map((e) => e.sample_id)"
+            )
+        )
+
+    accent.select_option(other)
+    assert accent_samples() == {other}
+    page.click("#undo")
+    assert accent_samples() == before and accent.input_value() == used
+    page.click("#redo")
+    assert accent.input_value() == other
+    page.click("#save")
+    page.wait_for_function("document.getElementById('message').textContent.includes('Saved')")
+    saved = load_events(out / page.inner_text("#name-a"))
+    assert {e.sample_id for e in saved if e.role == "ACCENT"} == {other}
+    assert [e.sample_id for e in saved if e.role != "ACCENT"] == [
+        e.sample_id for e in events if e.role != "ACCENT"
+    ]

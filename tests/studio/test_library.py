@@ -44,6 +44,13 @@ def test_the_library_lists_every_one_shot_by_role_with_waveform_and_map_place(st
     assert view["map"]["explained"] == pytest.approx(list(explained), abs=1e-4)
 
 
+def test_the_step_grids_sample_menus_get_the_pools_without_waveforms(studio) -> None:
+    params = {"record": RECORD, "pools": POOLS, "waveforms": "0"}
+    view = studio.get("/api/library", params=params).json()
+    assert [s["sample_id"] for s in view["roles"]["ACCENT"]] == ["snare", "clap"]
+    assert all(s["peaks"] is None and s["file"] for r in view["roles"].values() for s in r)
+
+
 def test_moving_a_sample_writes_a_new_pools_file_and_keeps_the_old(studio) -> None:
     before = (studio.out / POOLS).read_bytes()
     body = {"record": RECORD, "pools": POOLS, "sample_id": "clap", "role": "FILL"}

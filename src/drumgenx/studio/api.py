@@ -32,10 +32,10 @@ Endpoints (the routes are in `drumgenx.studio.app`)
     (`drumgenx.groove.run.run_groove`), written to the run's ``groove/``; answers as
     ``/api/events`` for the new file, with ``added`` and ``removed`` (`StudioApi.groove`).
 
-``GET /api/library?record=PATH[&pools=PATH]``
+``GET /api/library?record=PATH[&pools=PATH][&waveforms=0]``
     The run's one-shots by role from a pools file (default: the newest of the run's), each
-    with its file, confidence, waveform (a peak envelope) and place on the library map
-    (`drumgenx.studio.library.library`).
+    with its file, confidence, waveform (a peak envelope; not with ``waveforms=0``) and place
+    on the library map (`drumgenx.studio.library.library`).
 ``POST /api/library/move``
     ``{"record", "pools", "sample_id", "role"}``: the sample moved to ``role``, written as a
     new ``pools_N.json`` beside ``pools`` (never over it); answers as ``/api/library`` for

@@ -302,7 +302,12 @@ def create_app(
 
     async def library_view(request: Request) -> Response:
         record, pools = _query(request, "record"), request.query_params.get("pools")
-        return answer(await run_in_threadpool(lambda: library(api, record=record, pools=pools)))
+        waveforms = request.query_params.get("waveforms") != "0"
+        return answer(
+            await run_in_threadpool(
+                lambda: library(api, record=record, pools=pools, waveforms=waveforms)
+            )
+        )
 
     async def library_move(request: Request) -> Response:
         body = await _body(request)

@@ -96,7 +96,9 @@ def _map_coordinates(per_sample: Path | None) -> tuple[dict[str, Any], dict[str,
     return places, {"explained": [round(float(e), 4) for e in explained]}
 
 
-def library(api: StudioApi, *, record: str, pools: str | None = None) -> dict[str, Any]:
+def library(
+    api: StudioApi, *, record: str, pools: str | None = None, waveforms: bool = True
+) -> dict[str, Any]:
     """The run's one-shots by role (``GET /api/library``).
 
     Parameters
@@ -107,6 +109,9 @@ def library(api: StudioApi, *, record: str, pools: str | None = None) -> dict[st
         The run's ``run_N.json``.
     pools
         One of the run's pools files; None: the newest (a move writes a newer one).
+    waveforms
+        False: no ``peaks`` (None), for the step grid's sample menus, which need only the
+        names and files, not every file of the library decoded.
 
     Returns
     -------
@@ -139,7 +144,7 @@ def library(api: StudioApi, *, record: str, pools: str | None = None) -> dict[st
                     "sample_id": item.sample_id,
                     "confidence": item.confidence,
                     "file": name,
-                    "peaks": peak_envelope(path) if name else None,
+                    "peaks": peak_envelope(path) if name and waveforms else None,
                     "x": place.get("x"),
                     "y": place.get("y"),
                 }

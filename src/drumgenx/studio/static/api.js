@@ -42,8 +42,12 @@ export const api = {
   events: (path) => call('GET', `/api/events?${query('path', path)}`),
   save: (request) => call('POST', '/api/save', request),
   groove: (request) => call('POST', '/api/groove', request),
-  library: (record, pools) =>
-    call('GET', `/api/library?${query('record', record)}${pools ? `&${query('pools', pools)}` : ''}`),
+  library: (record, pools, { waveforms = true } = {}) =>
+    call(
+      'GET',
+      `/api/library?${query('record', record)}${pools ? `&${query('pools', pools)}` : ''}` +
+        (waveforms ? '' : '&waveforms=0'),
+    ),
   moveSample: (request) => call('POST', '/api/library/move', request),
   exportLoop: (request) => call('POST', '/api/export', request),
   newRun: (form) => call('POST', '/api/new-run', form),

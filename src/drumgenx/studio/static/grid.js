@@ -1,6 +1,7 @@
 // The step grid: roles x steps x bars. Each hit's fill shows its velocity and a tick its
 // micro-timing. On an editable grid a click toggles a hit, a vertical drag sets its
-// velocity, a Shift+drag sideways its micro-timing (in ms). Edits go to `onEdit`.
+// velocity, a Shift+drag sideways its micro-timing (in ms), and each role's menu picks the
+// sample every hit of that role plays (from its pool). Edits go to `onEdit`.
 
 const DRAG_START_PX = 4; // below this a press is a click
 const VELOCITY_PX = 100; // a drag this far changes the velocity by 1
@@ -22,10 +23,13 @@ export class GridView {
    * @param {() => {events: object[], newHitSamples: object}} [options.current]  A's state
    * @param {(events: object[], commit: boolean) => void} [options.onEdit]
    * @param {(message: string) => void} [options.onMessage]
+   * @param {(role: string, sampleId: string) => void} [options.onRoleSample]  a role's menu
    */
-  constructor(container, { grid, rules, editable, current, onEdit, onMessage }) {
+  constructor(container, { grid, rules, editable, current, onEdit, onMessage, onRoleSample }) {
     Object.assign(this, { container, grid, rules, editable, current, onEdit, onMessage });
+    this.onRoleSample = onRoleSample;
     this.cells = new Map();
+    this.menus = new Map(); // role -> its sample menu (editable grids)
     this.drag = null;
     this.build();
   }
@@ -55,6 +59,15 @@ export class GridView {
       label.className = 'role';
       label.textContent = role;
       label.style.setProperty('--role-colour', this.rules.colours[role]);
+      if (this.editable && this.onRoleSample) {
+        const menu = document.createElement('select');
+        menu.className = 'role-sample';
+        menu.dataset.role = role;
+        menu.title = `the sample every ${role} hit plays (from the run's ${role} pool)`;
+        menu.addEventListener('change', () => this.onRoleSample(role, menu.value));
+        this.menus.set(role, menu);
+        label.append(menu);
+      }
       table.append(label);
       for (let column = 0; column < columns; column++) {
         const bar = Math.floor(column / this.stepsPerBar);
@@ -76,8 +89,27 @@ export class GridView {
     this.container.replaceChildren(table);
   }
 
-  /** Show `events`: each cell's hit, its velocity and micro-timing. */
+  /** Fill the role menus with `pools` ({role: [sample ids]}, the run's pools). */
+  setPools(pools) {
+    for (const [role, menu] of this.menus) {
+      const ids = pools[role] ?? [];
+      menu.replaceChildren(new Option('—', ''), ...ids.map((id) => new Option(id, id)));
+      menu.disabled = ids.length === 0;
+    }
+  }
+
+  /** Show `events`: each cell's hit, its velocity and micro-timing; each role menu, the
+   *  sample the role's hits play (the most used; none: '—'). */
   paint(events) {
+    for (const [role, menu] of this.menus) {
+      const counts = new Map();
+      for (const e of events) {
+        if (e.role === role) counts.set(e.sample_id, (counts.get(e.sample_id) ?? 0) + 1);
+      }
+      const used = [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]?.[0];
+      if (used && ![...menu.options].some((o) => o.value === used)) menu.append(new Option(used, used));
+      menu.value = used ?? '';
+    }
     const hits = new Map(events.map((e) => [`${e.bar}:${e.step}:${e.role}`, e]));
     for (const [key, cell] of this.cells) {
       const hit = hits.get(key);

@@ -35,7 +35,11 @@ function playing() {
   const b = state.listening === 'b' && state.compare;
   return {
     events: b ? state.compare.events : state.events,
-    samples: { ...state.base?.samples, ...(b ? state.compare.samples : {}) },
+    samples: {
+      ...state.poolChoices?.files, // a sample a role menu chose
+      ...state.base?.samples,
+      ...(b ? state.compare.samples : {}),
+    },
     grid: state.run.grid,
     swing: state.run.params.swing ?? 0,
     loop: state.loop,
@@ -145,6 +149,8 @@ async function openRun(record) {
   try {
     const run = await api.run(record);
     update({ run, compare: null, listening: 'a', library: null, showLibrary: false });
+    update({ poolChoices: null });
+    if (run.pools) loadPoolChoices().catch(problem);
     const first = run.start ?? run.event_grids.at(-1);
     if (!first) {
       say(`${record} has no event grid to open`);
@@ -167,7 +173,9 @@ function buildGrids() {
     current: () => ({ events: state.events, newHitSamples: state.base.new_hit_samples }),
     onEdit: (events, commit, before) => (commit ? commitEdit(events, before) : previewEdit(events)),
     onMessage: say,
+    onRoleSample: (role, sampleId) => chooseRoleSample(role, sampleId),
   });
+  if (state.poolChoices) gridA.setPools(state.poolChoices.ids);
   gridB = new GridView($('grid-b'), { grid, rules, editable: false });
 }
 
@@ -175,6 +183,32 @@ function buildGrids() {
 async function refreshFiles() {
   const { event_grids } = await api.run(state.run.record);
   update({ run: { ...state.run, event_grids } });
+}
+
+/** The run's pools for the role menus: each role's sample ids, and their files. */
+async function loadPoolChoices() {
+  const library = await api.library(state.run.record, state.run.pools, { waveforms: false });
+  const ids = {};
+  const files = {};
+  for (const [role, samples] of Object.entries(library.roles)) {
+    ids[role] = samples.map((s) => s.sample_id);
+    for (const s of samples) files[s.sample_id] = s.file;
+  }
+  gridA?.setPools(ids); // before the repaint that shows each role's sample in them
+  update({ poolChoices: { ids, files } });
+}
+
+/** Every hit of `role` plays `sampleId` now (one edit: undo takes it back). */
+function chooseRoleSample(role, sampleId) {
+  if (!sampleId) return;
+  const changed = state.events.map((e) =>
+    e.role === role && e.sample_id !== sampleId ? { ...e, sample_id: sampleId, source: 'edit' } : e,
+  );
+  const count = changed.filter((e, i) => e !== state.events[i]).length;
+  if (!count) return;
+  commitEdit(changed);
+  player.prepare({ [sampleId]: state.poolChoices.files[sampleId] });
+  say(`${count} ${role} hit(s) now play ${sampleId} (save to keep it)`);
 }
 
 async function openEventGrid(path) {

@@ -15,6 +15,7 @@ export const state = {
   playing: false,
   conflict: null, // {message, newer}: a save refused because another tab saved since
   busy: '', // what the server is doing (e.g. 'humanize'), '' when idle
+  poolChoices: null, // {ids: {role: [sample ids]}, files: {sample id: path}}: the role menus
   library: null, // the opened run's library (the /api/library answer), once shown
   librarySort: {}, // {role: 'asc'} where a role's list is least confident first
   showLibrary: false,
