@@ -126,6 +126,50 @@ def test_play_schedules_the_grids_hits_on_the_audio_clock(page, out: Path) -> No
         assert hit["time"] - start["time"] == pytest.approx(hit["loopTime"] - start["loopTime"])
 
 
+def test_bpm_swing_and_bars_are_heard_at_once_undone_and_saved(page, out: Path) -> None:
+    events = load_events(out / EVENTS)
+    open_the_run(page)
+    page.fill("#bpm", "90")
+    page.press("#bpm", "Tab")  # a typed value counts when the field is left
+    page.locator("#swing").fill("0.5")
+    assert "90.0 bpm · 2 bars" in page.inner_text("#tempo")
+    assert page.inner_text("#swing-value") == "0.50 (MPC 75 %)"
+    page.click("#play")
+    page.wait_for_function(f"window.drumgenxStudio.scheduled.length >= {len(events)}")
+    page.click("#stop")
+    first_loop = page.evaluate("window.drumgenxStudio.scheduled")[: len(events)]
+    tstep = 60 / 90 / 4  # a 16th at 90 bpm; off-beat 16ths half a step late
+    expected = sorted((e.bar * 16 + e.step + 0.5 * (e.step % 2)) * tstep for e in events)
+    got = sorted(h["loopTime"] for h in first_loop)
+    assert got == pytest.approx(expected, abs=1e-9)
+
+    # 4 bars, the new ones repeating the pattern; undo takes it back, redo brings it again
+    page.select_option("#bars-fill", "repeat")
+    page.fill("#bars", "4")
+    page.press("#bars", "Tab")
+    core_cells = '#grid-a .cell[data-role="CORE"]'
+    assert page.locator(core_cells).count() == 4 * 16
+    for e in events:
+        assert "hit" in cell(page, e.bar + 2, e.step, e.role).get_attribute("class")
+    page.click("#undo")
+    assert page.locator(core_cells).count() == 2 * 16
+    assert page.input_value("#bars") == "2"
+    page.click("#redo")
+    assert page.locator(core_cells).count() == 4 * 16
+
+    page.click("#save")
+    page.wait_for_function("document.getElementById('message').textContent.includes('Saved')")
+    written_name = page.inner_text("#name-a")
+    assert written_name.startswith("skeleton/event_grid_edit_")
+    written = load_events(out / written_name)
+    assert len(written) == 2 * len(events)
+    grid_file = out / written_name.replace("event_grid_edit_", "grid_edit_")
+    grid = load_grid(grid_file)
+    assert (grid.bpm, grid.num_bars) == (90.0, 4)
+    assert json.loads(grid_file.read_text())["swing"] == 0.5
+    assert "90.0 bpm · 4 bars" in page.inner_text("#tempo")  # as saved, reopened
+
+
 def test_edit_on_the_grid_then_save_writes_a_new_version(page, out: Path) -> None:
     original = (out / EVENTS).read_bytes()
     events = load_events(out / EVENTS)

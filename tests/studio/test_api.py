@@ -306,15 +306,6 @@ def test_humanize_and_vary_run_stage_4_and_answer_the_new_grid(
     )
 
 
-@pytest.fixture
-def one_torch_thread(request) -> None:
-    """Tiny tensors: extra threads only add synchronisation on a busy 2-core box."""
-    torch = pytest.importorskip("torch")
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    request.addfinalizer(lambda: torch.set_num_threads(threads))
-
-
 # --- errors ----------------------------------------------------------------------------------
 
 

@@ -16,6 +16,7 @@ from studio.studio_run import TINY_RUN, TINY_RUN_VOICES, voice_wav
 from drumgenx.chain.run import STAGES
 from drumgenx.core.audio import encode_wav
 from drumgenx.core.formats import read_json
+from drumgenx.core.layout import STATE_DIR
 from drumgenx.studio import app as studio_app
 from drumgenx.studio import new_run
 
@@ -172,3 +173,47 @@ def test_a_new_run_needs_the_token_like_every_change(studio) -> None:
     before = folders(studio.out)
     answer = studio.upload([("kick.wav", io.BytesIO(b"").read())], **{"X-Drumgenx-Token": None})
     assert answer.status_code == 403 and folders(studio.out) == before
+
+
+def test_a_run_stopped_from_the_page_stops_at_its_next_file_and_leaves_no_stage_half_done(
+    studio,
+) -> None:
+    good = [(f"{name}.wav", voice_wav(name)) for name in TINY_RUN_VOICES]
+    run = studio.upload(good, params=TINY_RUN).json()["run"]
+    stopping = studio.post("/api/new-run/stop", {"run": run})
+    assert stopping.status_code == 202 and stopping.json() == {"run": run, "stopping": True}
+    events = studio.run_events(run)
+    stopped = events[-1]
+    assert stopped["type"] == "stopped"
+    assert (stopped["stage"], stopped["kept"]) == ("preprocess", [])
+    done = [e for e in events if e["type"] == "progress"]
+    assert len(done) == 1  # the file at hand finished, no other began
+    folder = studio.out / run
+    assert sorted(p.name for p in folder.iterdir()) == ["input"]  # stage 1's files removed
+    assert studio.get("/api/new-run").json() == {"running": None}  # the slot is free
+    again = studio.post("/api/new-run/stop", {"run": run})
+    assert again.status_code == 409 and "has ended already" in again.json()["error"]
+    unknown = studio.post("/api/new-run/stop", {"run": "new_nothing"})
+    assert unknown.status_code == 404
+
+
+def test_a_run_stopped_between_stages_keeps_the_finished_stages_files(studio, monkeypatch) -> None:
+    """The stop lands as stage 2 ends (a click at that moment): stages 1 and 2 stay,
+    recorded for reuse; stage 3 never starts; there is no run record."""
+    added = new_run.RunJob.add
+
+    def add_and_click_stop(job, kind: str, **data) -> None:
+        added(job, kind, **data)
+        if kind == "stage" and (data["stage"], data["state"]) == ("roles", "done"):
+            job.stop_asked.set()
+
+    monkeypatch.setattr(new_run.RunJob, "add", add_and_click_stop)
+    good = [(f"{name}.wav", voice_wav(name)) for name in TINY_RUN_VOICES]
+    run = studio.upload(good, params=TINY_RUN).json()["run"]
+    stopped = studio.run_events(run)[-1]
+    assert stopped["type"] == "stopped"
+    assert (stopped["stage"], stopped["kept"]) == ("skeleton", ["preprocess", "roles"])
+    folder = studio.out / run
+    assert list(folder.glob("library_1/dummy_*.wav")) and list(folder.glob("roles/pools_*.json"))
+    assert len(list((folder / STATE_DIR).iterdir())) == 2  # both stages recorded for reuse
+    assert not (folder / "skeleton").exists() and not list(folder.glob("run_*.json"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,15 +17,20 @@ from drumgenx.edit.settings import OFFSET_MS
 EDIT_FAMILY = "event_grid_edit"
 
 
-def _write_edit(events_path: Path, edited: list[Event], out_dir: str | Path | None) -> Path:
+def _write_edit(
+    events_path: Path,
+    edited: list[Event],
+    out_dir: str | Path | None,
+    companions: Mapping[str, bytes] | None = None,
+) -> Path:
     data = events_to_json(edited)
     # Never write a version that could not be loaded back (e.g. an empty --sample).
     problem = schema_problem(data, "event_grid")
     if problem is not None:
         raise DrumgenxError(f"the edit would make an invalid event grid: {problem}")
-    _, paths = write_versioned(
-        out_dir or events_path.parent, {EDIT_FAMILY: (".json", dump_json(data))}
-    )
+    files = {EDIT_FAMILY: (".json", dump_json(data))}
+    files |= {family: (".json", content) for family, content in (companions or {}).items()}
+    _, paths = write_versioned(out_dir or events_path.parent, files)
     return paths[EDIT_FAMILY]
 
 
@@ -34,13 +39,18 @@ def edit_file(
     operation: Callable[[list[Event]], list[Event]],
     *,
     out_dir: str | Path | None = None,
+    companions: Mapping[str, bytes] | None = None,
 ) -> Path:
     """Apply ``operation`` to the events in ``events_path``; write ``event_grid_edit_N.json``.
 
     The input file is never modified; the new file goes to ``out_dir`` (default: beside it).
+    ``companions`` (``{family: JSON bytes}``, e.g. the studio's ``grid_edit``) are written
+    with it, all or none, under the same N: ``grid_edit_N.json`` beside
+    ``event_grid_edit_N.json``.
     """
     events_path = Path(events_path)
-    return _write_edit(events_path, operation(load_events(events_path)), out_dir)
+    edited = operation(load_events(events_path))
+    return _write_edit(events_path, edited, out_dir, companions)
 
 
 class NoSampleError(ParameterError):

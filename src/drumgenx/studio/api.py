@@ -20,13 +20,15 @@ Endpoints (the routes are in `drumgenx.studio.app`)
     One run: its grid, event grids (skeleton, groove, edits), pools, renders, MIDI files,
     pictures, and the rules a new hit follows (`StudioApi.run`).
 ``GET /api/events?path=PATH``
-    One event grid: its events, the newest edit of its lineage, each sample's file and the
-    sample a new hit of each role takes (`StudioApi.events`).
+    One event grid: its events, its loop (grid, bpm, bars, swing: `StudioApi.loop_of`), the
+    newest edit of its lineage, each sample's file and the sample a new hit of each role
+    takes (`StudioApi.events`).
 ``POST /api/save``
-    ``{"base", "head", "edits": [...], "force"}``: the edits applied to ``base`` through
-    `drumgenx.edit.operations`, written as a new ``event_grid_edit_N.json`` beside it
-    (`drumgenx.edit.run.edit_file`); 409 when a newer edit than ``head`` was saved since
-    (`StudioApi.save`). Answers as ``/api/events`` for the new file.
+    ``{"base", "head", "edits": [...], "loop": {"bpm", "bars", "swing"}, "force"}``: the
+    edits applied to ``base`` through `drumgenx.edit.operations`, written as a new
+    ``event_grid_edit_N.json`` beside it (`drumgenx.edit.run.edit_file`), with
+    ``grid_edit_N.json`` when ``loop`` is not the run's own; 409 when a newer edit than
+    ``head`` was saved since (`StudioApi.save`). Answers as ``/api/events`` for the new file.
 ``POST /api/groove``
     ``{"record", "events", "mode", "temperature", "seed"}``: stage 4 on ``events``
     (`drumgenx.groove.run.run_groove`), written to the run's ``groove/``; answers as
@@ -59,8 +61,12 @@ Endpoints (the routes are in `drumgenx.studio.app`)
     ``{"running": folder or null}``: the run under way, for a page opened while it runs.
 ``GET /api/new-run/events?run=FOLDER``
     The run's events as server-sent events (``stage``, ``progress``, ``notice``, then
-    ``done`` or ``failed``), from the first (or after ``Last-Event-ID``) to the run's end
-    (`drumgenx.studio.new_run.RunJob`).
+    ``done``, ``failed`` or ``stopped``), from the first (or after ``Last-Event-ID``) to the
+    run's end (`drumgenx.studio.new_run.RunJob`).
+``POST /api/new-run/stop``
+    ``{"run": FOLDER}``: the run stops at its next file or stage; the finished stages'
+    files stay, the unfinished one's are removed; 202, then its stream ends with
+    ``stopped``; 404 no such run, 409 it has ended (`drumgenx.studio.new_run.NewRuns.stop`).
 
 POSTs also need the token (``X-Drumgenx-Token``) and an ``Origin`` of the studio itself;
 `drumgenx.studio.app` checks both before any of this runs.
@@ -77,29 +83,34 @@ from typing import Any
 
 from drumgenx.core.errors import DrumgenxError, FormatError
 from drumgenx.core.events import DUR_STEPS, MAX_VOICES, velocity
-from drumgenx.core.formats import load_events, load_grid, load_pools, read_json
+from drumgenx.core.formats import dump_json, load_events, load_grid, load_pools, read_json
 from drumgenx.core.layout import find_run_files, run_records, stage_folder
 from drumgenx.core.pools import resolve_sample_path
-from drumgenx.core.records import Event, events_to_json
+from drumgenx.core.records import Event, Grid, events_to_json
 from drumgenx.core.roles import ROLES
-from drumgenx.core.versioning import latest_version
+from drumgenx.core.versioning import latest_version, write_new_files
 from drumgenx.edit.operations import MAX_OFFSET_MS, Selection, most_used_sample, remove_hits
 from drumgenx.edit.operations import set_hit as set_hit_operation
 from drumgenx.edit.run import EDIT_FAMILY, NoSampleError, draw_sample_for, edit_file
 from drumgenx.pictures.palette import ROLE_COLOURS
 from drumgenx.render.mixer import RELEASE_MS
+from drumgenx.render.settings import RenderSettings
+from drumgenx.render.timing import check_swing
+from drumgenx.skeleton.grid import build_grid
 from drumgenx.studio.paths import OutsideError, relative_name, resolve_inside
 
 __all__ = [
     "SERVED_SUFFIXES",
     "BadRequest",
     "Conflict",
+    "Loop",
     "NotFound",
     "RequestError",
     "StudioApi",
     "apply_edits",
     "checked_field",
     "groove_arguments",
+    "loop_grid_name",
     "save_arguments",
 ]
 
@@ -107,6 +118,9 @@ SERVED_SUFFIXES = frozenset(
     {".wav", ".flac", ".ogg", ".mp3", ".aif", ".aiff", ".json", ".png", ".mid"}
 )
 EVENT_GRID_STAGES = ("skeleton", "groove")  # the stage folders event grids (and edits) live in
+GRID_EDIT_FAMILY = EDIT_FAMILY.replace("event_grid", "grid", 1)  # grid_edit_N.json
+LOOP_SWING_FIELD = "swing"  # the studio's own field in a grid_edit_N.json (the grid schema
+# allows more fields; load_grid reads the grid's and leaves it)
 
 
 class RequestError(DrumgenxError):
@@ -159,12 +173,50 @@ def save_arguments(body: Mapping[str, Any]) -> dict[str, Any]:
     edits = body.get("edits")
     if not isinstance(edits, list):
         raise BadRequest(f"field 'edits': expected a list of edits, got {edits!r}"[:200])
+    loop = checked_field(body, "loop", dict, optional=True)
     return {
         "base": checked_field(body, "base", str),
         "edits": edits,
         "head": checked_field(body, "head", str, optional=True),
         "force": body.get("force") is True,
+        "loop": None if loop is None else Loop.from_request(loop),
     }
+
+
+def loop_grid_name(events_path: Path) -> Path:
+    """The grid file that belongs to an event grid: ``event_grid_N.json`` (stage 3's) ->
+    ``grid_N.json``, ``event_grid_edit_N.json`` -> ``grid_edit_N.json`` (the studio's)."""
+    return events_path.with_name(events_path.name.replace("event_grid", "grid", 1))
+
+
+@dataclass(frozen=True)
+class Loop:
+    """How a loop plays: its grid (bpm, bars) and its swing (`render.timing`)."""
+
+    grid: Grid
+    swing: float
+
+    @classmethod
+    def from_request(cls, body: Mapping[str, Any]) -> Loop:
+        """A loop from ``{"bpm", "bars", "swing"}``, each checked as the command line checks
+        it (`skeleton.grid.build_grid`, `render.timing.check_swing`)."""
+        bpm = float(checked_field(body, "bpm", _NUMBER))
+        bars = checked_field(body, "bars", int)
+        swing = check_swing(float(checked_field(body, "swing", _NUMBER)))
+        return cls(build_grid(bpm=bpm, num_bars=bars), swing)
+
+    def same_as(self, other: Loop) -> bool:
+        """The same bpm, bars and swing (a loop saved so needs no grid file of its own)."""
+        mine, theirs = self.grid, other.grid
+        return (mine.bpm, mine.num_bars, self.swing) == (theirs.bpm, theirs.num_bars, other.swing)
+
+    def grid_file(self) -> bytes:
+        """The loop as ``grid_edit_N.json``: the grid (as stage 3 writes one) and its swing."""
+        return dump_json(self.grid.to_json() | {LOOP_SWING_FIELD: self.swing})
+
+    def to_json(self) -> dict[str, Any]:
+        grid = self.grid
+        return {"bpm": grid.bpm, "bars": grid.num_bars, "swing": self.swing, "grid": grid.to_json()}
 
 
 def groove_arguments(body: Mapping[str, Any]) -> dict[str, Any]:
@@ -373,6 +425,39 @@ class StudioApi:
             },
         }
 
+    # --- loops: the grid and swing an event grid plays with ---------------------------------
+
+    def run_of(self, events_path: Path) -> _Run:
+        """The run whose folder holds ``events_path`` (`core.layout.find_run_files`)."""
+        found = find_run_files(events_path)
+        if found is None:
+            raise NotFound(f"{self.name(events_path)!r} is not in the folder of a run")
+        return _Run(found.record.resolve(), read_json(found.record, "run"))
+
+    @staticmethod
+    def run_loop(run: _Run) -> tuple[Loop, Path]:
+        """The run's own loop (its stage-3 grid, the swing it ran with) and the grid's file."""
+        grid = run.output("skeleton", "grid")
+        if grid is None or not grid.is_file():
+            raise NotFound(f"{run.record.name} has no grid: its run stopped before stage 3")
+        swing = float(run.data["params"].get("swing", RenderSettings.swing))
+        return Loop(load_grid(grid), swing), grid
+
+    def loop_of(self, events_path: Path) -> tuple[Loop, Path]:
+        """The loop ``events_path`` plays with, and its grid file: the grid beside it that
+        `loop_grid_name` names (stage 3's own, or one the studio saved with another bpm,
+        bars or swing: `Loop.grid_file`), else the run's (`run_loop`). A grid without the
+        studio's ``swing`` field has the run's swing."""
+        run = self.run_of(events_path)
+        loop, grid = self.run_loop(run)
+        own = loop_grid_name(events_path)
+        if own.is_file() and own != grid:
+            swing = read_json(own, "grid").get(LOOP_SWING_FIELD, loop.swing)
+            if isinstance(swing, bool) or not isinstance(swing, _NUMBER):
+                raise FormatError(f"{own}: field {LOOP_SWING_FIELD!r}: expected a number")
+            return Loop(load_grid(own), check_swing(float(swing))), own
+        return loop, grid
+
     # --- event grids ------------------------------------------------------------------------
 
     def event_grid_path(self, relative: str) -> Path:
@@ -397,10 +482,11 @@ class StudioApi:
         Returns
         -------
         dict
-            ``path``; ``events``; ``head``: the newest edit saved beside it (what a save
-            must not pass over, `save`); ``new_hit_samples``: the sample a new hit of each
-            role takes, as ``drumgenx edit set`` picks it without ``--sample`` (the one the
-            role uses most, else drawn from the run's pools; None: no sample anywhere);
+            ``path``; ``events``; ``loop``: how it plays (``bpm``, ``bars``, ``swing``,
+            ``grid`` and ``grid_path``: `loop_of`); ``head``: the newest edit saved beside it
+            (what a save must not pass over, `save`); ``new_hit_samples``: the sample a new
+            hit of each role takes, as ``drumgenx edit set`` picks it without ``--sample``
+            (the one the role uses most, else drawn from the run's pools; None: no sample anywhere);
             ``samples``: each of those samples' file (None when not inside OUT).
         """
         path = self.event_grid_path(relative)
@@ -421,9 +507,11 @@ class StudioApi:
             )
             for sample_id in sorted(wanted)
         }
+        loop, grid_path = self.loop_of(path)
         return {
             "path": self.name(path),
             "events": events_to_json(events),
+            "loop": loop.to_json() | {"grid_path": self.name(grid_path)},
             "head": self.name(self._lineage_head(path.parent)),
             "new_hit_samples": new_hit_samples,
             "samples": samples,
@@ -446,6 +534,7 @@ class StudioApi:
         edits: list[Mapping[str, Any]],
         head: str | None,
         force: bool = False,
+        loop: Loop | None = None,
     ) -> dict[str, Any]:
         """Apply ``edits`` to ``base`` (`apply_edits`) and write a new ``event_grid_edit_N.json``
         beside it; ``base`` is never touched.
@@ -455,11 +544,15 @@ class StudioApi:
         base
             The event grid the client loaded (or last saved).
         edits
-            As `apply_edits`; at least one.
+            As `apply_edits`; at least one, unless ``loop`` changes.
         head
             The newest edit beside ``base`` when the client loaded it (`events`' ``head``).
         force
             Save even when a newer edit was saved since: a new branch, nothing lost.
+        loop
+            The bpm, bars and swing to save the loop with; None: ``base``'s (`loop_of`).
+            Other than the run's own, they go into ``grid_edit_N.json``, written with the
+            edit under its N (`Loop.grid_file`); every hit must lie inside its bars.
 
         Raises
         ------
@@ -468,8 +561,25 @@ class StudioApi:
             message names it. Nothing is written.
         """
         path = self.event_grid_path(base)
-        if not isinstance(edits, list) or not edits:
+        if not isinstance(edits, list):
+            raise BadRequest("field 'edits': expected a list of edits")
+        base_loop, _ = self.loop_of(path)
+        loop = loop or base_loop
+        if not edits and loop.same_as(base_loop):
             raise BadRequest(f"nothing to save: no change to {base}")
+        run_loop, _ = self.run_loop(self.run_of(path))
+        companions = None if loop.same_as(run_loop) else {GRID_EDIT_FAMILY: loop.grid_file()}
+
+        def edited(events: list[Event]) -> list[Event]:
+            events = apply_edits(events, edits)
+            outside = sorted({e.bar + 1 for e in events if e.bar >= loop.grid.num_bars})
+            if outside:
+                raise BadRequest(
+                    f"bar(s) {', '.join(map(str, outside))} hold hits but the loop is "
+                    f"{loop.grid.num_bars} bar(s) long: remove them to shorten it"
+                )
+            return events
+
         with self._save_lock:
             newest = self.name(self._lineage_head(path.parent))
             if newest != head and not force:
@@ -478,7 +588,7 @@ class StudioApi:
                     "or save anyway as a new branch",
                     newer=newest or "",
                 )
-            written = edit_file(path, lambda events: apply_edits(events, edits))
+            written = edit_file(path, edited, companions=companions)
         return self.events(self.name(written))
 
     # --- stage 4 ----------------------------------------------------------------------------
@@ -505,9 +615,10 @@ class StudioApi:
 
         run = self.read_run(record)
         events_path = self.event_grid_path(events)
-        grid, pools = run.output("skeleton", "grid"), run.output("roles", "pools")
-        if grid is None or pools is None:
-            raise NotFound(f"{record!r} names no grid or no pools: it stopped before stage 3")
+        pools = run.output("roles", "pools")
+        if pools is None:
+            raise NotFound(f"{record!r} names no pools: it stopped before stage 2")
+        loop, grid = self.loop_of(events_path)
         result = run_groove(
             grid_json=grid,
             events_json=events_path,
@@ -517,7 +628,12 @@ class StudioApi:
             temperature=temperature,
             seed=seed,
             model_dir=self.groove_models.get(mode),
+            swing=loop.swing,
             progress=progress,
         )
+        if not loop.same_as(self.run_loop(run)[0]):
+            # the result plays on the loop it came from: its own grid_groovae_N.json, under
+            # the N stage 4 took (nothing else writes that family; never over a file)
+            write_new_files({loop_grid_name(result.events_path): loop.grid_file()})
         answer = self.events(self.name(result.events_path))
         return answer | {"added": result.added, "removed": result.removed}

@@ -349,6 +349,12 @@ def create_app(
             await form.close()
         return JSONResponse(started, status_code=202, headers={"Cache-Control": "no-store"})
 
+    async def new_run_stop(request: Request) -> Response:
+        folder = checked_field(await _body(request), "run", str)
+        return JSONResponse(
+            new_runs.stop(folder), status_code=202, headers={"Cache-Control": "no-store"}
+        )
+
     async def new_run_state(request: Request) -> Response:
         running = new_runs.running
         return answer({"running": running.folder if running else None})
@@ -378,6 +384,7 @@ def create_app(
         Route("/api/new-run", new_run, methods=["POST"]),
         Route("/api/new-run", new_run_state),
         Route("/api/new-run/events", new_run_events),
+        Route("/api/new-run/stop", new_run_stop, methods=["POST"]),
     ]
     handlers = {
         Conflict: lambda request, exc: _error(exc.status, str(exc), newer=exc.newer),

@@ -36,7 +36,8 @@ def export(api: StudioApi, *, record: str, events: str, kind: str) -> dict[str, 
     api
         The studio's API (paths, runs).
     record
-        The run's ``run_N.json``: its grid, pools, library, swing and loop setting.
+        The run's ``run_N.json``: its pools, library and loop setting (tails kept or not);
+        the grid and swing are the event grid's own (`StudioApi.loop_of`).
     events
         The event grid, as saved (the page exports what is on disk).
     kind
@@ -53,11 +54,12 @@ def export(api: StudioApi, *, record: str, events: str, kind: str) -> dict[str, 
         raise BadRequest(f"field 'kind': expected {', '.join(EXPORT_KINDS)}, got {kind!r}"[:200])
     run = api.read_run(record)
     events_path = api.event_grid_path(events)
-    grid, pools = run.output("skeleton", "grid"), run.output("roles", "pools")
-    if grid is None or pools is None:
-        raise NotFound(f"{record!r} names no grid or no pools: it stopped before stage 3")
+    pools = run.output("roles", "pools")
+    if pools is None:
+        raise NotFound(f"{record!r} names no pools: it stopped before stage 2")
     params = run.data["params"]
-    swing = float(params.get("swing", RenderSettings.swing))
+    loop, grid = api.loop_of(events_path)  # the bpm, bars and swing it was saved with
+    swing = loop.swing
     library = run.output("preprocess", "library")
     notices: list[str] = []
     if kind == "wav":

@@ -5,7 +5,10 @@
 the others go on), and runs `drumgenx.chain.run.run_chain` on a thread with its
 ``progress``, ``on_stage`` and ``notify`` callbacks; each call becomes an event in the run's
 `RunJob`, which the page reads as server-sent events (`RunJob.events_since`). One run at a
-time per studio: a second start while one runs is refused (`Busy`, 409).
+time per studio: a second start while one runs is refused (`Busy`, 409). `NewRuns.stop`
+asks a run to stop: it stops at its next file or stage (`RunStopped`, raised from those
+callbacks), and the stages clean up as on Ctrl-C: the unfinished stage's files are removed,
+the finished stages' files stay (and the next run on the same input reuses them).
 
 Light (stdlib and the package): the routes that parse the upload form are in
 `drumgenx.studio.app`.
@@ -27,7 +30,7 @@ from typing import Any, BinaryIO
 from drumgenx.core.audio import AUDIO_EXTENSIONS, AudioReadError, audio_seconds
 from drumgenx.core.errors import DrumgenxError, OutputExistsError
 from drumgenx.core.versioning import write_new_files
-from drumgenx.studio.api import BadRequest, RequestError, checked_field
+from drumgenx.studio.api import BadRequest, NotFound, RequestError, checked_field
 from drumgenx.studio.paths import relative_name
 
 __all__ = [
@@ -37,6 +40,7 @@ __all__ = [
     "Busy",
     "NewRuns",
     "RunJob",
+    "RunStopped",
     "Upload",
     "chain_params",
     "check_upload",
@@ -51,6 +55,7 @@ MAX_FILE_BYTES = 200 * 1024 * 1024
 MAX_TOTAL_BYTES = 1024 * 1024 * 1024
 MAX_NAME_CHARS = 120  # of a saved name: well under every file system's 255 bytes
 INPUT_FOLDER = "input"  # the uploads, inside the new run's folder (outside its outputs)
+END_EVENTS = ("done", "failed", "stopped")  # a run's last event
 _UNSAFE_CHARS = re.compile(r"[^\w\-. ()+,&@']")  # \w: letters and digits of any script
 
 
@@ -58,6 +63,10 @@ class Busy(RequestError):
     """A new run was asked for while one is still running (one at a time per studio)."""
 
     status = 409
+
+
+class RunStopped(DrumgenxError):
+    """Raised inside a run's callbacks when the page asked it to stop (`NewRuns.stop`)."""
 
 
 class UploadSkip(DrumgenxError):
@@ -148,11 +157,14 @@ class RunJob:
     Each event is ``{"id": n, "type": ..., ...}``: ``stage`` (``stage``, ``index`` 1..4,
     ``state`` started / done / reused, ``seconds``), ``progress`` (``stage``, ``done``,
     ``total``, ``item``: a file's name), ``notice`` (``line``); the last is ``done``
-    (``record``: the new ``run_N.json``) or ``failed`` (``error``: one line, ``stage``).
+    (``record``: the new ``run_N.json``), ``failed`` (``error``: one line, ``stage``) or
+    ``stopped`` (``stage``: the one stopped, its files removed; ``kept``: the stages
+    finished, whose files stay).
     """
 
     folder: str  # relative to OUT: the run's id in URLs
     events: list[dict[str, Any]] = field(default_factory=list)
+    stop_asked: threading.Event = field(default_factory=threading.Event, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add(self, kind: str, **data: Any) -> None:
@@ -167,7 +179,13 @@ class RunJob:
     @property
     def finished(self) -> bool:
         with self._lock:
-            return bool(self.events) and self.events[-1]["type"] in ("done", "failed")
+            return bool(self.events) and self.events[-1]["type"] in END_EVENTS
+
+    def stop_here(self) -> None:
+        """Raise `RunStopped` if the page asked this run to stop (called between files and
+        between stages, where the stages clean up after themselves)."""
+        if self.stop_asked.is_set():
+            raise RunStopped("stopped from the page")
 
 
 class NewRuns:
@@ -207,6 +225,25 @@ class NewRuns:
     def release(self) -> None:
         self._running = None
         self._slot.release()
+
+    def stop(self, folder: str) -> dict[str, Any]:
+        """Ask the run in ``folder`` to stop at its next file or stage (`RunJob.stop_here`);
+        its stream ends with a ``stopped`` event when it has.
+
+        Raises
+        ------
+        NotFound
+            No run of that name was started by this studio.
+        Busy
+            It has ended already (409).
+        """
+        job = self.jobs.get(folder)
+        if job is None:
+            raise NotFound(f"no run {folder!r} started by this studio")
+        if job.finished:
+            raise Busy(f"the run in {folder} has ended already: nothing to stop")
+        job.stop_asked.set()
+        return {"run": folder, "stopping": True}
 
     def start(
         self,
@@ -327,6 +364,7 @@ class NewRuns:
         from drumgenx.chain.run import STAGES, run_chain
 
         current = {"stage": STAGES[0]}
+        kept: list[str] = []
 
         def stage_started(index: int) -> None:
             if index < len(STAGES):
@@ -335,13 +373,17 @@ class NewRuns:
 
         def progress(stage: str, done: int, total: int, item: str) -> None:
             job.add("progress", stage=stage, done=done, total=total, item=Path(item).name)
+            job.stop_here()  # between files: the stage removes what it wrote so far
 
         def on_stage(result: Any) -> None:
             index = STAGES.index(result.stage)
             state = "reused" if result.reused else "done"
             job.add("stage", stage=result.stage, index=index + 1, state=state,
                     seconds=result.seconds)  # fmt: skip
+            kept.append(result.stage)
             stage_started(index + 1)
+            if index + 1 < len(STAGES):
+                job.stop_here()  # between stages: the one finished is recorded and stays
 
         try:
             stage_started(0)
@@ -354,6 +396,8 @@ class NewRuns:
                 notify=lambda line: job.add("notice", line=line),
             )
             job.add("done", record=self._name(result.record))
+        except RunStopped:
+            job.add("stopped", stage=current["stage"], kept=kept)
         except Exception as exc:  # every failure ends the stream with its one line
             job.add("failed", error=_one_line(exc), stage=current["stage"])
         finally:

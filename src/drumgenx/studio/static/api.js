@@ -52,6 +52,7 @@ export const api = {
   exportLoop: (request) => call('POST', '/api/export', request),
   newRun: (form) => call('POST', '/api/new-run', form),
   newRunState: () => call('GET', '/api/new-run'),
+  stopRun: (run) => call('POST', '/api/new-run/stop', { run }),
 };
 
 /** The event stream of a new run (server-sent events; GETs need no token). */

@@ -30,8 +30,20 @@ export class GridView {
     this.onRoleSample = onRoleSample;
     this.cells = new Map();
     this.menus = new Map(); // role -> its sample menu (editable grids)
+    this.pools = null; // the role menus' choices, kept for a rebuild
     this.drag = null;
     this.build();
+  }
+
+  /** Show the loop on `grid` (a new bpm, or a new number of bars: the cells are rebuilt). */
+  setGrid(grid) {
+    const rebuild = grid.num_bars !== this.grid.num_bars;
+    this.grid = grid;
+    if (!rebuild) return;
+    this.cells.clear();
+    this.menus.clear();
+    this.build();
+    if (this.pools) this.setPools(this.pools);
   }
 
   get stepsPerBar() {
@@ -91,6 +103,7 @@ export class GridView {
 
   /** Fill the role menus with `pools` ({role: [sample ids]}, the run's pools). */
   setPools(pools) {
+    this.pools = pools;
     for (const [role, menu] of this.menus) {
       const ids = pools[role] ?? [];
       menu.replaceChildren(new Option('—', ''), ...ids.map((id) => new Option(id, id)));

@@ -9,11 +9,15 @@ import { Player } from './player.js';
 import { renderRuns } from './runs.js';
 import {
   commitEdit,
+  commitLoop,
   editsBetween,
+  gridOf,
   isDirty,
+  loopOf,
   openEvents,
   previewEdit,
   redo,
+  resizeBars,
   state,
   subscribe,
   undo,
@@ -30,9 +34,19 @@ function problem(error) {
   say(error instanceof ApiError || error instanceof Error ? error.message : String(error));
 }
 
-/** What the player plays: A as edited, or B, read at every scheduler tick. */
+let lastGrid = null;
+
+/** The grid of `loop` ({bpm, bars}), the same object while they stay the same. */
+function loopGrid(loop) {
+  if (lastGrid?.bpm !== loop.bpm || lastGrid?.num_bars !== loop.bars) lastGrid = gridOf(loop);
+  return lastGrid;
+}
+
+/** What the player plays: A as edited (on its bpm, bars and swing), or B, read at every
+ *  scheduler tick, so a change is heard within the lookahead. */
 function playing() {
   const b = state.listening === 'b' && state.compare;
+  const loop = b ? loopOf(state.compare) : state.loop;
   return {
     events: b ? state.compare.events : state.events,
     samples: {
@@ -40,9 +54,9 @@ function playing() {
       ...state.base?.samples,
       ...(b ? state.compare.samples : {}),
     },
-    grid: state.run.grid,
-    swing: state.run.params.swing ?? 0,
-    loop: state.loop,
+    grid: loopGrid(loop),
+    swing: loop.swing,
+    loop: state.looping,
     releaseSeconds: state.run.rules.release_ms / 1000,
   };
 }
@@ -112,11 +126,11 @@ function follow(run) {
     // closed for good (the server stopped or forgot the run); else the browser reconnects
     if (source.readyState === EventSource.CLOSED) say(`lost the progress of ${run}: reload the page`);
   });
-  for (const kind of ['stage', 'progress', 'notice', 'done', 'failed']) {
+  for (const kind of ['stage', 'progress', 'notice', 'done', 'failed', 'stopped']) {
     source.addEventListener(kind, (message) => {
       const event = JSON.parse(message.data);
       update({ progress: applyRunEvent(state.progress, event) });
-      if (kind === 'done' || kind === 'failed') {
+      if (kind === 'done' || kind === 'failed' || kind === 'stopped') {
         source.close();
         finished(event).catch(problem);
       }
@@ -131,12 +145,29 @@ async function finished(event) {
     say(`the run in ${state.progress.run} failed: ${event.error}`);
     return;
   }
+  if (event.type === 'stopped') {
+    say(`the run in ${state.progress.run} stopped at ${event.stage}; the finished stages' files stay`);
+    return;
+  }
   if (!isDirty() || window.confirm('The run is done. Drop your unsaved edits to open it?')) {
     await openRun(event.record);
   }
 }
 
 /** A run started before this page loaded (another tab, a reload): follow it too. */
+/** Ask the run under way to stop at its next file or stage; its stream says when it has. */
+async function stopRun() {
+  const { run } = state.progress;
+  update({ progress: { ...state.progress, stopping: true } });
+  try {
+    await api.stopRun(run);
+    say(`stopping the run in ${run} at its next file or stage ...`);
+  } catch (error) {
+    update({ progress: { ...state.progress, stopping: false } });
+    problem(error);
+  }
+}
+
 async function followRunning() {
   const { running } = await api.newRunState();
   if (running) {
@@ -164,8 +195,9 @@ async function openRun(record) {
 
 // --- event grids -------------------------------------------------------------------------
 
-function buildGrids() {
-  const { grid, rules } = state.run;
+/** The step grids of A and B, for a loop on `grid`. */
+function buildGrids(grid) {
+  const { rules } = state.run;
   gridA = new GridView($('grid-a'), {
     grid,
     rules,
@@ -214,7 +246,7 @@ function chooseRoleSample(role, sampleId) {
 async function openEventGrid(path) {
   const loaded = await api.events(path);
   await refreshFiles();
-  buildGrids();
+  buildGrids(gridOf(loopOf(loaded)));
   openEvents(loaded);
   await player.prepare(loaded.samples);
   say(`opened ${loaded.path}`);
@@ -222,12 +254,13 @@ async function openEventGrid(path) {
 
 async function save(force = false) {
   const edits = editsBetween(state.base.events, state.events);
-  if (!edits.length) {
+  if (!isDirty()) {
     say('nothing to save: no change since the file was opened');
     return;
   }
   try {
-    const saved = await api.save({ base: state.base.path, head: state.base.head, edits, force });
+    const { path: base, head } = state.base;
+    const saved = await api.save({ base, head, edits, loop: state.loop, force });
     const { undoStack, redoStack } = state;
     const original = state.base.path;
     await refreshFiles();
@@ -355,10 +388,16 @@ function paint() {
   $('editor-view').hidden = !editing;
   $('runs-empty').hidden = state.runs.length > 0;
   if (!editing) return;
-  const { grid } = state.run;
+  const { bpm, bars, swing } = state.loop;
+  const grid = loopGrid(state.loop);
   $('tempo').textContent =
-    `${grid.bpm.toFixed(1)} bpm · ${grid.num_bars} bars · ${grid.steps_per_bar} steps a bar · ` +
-    `swing ${state.run.params.swing ?? 0}`;
+    `${bpm.toFixed(1)} bpm · ${bars} bars · ${grid.steps_per_bar} steps a bar · ` +
+    `swing ${swing} · ${(bars * grid.tbar).toFixed(3)} s`;
+  showValue($('bpm'), bpm);
+  showValue($('swing'), swing);
+  showValue($('bars'), bars);
+  $('swing-value').textContent = `${swing.toFixed(2)} (MPC ${Math.round(50 + 50 * swing)} %)`;
+  gridA.setGrid(grid);
   const select = $('event-grid-select');
   const options = state.run.event_grids;
   if ([...select.options].map((o) => o.value).join('\n') !== options.join('\n')) {
@@ -381,8 +420,14 @@ function paint() {
   paintLibrary();
   if (state.compare) {
     $('name-b').textContent = state.compare.path;
+    gridB.setGrid(gridOf(loopOf(state.compare)));
     gridB.paint(state.compare.events);
   }
+}
+
+/** A control shows `value`, unless it is being typed in. */
+function showValue(input, value) {
+  if (document.activeElement !== input) input.value = String(value);
 }
 
 subscribe(paint);
@@ -413,7 +458,7 @@ function stop() {
 $('back').addEventListener('click', () => showRuns().catch(problem));
 $('play').addEventListener('click', () => play().catch(problem));
 $('stop').addEventListener('click', stop);
-$('loop').addEventListener('change', (e) => update({ loop: e.target.checked }));
+$('loop').addEventListener('change', (e) => update({ looping: e.target.checked }));
 $('undo').addEventListener('click', undo);
 $('redo').addEventListener('click', redo);
 $('save').addEventListener('click', () => save(false));
@@ -453,6 +498,48 @@ document.addEventListener('keydown', (event) => {
   }
 });
 
+// --- bpm, swing, bars: heard at once, one step of history each, saved with the loop -------
+
+$('bpm').addEventListener('change', (e) => {
+  const bpm = Math.round(Number(e.target.value) * 10) / 10;
+  if (!(bpm >= 20 && bpm <= 999)) {
+    say('bpm must be 20..999');
+    e.target.value = String(state.loop.bpm);
+    return;
+  }
+  commitLoop({ ...state.loop, bpm });
+});
+let swingBefore = null; // the loop as the swing slider's drag found it
+$('swing').addEventListener('input', (e) => {
+  swingBefore ??= state.loop;
+  update({ loop: { ...state.loop, swing: Number(e.target.value) } });
+});
+$('swing').addEventListener('change', (e) => {
+  const loop = { ...state.loop, swing: Number(e.target.value) };
+  update({ loop: swingBefore ?? state.loop });
+  swingBefore = null;
+  commitLoop(loop);
+});
+$('bars').addEventListener('change', (e) => {
+  const bars = Math.round(Number(e.target.value));
+  const was = state.loop.bars;
+  if (!(bars >= 1 && bars <= 64)) {
+    say('bars must be 1..64');
+    e.target.value = String(was);
+    return;
+  }
+  if (bars === was) return;
+  const repeat = $('bars-fill').value === 'repeat';
+  const events = resizeBars(state.events, was, bars, repeat);
+  commitLoop({ ...state.loop, bars }, events);
+  const dropped = state.undoStack.at(-1).events.length - events.length;
+  say(
+    bars < was
+      ? `${bars} bars: the ${dropped} hit(s) of the bars cut off are dropped (undo brings them back)`
+      : `${bars} bars: bars ${was + 1}-${bars} ${repeat ? 'repeat the pattern' : 'are empty'} (undo takes it back)`,
+  );
+});
+
 for (const kind of ['wav', 'midi', 'kit']) {
   $(`export-${kind}`).addEventListener('click', () => exportLoop(kind));
 }
@@ -467,6 +554,7 @@ $('upload-picker').addEventListener('change', (e) => {
 });
 $('clear-uploads').addEventListener('click', () => update({ uploads: [] }));
 $('start-run').addEventListener('click', () => startRun());
+$('stop-run').addEventListener('click', () => stopRun());
 // files dropped anywhere on the page, while the list of runs shows
 document.addEventListener('dragover', (event) => {
   if (!$('runs-view').hidden) event.preventDefault();

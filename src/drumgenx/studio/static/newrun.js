@@ -15,7 +15,7 @@ export function startingProgress(run, skipped = []) {
   const stages = Object.fromEntries(
     STAGES.map((stage) => [stage, { state: 'waiting', done: 0, total: 0, item: '', seconds: 0 }]),
   );
-  return { run, stages, skipped, notices: [], error: null, record: null };
+  return { run, stages, skipped, notices: [], error: null, record: null, stopped: null };
 }
 
 /** The progress after one event of the stream (a new object; `progress` is left as it was). */
@@ -33,8 +33,21 @@ export function applyRunEvent(progress, event) {
   } else if (event.type === 'failed') {
     next.error = event.error;
     next.stages[event.stage] = { ...stage, state: 'failed' };
+  } else if (event.type === 'stopped') {
+    next.stopped = { stage: event.stage, kept: event.kept };
+    next.stages[event.stage] = { ...stage, state: 'stopped' };
   }
   return next;
+}
+
+/** What a stopped run left: the finished stages' files stay, the stopped one's are gone. */
+function stoppedLine({ run, stopped: { stage, kept } }) {
+  const finished = kept.length
+    ? `the finished stages (${kept.join(', ')}) keep their files in ${run}/, and a run on ` +
+      `the same input with --out ${run} reuses them`
+    : `no stage had finished: ${run}/ keeps only the uploads`;
+  return `Stopped at ${stage}: its files were removed; ${finished}. It is not in the list ` +
+    `of runs (only a run that ends writes run_N.json).`;
 }
 
 function stageLine(stage, index, { state, done, total, item, seconds }) {
@@ -59,8 +72,10 @@ function items(list, texts, className = '') {
 export function paintNewRun($, { uploads, progress, busy }) {
   const megabytes = (bytes) => `${(bytes / 2 ** 20).toFixed(1)} MB`;
   items($('upload-list'), uploads.map((file) => `${file.name} · ${megabytes(file.size)}`));
-  const running = Boolean(progress && !progress.record && !progress.error);
+  const running = Boolean(progress && !progress.record && !progress.error && !progress.stopped);
   $('start-run').disabled = Boolean(busy) || running;
+  $('stop-run').hidden = !running;
+  $('stop-run').disabled = Boolean(progress?.stopping);
   $('run-progress').hidden = !progress;
   if (!progress) return;
   $('progress-folder').textContent = progress.run;
@@ -69,8 +84,12 @@ export function paintNewRun($, { uploads, progress, busy }) {
   STAGES.forEach((stage, i) => {
     $('stage-lines').children[i].dataset.state = progress.stages[stage].state;
   });
-  $('run-error').hidden = !progress.error;
-  $('run-error').textContent = progress.error ? `The run failed: ${progress.error}` : '';
+  $('run-error').hidden = !progress.error && !progress.stopped;
+  $('run-error').textContent = progress.error
+    ? `The run failed: ${progress.error}`
+    : progress.stopped
+      ? stoppedLine(progress)
+      : '';
   items(
     $('upload-skips'),
     progress.skipped.map((skip) => `left out ${skip.name}: ${skip.reason}`),

@@ -39,6 +39,7 @@ export class Player {
     this.timer = null;
     this.startTime = 0;
     this.scheduledUntil = 0;
+    this.timedOn = null; // the grid startTime was set for (a new bpm or bar count re-times)
   }
 
   audioContext() {
@@ -93,6 +94,7 @@ export class Player {
     this.scheduled = [];
     this.startTime = context.currentTime + START_DELAY_S;
     this.scheduledUntil = this.startTime;
+    this.timedOn = this.source().grid;
     this.timer = setInterval(() => this.tick(), TICK_MS);
     this.tick();
   }
@@ -104,10 +106,27 @@ export class Player {
     this.voices.clear();
   }
 
+  /** The grid to play on now. A new bpm or bar count while playing keeps the place in the
+   *  loop (in steps): the loop's start moves so that the step under the cursor stays, and
+   *  what was scheduled already (one lookahead) plays as it was. */
+  currentGrid() {
+    const { grid } = this.source();
+    const was = this.timedOn;
+    if (was && (grid.tstep !== was.tstep || grid.num_bars !== was.num_bars)) {
+      const now = this.context.currentTime;
+      if (now > this.startTime) {
+        const steps = ((now - this.startTime) % (was.num_bars * was.tbar)) / was.tstep;
+        this.startTime = now - (steps % (grid.num_bars * grid.steps_per_bar)) * grid.tstep;
+      }
+    }
+    this.timedOn = grid;
+    return grid;
+  }
+
   /** Where the cursor is, in steps from the loop's start; null when stopped. */
   position() {
     if (!this.playing) return null;
-    const { grid } = this.source();
+    const grid = this.currentGrid();
     const loopSeconds = grid.num_bars * grid.tbar;
     const elapsed = this.context.currentTime - this.startTime;
     return elapsed < 0 ? 0 : (elapsed % loopSeconds) / grid.tstep;
@@ -115,7 +134,8 @@ export class Player {
 
   /** Schedule every hit between what is scheduled already and the lookahead horizon. */
   tick() {
-    const { events, samples, grid, swing, loop, releaseSeconds } = this.source();
+    const grid = this.currentGrid();
+    const { events, samples, swing, loop, releaseSeconds } = this.source();
     const loopSeconds = grid.num_bars * grid.tbar;
     const from = this.scheduledUntil;
     const until = this.context.currentTime + LOOKAHEAD_S;

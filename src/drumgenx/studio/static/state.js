@@ -7,11 +7,12 @@ export const state = {
   run: null, // the opened run (the /api/run answer: grid, files, rules)
   base: null, // the event grid as loaded or last saved (the /api/events answer)
   events: [], // A: the events as edited, what plays and what Save writes
-  undoStack: [],
+  loop: null, // A's {bpm, bars, swing} as edited: how it plays, and what Save writes with it
+  undoStack: [], // each a {events, loop} A was before an edit
   redoStack: [],
   compare: null, // B: a groove result beside A (an /api/events answer), read-only
   listening: 'a', // which of A and B the player plays
-  loop: true,
+  looping: true,
   playing: false,
   conflict: null, // {message, newer}: a save refused because another tab saved since
   busy: '', // what the server is doing (e.g. 'humanize'), '' when idle
@@ -42,11 +43,40 @@ export function findHit(events, bar, step, role) {
   return events.find((e) => e.bar === bar && e.step === step && e.role === role) ?? null;
 }
 
-/** Open an event grid for editing: its events become A, the history starts afresh. */
+/** An answer's {bpm, bars, swing} (the /api/events `loop`). */
+export const loopOf = (loaded) => ({
+  bpm: loaded.loop.bpm,
+  bars: loaded.loop.bars,
+  swing: loaded.loop.swing,
+});
+
+/** The grid of `loop`, as the skeleton builds one (skeleton/grid.py build_grid): 4/4,
+ *  16 steps a bar, each time a product of its index and the period. */
+export function gridOf({ bpm, bars }) {
+  const tbeat = 60 / bpm;
+  const tbar = tbeat * 4;
+  const tstep = tbar / 16;
+  return {
+    bpm,
+    meter: '4/4',
+    steps_per_bar: 16,
+    num_bars: bars,
+    tbeat,
+    tbar,
+    tstep,
+    bar_start: Array.from({ length: bars }, (_, b) => b * tbar),
+    t_step: Array.from({ length: bars * 16 }, (_, i) => i * tstep),
+  };
+}
+
+const sameLoop = (a, b) => a.bpm === b.bpm && a.bars === b.bars && a.swing === b.swing;
+
+/** Open an event grid for editing: its events and loop become A, the history starts afresh. */
 export function openEvents(loaded) {
   update({
     base: loaded,
     events: loaded.events.map((e) => ({ ...e })),
+    loop: loopOf(loaded),
     undoStack: [],
     redoStack: [],
     conflict: null,
@@ -58,27 +88,55 @@ export function previewEdit(events) {
   update({ events });
 }
 
-/** A finished edit: `events` replaces A and `before` becomes the step undo returns to. */
-export function commitEdit(events, before = state.events) {
-  update({ events, undoStack: [...state.undoStack, before], redoStack: [] });
+/** A finished edit: `events` (and `loop`) replace A's; A as it was (`before` its events)
+ *  becomes the step undo returns to. */
+export function commitEdit(events, before = state.events, loop = state.loop) {
+  const was = { events: before, loop: state.loop };
+  update({ events, loop, undoStack: [...state.undoStack, was], redoStack: [] });
+}
+
+/** A new bpm, swing or bar count for A (`events` as they become with it): one step of history. */
+export function commitLoop(loop, events = state.events) {
+  if (sameLoop(loop, state.loop) && events === state.events) return;
+  commitEdit(events, state.events, loop);
 }
 
 export function undo() {
   if (!state.undoStack.length) return;
+  const { events, loop } = state.undoStack.at(-1);
   update({
-    events: state.undoStack.at(-1),
+    events,
+    loop,
     undoStack: state.undoStack.slice(0, -1),
-    redoStack: [...state.redoStack, state.events],
+    redoStack: [...state.redoStack, { events: state.events, loop: state.loop }],
   });
 }
 
 export function redo() {
   if (!state.redoStack.length) return;
+  const { events, loop } = state.redoStack.at(-1);
   update({
-    events: state.redoStack.at(-1),
+    events,
+    loop,
     redoStack: state.redoStack.slice(0, -1),
-    undoStack: [...state.undoStack, state.events],
+    undoStack: [...state.undoStack, { events: state.events, loop: state.loop }],
   });
+}
+
+/**
+ * `events` on a loop of `bars` bars: shorter drops the hits of the bars cut off; longer
+ * adds bars, empty or (`repeat`) each a copy of the bar as many bars back as the loop had.
+ */
+export function resizeBars(events, fromBars, toBars, repeat) {
+  const kept = events.filter((e) => e.bar < toBars);
+  if (toBars <= fromBars || !repeat) return kept;
+  const copies = [];
+  for (let bar = fromBars; bar < toBars; bar++) {
+    for (const e of events) {
+      if (e.bar === bar % fromBars) copies.push({ ...e, bar, source: 'edit' });
+    }
+  }
+  return [...kept, ...copies];
 }
 
 const SAME_FIELDS = ['sample_id', 'vel', 'micro_offset_ms', 'dur_steps'];
@@ -112,5 +170,7 @@ export function editsBetween(before, after) {
 }
 
 export function isDirty() {
-  return state.base !== null && editsBetween(state.base.events, state.events).length > 0;
+  if (state.base === null) return false;
+  const loopChanged = state.loop !== null && !sameLoop(state.loop, loopOf(state.base));
+  return loopChanged || editsBetween(state.base.events, state.events).length > 0;
 }
