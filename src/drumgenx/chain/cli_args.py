@@ -4,7 +4,8 @@ Each setting of `ChainParams` that a stage command has too is declared once, by 
 (``<stage>/cli_args.py``), and put here in the stage's argument group with the run's
 default: the tempo, length and seed from the skeleton, the mode from the groove, the swing
 and tails from the renderer, the separator and hit detector from preprocess, the role files
-and CLAP checkpoint from roles. Light (argparse and dataclasses): ``drumgenx --help``
+and CLAP checkpoint from roles; the engine flags (``--engine``, ``--scheduler``) from
+`core.engine`, which stages 1 and 2 share. Light (argparse and dataclasses): ``drumgenx --help``
 imports this; the stages are imported when the run starts.
 """
 
@@ -19,6 +20,7 @@ from drumgenx.chain.run import STAGES, ChainParams  # the dataclass: no heavy im
 from drumgenx.chain.settings import SECTIONS, show_settings
 from drumgenx.core.config import Given, given, load_config
 from drumgenx.core.console import Command, flag_notice, progress_printer
+from drumgenx.core.engine import add_engine_arguments
 from drumgenx.groove import cli_args as groove
 from drumgenx.preprocess import cli_args as preprocess
 from drumgenx.render import cli_args as render
@@ -75,6 +77,7 @@ def add_run_settings(parser: argparse.ArgumentParser) -> None:
         default=d.workers,
         help="processes for stages 1 and 2, 1 or more (default: %(default)s)",
     )
+    add_engine_arguments(parser)
 
 
 def _stage_files(args: argparse.Namespace) -> tuple[dict[str, object], dict[str, str]]:

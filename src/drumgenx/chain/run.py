@@ -35,6 +35,7 @@ from typing import Any
 
 from drumgenx import __version__
 from drumgenx.core.console import silent
+from drumgenx.core.engine import EngineSettings
 from drumgenx.core.errors import DrumgenxError, ParameterError
 from drumgenx.core.formats import dump_json, schema_problem
 from drumgenx.core.layout import (
@@ -78,7 +79,8 @@ class ChainParams:
     changes only the keys it names (`drumgenx.roles.settings`).
     ``loop`` as the render stage (`RenderSettings.loop`: each render exactly its bars long,
     tails wrapped to the start; False, ``--tails``, keeps them after the end).
-    ``workers`` changes speed only, so it is not part of any stage's key.
+    ``workers``, ``engine`` and ``scheduler`` (where stages 1 and 2 map their per-file
+    work: `core.engine.EngineSettings`) change speed only, so they are in no stage's key.
     ``motion_mode`` / ``motion_keep`` / ``fill_prob`` / ``texture``: stage 3's
     (`PatternSettings`; they shape the seed's rules); ``drumgenx run`` has no flags for them,
     only ``--skeleton_config``.
@@ -100,6 +102,8 @@ class ChainParams:
     prompts: str | None = None
     clap_model: str | None = None
     workers: int = 1
+    engine: str = EngineSettings.engine
+    scheduler: str | None = EngineSettings.scheduler
     motion_mode: str = PatternSettings.motion_mode
     motion_keep: int = PatternSettings.motion_keep
     fill_prob: float = PatternSettings.fill_prob
@@ -119,9 +123,12 @@ class ChainParams:
             raise ParameterError("mode", f"must be {' or '.join(MODES)}, got {self.mode!r}")
         if not (math.isfinite(self.temperature) and self.temperature >= 0):
             raise ParameterError("temperature", f"must be a number >= 0, got {self.temperature:g}")
-        if self.workers < 1:
-            raise ParameterError("workers", f"must be at least 1, got {self.workers}")
+        self.engine_settings().validate()
         self.roles_identity()  # a bad role config or prompts file
+
+    def engine_settings(self) -> EngineSettings:
+        """Where stages 1 and 2 map their per-file work."""
+        return EngineSettings(self.engine, self.scheduler, self.workers)
 
     def roles_identity(self) -> dict[str, Any]:
         """What stage 2's output depends on besides its input (`roles.run.roles_identity`)."""
@@ -363,6 +370,8 @@ class _Chain:
                 output_root=library,
                 config=self.params.preprocess_config(),
                 workers=self.params.workers,
+                engine=self.params.engine,
+                scheduler=self.params.scheduler,
                 progress=self.reporter("preprocess"),
                 notify=self.notify,
             )
@@ -402,6 +411,8 @@ class _Chain:
             prompts_path=self.params.prompts,
             clap_model=self.params.clap_model,
             workers=self.params.workers,
+            engine=self.params.engine,
+            scheduler=self.params.scheduler,
             progress=self.reporter("roles"),
             notify=self.notify,
         )

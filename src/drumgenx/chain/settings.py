@@ -113,11 +113,12 @@ def _roles(params: ChainParams, flags: Mapping[str, str], files: Files) -> list[
 
     def run_settings(p: ChainParams) -> RolesSettings:
         chosen = {"clap_model": p.clap_model} if p.clap_model else {}
-        return RolesSettings(limit=0, workers=p.workers, **chosen)  # run scores every file
+        engine = {"engine": p.engine, "scheduler": p.scheduler}
+        return RolesSettings(limit=0, workers=p.workers, **engine, **chosen)  # every file
 
     config = trace_role_config(params.role_config)
     prompts = trace_prompts(params.prompts)
-    reach = {"clap_model": "clap_model", "workers": "workers"}
+    reach = {name: name for name in ("clap_model", "workers", "engine", "scheduler")}
     settings = _traced(RolesSettings(), params, flags, run_settings, files, reach)
     return [
         _section(
@@ -130,7 +131,9 @@ def _roles(params: ChainParams, flags: Mapping[str, str], files: Files) -> list[
         ),
         _section(
             "roles (stage 2): the run's settings",
-            format_traced(settings, fields=["limit", "clap_model", "workers"]),
+            format_traced(
+                settings, fields=["limit", "clap_model", "workers", "engine", "scheduler"]
+            ),
         ),
     ]
 

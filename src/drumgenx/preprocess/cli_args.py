@@ -11,6 +11,7 @@ import argparse
 
 from drumgenx.core.config import Given
 from drumgenx.core.console import Command, flag_notice, notice, progress_printer
+from drumgenx.core.engine import add_engine_arguments
 from drumgenx.preprocess.settings import (
     DEMUCS_MODEL,
     ONSET_METHOD,
@@ -103,6 +104,7 @@ def add_arguments(
         default=d.workers,
         help="files in parallel, 1 or more (default: %(default)s)",
     )
+    add_engine_arguments(parser)
     parser.add_argument(
         "--force", action="store_true", help="re-process files an earlier run already processed"
     )
@@ -137,6 +139,8 @@ def main(args: argparse.Namespace) -> None:
         output_root=args.output_root,
         config=config,
         workers=args.workers,
+        engine=args.engine,
+        scheduler=args.scheduler,
         force=args.force,
         progress=progress_printer("preprocess"),
         notify=flag_notice(args),

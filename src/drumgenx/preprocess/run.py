@@ -1,13 +1,14 @@
 """Stage 1 with disk I/O: an audio folder in; ``dummy_NNNNN.wav`` one-shots and a manifest out.
 
 The work on one source file is the pure function `process_file` (one file in; its slices,
-fingerprints and report out), so a process pool maps it now and a distributed engine can
-map it later unchanged. Around it, `run_preprocess`:
+fingerprints and report out), so a process pool or a Dask cluster maps it unchanged.
+Around it, `run_preprocess`:
 
 1. finds files recursively (the output folder excluded) and hashes them; files whose
    content an earlier run processed are skipped unless ``force``;
-2. maps `process_file` over the files (``workers`` processes), staging each file's
-   normalised slices as hidden temporary WAVs so memory stays bounded;
+2. maps `process_file` over the files on an engine (`core.engine`: ``workers``
+   processes, or a Dask cluster); each file's normalised slices come back to this
+   process, which alone writes them, to a hidden staging file so memory stays bounded;
 3. de-duplicates all new slices against each other and against the library's earlier
    fingerprints (`dedup.find_duplicates`);
 4. links the kept slices to ``dummy_NNNNN.wav`` after the highest existing number (never
@@ -18,6 +19,7 @@ A Ctrl-C or error removes what the run had linked, so the library is as before.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -29,6 +31,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -42,9 +45,9 @@ from drumgenx.core.audio import (
     read_audio,
 )
 from drumgenx.core.console import silent
+from drumgenx.core.engine import EngineSettings, map_files
 from drumgenx.core.errors import OutputExistsError, ParameterError
 from drumgenx.core.formats import dump_json, read_json
-from drumgenx.core.parallel import map_in_processes
 from drumgenx.core.skips import SkipKind
 from drumgenx.core.versioning import (
     file_sha256,
@@ -97,7 +100,7 @@ class FileResult:
 class StagedSlice:
     """A slice written to the staging folder, waiting for de-duplication."""
 
-    staged: Path  # the worker's staging file: raw float32, slices back to back
+    staged: Path  # the run's staging file: raw float32, slices back to back
     offset: int  # byte offset of this slice in it
     shape: tuple[int, int]  # (frames, channels)
     sr: int
@@ -317,64 +320,74 @@ def with_lead_in(
     return np.concatenate([[sound_start], starts]), np.concatenate([[0.0], strengths])
 
 
-# --- worker processes -----------------------------------------------------------------------
-
-_worker: dict[str, object] = {}
+# --- the per-file work, on any engine -----------------------------------------------------
 
 
-def _init_worker(config: PreprocessConfig, staging: Path) -> None:
-    """Build the separator once per process (loading Demucs is the slow part).
+@dataclass
+class _Worker:
+    """What one worker builds once and keeps between files: the separator (loading Demucs
+    is the slow part) and the notices it gave since the last file."""
 
-    Its notices (e.g. the Demucs fallback) are kept and handed back with the next result,
-    so the main process shows each one once, however many workers said it.
-    """
-    _worker["config"] = config
-    _worker["staging"] = staging
+    config: PreprocessConfig
+    separator: DrumSeparator
+    notices: list[str]
+
+
+def _start_worker(config: PreprocessConfig) -> _Worker:
+    """Build a worker's separator; its notices (e.g. the Demucs fallback) are kept and
+    handed back with the next result, so the client shows each one once, however many
+    workers said it."""
     notices: list[str] = []
-    _worker["notices"] = notices
-    _worker["separator"] = make_separator(config.separation, notify=notices.append)
+    return _Worker(config, make_separator(config.separation, notify=notices.append), notices)
 
 
-Staged = tuple[FileReport, list[StagedSlice], np.ndarray, list[str]]
+Processed = tuple[FileResult, list[str]]
+"""A file's result, its slices peak-normalised float32, and the worker's new notices."""
 
 
-def _process_and_stage(job: tuple[str, str]) -> Staged:
+def _process_job(worker: _Worker, job: tuple[str, str]) -> Processed:
+    """One job on a worker (any engine): the file's result travels back with its slices'
+    audio, ready to write, so only the client writes (workers may be on other machines)."""
     path, sha256 = job
-    config: PreprocessConfig = _worker["config"]  # type: ignore[assignment]
-    result = process_file(
-        path,
-        config=config,
-        separator=_worker["separator"],
-        sha256=sha256,  # type: ignore[arg-type]
-    )
-    # One append-only file per worker: many small staging files cost more in file-system
-    # work (create, unlink) than the slices themselves; only kept slices become WAVs.
-    target = Path(_worker["staging"]) / f"{os.getpid()}.f32"  # type: ignore[arg-type]
+    config = worker.config
+    result = process_file(path, config=config, separator=worker.separator, sha256=sha256)
+    result.slices = [
+        replace(
+            piece,
+            audio=np.ascontiguousarray(
+                peak_normalize(piece.audio, peak_dbfs=config.output_peak_dbfs), dtype=np.float32
+            ),
+        )
+        for piece in result.slices
+    ]
+    said, worker.notices[:] = list(worker.notices), []
+    return result, said
+
+
+def _stage_slices(result: FileResult, handle: BinaryIO) -> list[StagedSlice]:
+    """Append a file's slices to the client's staging file (one append-only file: many small
+    files cost more in file-system work than the slices themselves; only kept slices become
+    WAVs) and describe where each one is."""
     staged = []
-    with open(target, "ab") as handle:
-        for piece in result.slices:
-            audio = peak_normalize(piece.audio, peak_dbfs=config.output_peak_dbfs)
-            audio = np.ascontiguousarray(audio, dtype=np.float32)
-            offset = handle.tell()
-            handle.write(audio.tobytes())
-            staged.append(
-                StagedSlice(
-                    target,
-                    offset,
-                    audio.shape,
-                    result.sr,
-                    path,
-                    sha256,
-                    piece.start_s,
-                    piece.end_s,
-                    piece.onset_strength,
-                    piece.onset_s,
-                    piece.class_probs,
-                )
+    for piece in result.slices:
+        offset = handle.tell()
+        handle.write(piece.audio.tobytes())
+        staged.append(
+            StagedSlice(
+                Path(handle.name),
+                offset,
+                piece.audio.shape,
+                result.sr,
+                result.report.source,
+                result.report.sha256 or "",
+                piece.start_s,
+                piece.end_s,
+                piece.onset_strength,
+                piece.onset_s,
+                piece.class_probs,
             )
-    notices: list[str] = _worker["notices"]  # type: ignore[assignment]
-    said, notices[:] = list(notices), []
-    return result.report, staged, result.fingerprints, said
+        )
+    return staged
 
 
 # --- the library on disk ------------------------------------------------------------------
@@ -464,6 +477,8 @@ def run_preprocess(
     output_root: str | Path,
     config: PreprocessConfig | None = None,
     workers: int = PreprocessRunSettings.workers,
+    engine: str = PreprocessRunSettings.engine,
+    scheduler: str | None = PreprocessRunSettings.scheduler,
     force: bool = False,
     progress: Progress | None = None,
     notify: Callable[[str], None] | None = None,
@@ -480,7 +495,14 @@ def run_preprocess(
     config
         All thresholds (`PreprocessConfig`; defaults documented there).
     workers
-        Processes working on files in parallel (each loads its own separator).
+        Processes working on files in parallel (each loads its own separator); with
+        ``engine`` dask and no scheduler, the local cluster's workers (1: one per core).
+    engine
+        ``local`` (processes on this machine) or ``dask`` (a Dask cluster; the
+        ``cluster`` extra): the same library either way (`core.engine`).
+    scheduler
+        ``engine`` dask: the scheduler's address (None: ``$DASK_SCHEDULER_ADDRESS``, else
+        a local cluster). Every worker must see the input files at the same paths.
     force
         Re-process files whose content an earlier run already processed.
     progress
@@ -498,8 +520,8 @@ def run_preprocess(
     dataset_root, output_root = Path(dataset_root), Path(output_root)
     if not dataset_root.is_dir():
         raise ParameterError("dataset_root", f"{dataset_root}: no such folder")
-    if workers < 1:
-        raise ParameterError("workers", f"must be at least 1, got {workers}")
+    engine_settings = EngineSettings(engine, scheduler, workers)
+    engine_settings.validate()
     if config.onsets.method == "transcribe":  # missing weights: one line, before any work
         from drumgenx.preprocess.onsets_transcribe import load_transcriber
 
@@ -508,7 +530,7 @@ def run_preprocess(
     make_output_folder(output_root)
     try:
         return _preprocess_into(
-            dataset_root, output_root, config, workers=workers, force=force,
+            dataset_root, output_root, config, engine=engine_settings, force=force,
             progress=progress, notify=notify, files=files, started=started,
         )  # fmt: skip
     except BaseException:
@@ -521,7 +543,7 @@ def _preprocess_into(
     output_root: Path,
     config: PreprocessConfig,
     *,
-    workers: int,
+    engine: EngineSettings,
     force: bool,
     progress: Progress | None,
     notify: Callable[[str], None],
@@ -539,7 +561,7 @@ def _preprocess_into(
     staging = Path(tempfile.mkdtemp(prefix=".drumgenx-staging-", dir=output_root))
     try:
         done, staged, new = _process_files(
-            jobs, config, staging, workers=workers, notify=notify, progress=progress
+            jobs, config, staging, engine=engine, notify=notify, progress=progress
         )
         reports += done
         kept, absorbed, by_existing = _deduplicate(staged, new, library_ids, library_fps, config)
@@ -615,30 +637,35 @@ def _process_files(
     config: PreprocessConfig,
     staging: Path,
     *,
-    workers: int,
+    engine: EngineSettings,
     notify: Callable[[str], None],
     progress: Progress | None,
 ) -> tuple[list[FileReport], list[StagedSlice], np.ndarray | None]:
-    """Find and slice the hits of every job into ``staging``: the files' reports, the
-    staged slices and their fingerprints (None without slices). Each notice is passed on
-    once, however many files raise it."""
+    """Find and slice the hits of every job (on ``engine``) and stage the slices in
+    ``staging``: the files' reports, the staged slices and their fingerprints (None without
+    slices). Each notice is passed on once, however many files raise it. Progress counts
+    the files done, in input order."""
     reports: list[FileReport] = []
     staged: list[StagedSlice] = []
     fingerprints: list[np.ndarray] = []
     said: set[str] = set()
-    for done, (report, pieces, fps, notices) in enumerate(
-        _map_files(jobs, config, staging, workers), 1
-    ):
-        for message in notices:
-            if message not in said:
-                said.add(message)
-                notify(message)
-        reports.append(report)
-        staged += pieces
-        if pieces:  # skipped files have no fingerprint matrix of the right width
-            fingerprints.append(fps)
-        if progress:
-            progress(done, len(jobs), report.source)
+    results = map_files(
+        _process_job, jobs, initializer=_start_worker, initargs=(config,), settings=engine,
+        notify=notify,
+    )  # fmt: skip
+    # closing: an exception here (Ctrl-C in progress) stops the workers at once
+    with contextlib.closing(results), open(staging / "slices.f32", "ab") as handle:
+        for done, (result, notices) in enumerate(results, 1):
+            for message in notices:
+                if message not in said:
+                    said.add(message)
+                    notify(message)
+            reports.append(result.report)
+            if result.slices:  # skipped files have no fingerprint matrix of the right width
+                staged += _stage_slices(result, handle)
+                fingerprints.append(result.fingerprints)
+            if progress:
+                progress(done, len(jobs), result.report.source)
     return reports, staged, np.concatenate(fingerprints) if staged else None
 
 
@@ -656,22 +683,6 @@ def _file_counts(reports: list[FileReport]) -> dict[str, object]:
         "already_processed": sum(r.status == "already_processed" for r in reports),
         "hits_found": sum(r.hits for r in reports),
     }
-
-
-def _map_files(
-    jobs: list[tuple[str, str]], config: PreprocessConfig, staging: Path, workers: int
-) -> Iterator[Staged]:
-    if workers == 1 or len(jobs) <= 1:
-        _init_worker(config, staging)
-        yield from map(_process_and_stage, jobs)
-        return
-    yield from map_in_processes(
-        _process_and_stage,
-        jobs,
-        workers=workers,
-        initializer=_init_worker,
-        initargs=(config, staging),
-    )
 
 
 def _deduplicate(

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from drumgenx.core.engine import EngineSettings
+
 __all__ = [
     "DEMUCS_MODEL",
     "ONSET_METHOD",
@@ -41,7 +43,14 @@ class PreprocessRunSettings:
         The one-shot library folder (``dummy_dataset``, as the seed).
     workers
         Files processed in parallel (1: this process).
+    engine
+        Where the per-file work runs: ``local`` or ``dask`` (`core.engine.EngineSettings`).
+    scheduler
+        ``engine`` dask: the scheduler's address (None: ``$DASK_SCHEDULER_ADDRESS``, else a
+        local cluster).
     """
 
     output_root: str = "dummy_dataset"
     workers: int = 1
+    engine: str = EngineSettings.engine
+    scheduler: str | None = EngineSettings.scheduler

@@ -11,6 +11,7 @@ import argparse
 
 from drumgenx.core.config import Given
 from drumgenx.core.console import Command, flag_notice, notice, progress_printer
+from drumgenx.core.engine import add_engine_arguments
 from drumgenx.core.roles import ROLES
 from drumgenx.roles.settings import RolesSettings
 
@@ -81,6 +82,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=d.workers,
         help="processes for the per-file work, 1 or more (default: %(default)s)",
     )
+    add_engine_arguments(parser)
 
 
 def main(args: argparse.Namespace) -> None:
@@ -97,6 +99,8 @@ def main(args: argparse.Namespace) -> None:
         alpha=args.alpha,
         clap_model=args.clap_model,
         workers=args.workers,
+        engine=args.engine,
+        scheduler=args.scheduler,
         progress=progress_printer("roles"),
         notify=flag_notice(args),
     )

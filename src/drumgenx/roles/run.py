@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import random
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,9 +31,9 @@ from drumgenx.core.audio import (
     resample,
 )
 from drumgenx.core.console import silent
+from drumgenx.core.engine import EngineSettings, map_files
 from drumgenx.core.errors import DrumgenxError, FormatError, ParameterError
 from drumgenx.core.formats import dump_json, read_json
-from drumgenx.core.parallel import map_in_processes
 from drumgenx.core.records import PoolItem, Pools
 from drumgenx.core.roles import ROLES
 from drumgenx.core.versioning import weights_sha256, write_versioned
@@ -169,47 +169,23 @@ def analyse_file(
     return features, learned_input
 
 
-_worker: dict[str, object] = {}
+@dataclass(frozen=True)
+class _Worker:
+    """What the per-file analysis needs on every worker, sent once per worker."""
+
+    config: RoleConfig
+    cache: FeatureCache
+    use_model: bool
 
 
-def _init_worker(config: RoleConfig, cache: FeatureCache, use_model: bool) -> None:
-    _worker.update(config=config, cache=cache, use_model=use_model)
-
-
-def _analyse_job(path: Path) -> Analysis | AudioReadError:
+def _analyse_job(worker: _Worker, path: Path) -> Analysis | AudioReadError:
+    """One file on a worker (any engine): its analysis, or why it cannot be read."""
     try:
         return analyse_file(
-            path,
-            config=_worker["config"],  # type: ignore[arg-type]
-            cache=_worker["cache"],  # type: ignore[arg-type]
-            use_model=bool(_worker["use_model"]),
+            path, config=worker.config, cache=worker.cache, use_model=worker.use_model
         )
     except AudioReadError as exc:
         return exc
-
-
-def _map_files(
-    paths: list[Path],
-    *,
-    config: RoleConfig,
-    cache: FeatureCache,
-    use_model: bool,
-    workers: int,
-) -> Iterator[Analysis | AudioReadError]:
-    if workers == 1 or len(paths) <= 1:
-        _init_worker(config, cache, use_model)
-        yield from map(_analyse_job, paths)
-        return
-    yield from map_in_processes(
-        _analyse_job,
-        paths,
-        workers=workers,
-        initializer=_init_worker,
-        initargs=(config, cache, use_model),
-        # One-shots take milliseconds each: single-file messages would dominate. Small
-        # chunks all the same, so no worker idles long while another ends the last one.
-        chunksize=max(1, min(16, len(paths) // (8 * workers))),
-    )
 
 
 def run_roles(
@@ -224,6 +200,8 @@ def run_roles(
     clap_model: str | None = None,
     use_model: bool = True,
     workers: int = RolesSettings.workers,
+    engine: str = RolesSettings.engine,
+    scheduler: str | None = RolesSettings.scheduler,
     progress: Progress | None = None,
     notify: Callable[[str], None] | None = None,
 ) -> RolesRun:
@@ -253,6 +231,11 @@ def run_roles(
         Use the learned scorer as a third source.
     workers
         Processes for the per-file work (features and scores); 1 runs in this process.
+        With ``engine`` dask and no scheduler, the local cluster's workers (1: one per core).
+    engine, scheduler
+        Where the per-file work runs: ``local`` or ``dask`` (the ``cluster`` extra) and,
+        for dask, the scheduler's address (`core.engine.EngineSettings`); the same pools
+        either way. Every worker must see the one-shots at the same paths.
     notify
         Receives notices (CLAP not used, a manifest left out) as single lines; None: they
         are dropped (the command line passes its printer).
@@ -268,8 +251,8 @@ def run_roles(
     alpha = fusion.alpha if alpha is None else alpha
     if not 0.0 <= alpha <= 1.0:
         raise ParameterError("alpha", f"must be 0..1, got {alpha:g}")
-    if workers < 1:
-        raise ParameterError("workers", f"must be at least 1, got {workers}")
+    engine_settings = EngineSettings(engine, scheduler, workers)
+    engine_settings.validate()
     prompts = load_prompts(prompts_path)
     files = choose_files(find_audio_files(input_dir), limit=limit, seed=seed)
     if not files:
@@ -295,8 +278,9 @@ def run_roles(
         cache=cache,
         class_probs=class_probs,
         use_model=use_model,
-        workers=workers,
+        engine=engine_settings,
         progress=progress,
+        notify=notify,
     )
 
     clap = ClapScorer.load(clap_model or DEFAULT_CLAP_MODEL, prompts=prompts, notify=notify)
@@ -333,31 +317,46 @@ def _score_files(
     cache: FeatureCache,
     class_probs: dict[Path, dict[str, float]],
     use_model: bool,
-    workers: int,
+    engine: EngineSettings,
     progress: Progress | None,
+    notify: Callable[[str], None],
 ) -> tuple[list[SampleScore], list[tuple[str, str]]]:
     """Features and rule, transcriber and learned scores of each file; the unreadable ones.
 
-    Returns the scores in ``files``' order and ``(filepath, reason)`` per skipped file.
+    The per-file analysis runs on ``engine``; progress counts the files done, in input
+    order. Returns the scores in ``files``' order and ``(filepath, reason)`` per skipped
+    file.
     """
     scores: list[SampleScore] = []
     learned_inputs: list[np.ndarray | None] = []
     skipped: list[tuple[str, str]] = []
-    mapped = _map_files(files, config=config, cache=cache, use_model=use_model, workers=workers)
-    for done, (path, result) in enumerate(zip(files, mapped, strict=True), 1):
-        if isinstance(result, AudioReadError):
-            skipped.append((str(path), str(result).removeprefix(f"{path}: ")))
-        else:
-            features, learned_input = result
-            sample_id = path.relative_to(input_dir).with_suffix("").as_posix()
-            p_rule = rule_probabilities(features, config)
-            score = SampleScore(sample_id, str(path), features, p_rule, None)
-            if class_probs and (hit := class_probs.get(path.resolve())) is not None:
-                score.p_hits = class_probs_to_roles(hit)
-            scores.append(score)
-            learned_inputs.append(learned_input)
-        if progress:
-            progress(done, len(files), str(path))
+    mapped = map_files(
+        _analyse_job,
+        files,
+        initializer=_Worker,
+        initargs=(config, cache, use_model),
+        settings=engine,
+        # One-shots take milliseconds each: single-file messages would dominate. Small
+        # chunks all the same, so no worker idles long while another ends the last one.
+        chunksize=max(1, min(16, len(files) // (8 * engine.workers))),
+        notify=notify,
+    )
+    # closing: an exception here (Ctrl-C in progress) stops the workers at once
+    with contextlib.closing(mapped):
+        for done, (path, result) in enumerate(zip(files, mapped, strict=True), 1):
+            if isinstance(result, AudioReadError):
+                skipped.append((str(path), str(result).removeprefix(f"{path}: ")))
+            else:
+                features, learned_input = result
+                sample_id = path.relative_to(input_dir).with_suffix("").as_posix()
+                p_rule = rule_probabilities(features, config)
+                score = SampleScore(sample_id, str(path), features, p_rule, None)
+                if class_probs and (hit := class_probs.get(path.resolve())) is not None:
+                    score.p_hits = class_probs_to_roles(hit)
+                scores.append(score)
+                learned_inputs.append(learned_input)
+            if progress:
+                progress(done, len(files), str(path))
     if use_model:
         _add_model_scores(scores, learned_inputs)
     return scores, skipped

@@ -17,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from drumgenx.core.engine import EngineSettings
+
 __all__ = [
     "CHECKOUT_CONFIG_PATH",
     "CHECKOUT_PROMPTS_PATH",
@@ -78,6 +80,11 @@ class RolesSettings:
         For ``limit`` (42, as the seed).
     workers
         Processes for the per-file work (1: this process).
+    engine
+        Where the per-file work runs: ``local`` or ``dask`` (`core.engine.EngineSettings`).
+    scheduler
+        ``engine`` dask: the scheduler's address (None: ``$DASK_SCHEDULER_ADDRESS``, else a
+        local cluster).
     clap_model
         The CLAP checkpoint: a folder, or a hub name found in the local Hugging Face cache
         (never downloaded); without one stage 2 fuses the other sources.
@@ -87,3 +94,5 @@ class RolesSettings:
     seed: int = 42
     workers: int = 1
     clap_model: str = "laion/clap-htsat-unfused"
+    engine: str = EngineSettings.engine
+    scheduler: str | None = EngineSettings.scheduler
