@@ -95,7 +95,9 @@ class EngineSettings:
         if self.engine not in ENGINES:
             raise ParameterError("engine", f"must be {' or '.join(ENGINES)}, got {self.engine!r}")
         if self.engine == "local" and self.scheduler:
-            raise ParameterError("scheduler", "is for the dask engine; add engine dask")
+            raise ParameterError.about(
+                "{0} is for the dask engine: add {1} dask", "scheduler", "engine"
+            )
         if self.engine == "dask" and importlib.util.find_spec("distributed") is None:
             raise ParameterError("engine", f"dask needs the cluster extra: {CLUSTER_EXTRA}")
 
