@@ -333,6 +333,7 @@ def test_the_library_auditions_a_sample_maps_it_and_moves_it_to_another_role(
     assert page.evaluate("window.drumgenxStudio.player.auditionVoice.buffer.duration") > 0.05
     # the map: hover names a sample, a click plays it
     dot = page.locator('#library-map .dot[data-sample="snare"]')
+    dot.wait_for()  # the map comes after the lists
     assert page.locator("#library-map .dot").count() == 10
     dot.hover()
     assert page.inner_text("#map-label").startswith("snare (ACCENT")

@@ -110,3 +110,30 @@ def test_a_sample_that_cannot_be_read_has_no_waveform(studio) -> None:
     kick = studio.get("/api/library", params={"record": RECORD}).json()["roles"]["CORE"][0]
     assert kick["file"] == "library_1/kick.wav" and kick["peaks"] is None
     assert np.isfinite([kick["x"], kick["y"]]).all()
+
+
+def test_a_large_librarys_lists_come_alone_then_their_waveforms_and_map(studio) -> None:
+    """What the page asks for: the lists (no waveforms, no places), the waveforms of the rows
+    it shows, the map apart; each the same as the full answer's."""
+    full = studio.get("/api/library", params={"record": RECORD}).json()
+    params = {"record": RECORD, "waveforms": "0", "places": "0"}
+    lists = studio.get("/api/library", params=params).json()
+    assert lists["map"] is None
+    rows = [s for r in lists["roles"].values() for s in r]
+    assert all(s["peaks"] is None and s["x"] is None and s["file"] for s in rows)
+    full_rows = {s["sample_id"]: s for r in full["roles"].values() for s in r}
+    assert {s["sample_id"]: s["file"] for s in rows} == {i: s["file"] for i, s in full_rows.items()}
+
+    ids = [("id", "kick"), ("id", "snare")]
+    answer = studio.get("/api/library/peaks", params=[("record", RECORD), *ids])
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["peaks"] == {i: full_rows[i]["peaks"] for i in ("kick", "snare")}
+    unknown = studio.get("/api/library/peaks", params=[("record", RECORD), ("id", "nope")])
+    assert unknown.status_code == 400 and "'nope' is not in" in unknown.json()["error"]
+    many = [("id", f"x{i}") for i in range(501)]
+    assert studio.get("/api/library/peaks", params=[("record", RECORD), *many]).status_code == 400
+
+    places = studio.get("/api/library/map", params={"record": RECORD}).json()
+    assert places["per_sample"] == "roles/per_sample_1.json"
+    assert places["explained"] == full["map"]["explained"]
+    assert places["places"] == {i: [s["x"], s["y"]] for i, s in full_rows.items()}

@@ -34,14 +34,21 @@ Endpoints (the routes are in `drumgenx.studio.app`)
     (`drumgenx.groove.run.run_groove`), written to the run's ``groove/``; answers as
     ``/api/events`` for the new file, with ``added`` and ``removed`` (`StudioApi.groove`).
 
-``GET /api/library?record=PATH[&pools=PATH][&waveforms=0]``
+``GET /api/library?record=PATH[&pools=PATH][&waveforms=0][&places=0]``
     The run's one-shots by role from a pools file (default: the newest of the run's), each
     with its file, confidence, waveform (a peak envelope; not with ``waveforms=0``) and place
-    on the library map (`drumgenx.studio.library.library`).
+    on the library map (not with ``places=0``) (`drumgenx.studio.library.library`).
+``GET /api/library/peaks?record=PATH[&pools=PATH]&id=ID[&id=ID...]``
+    ``{"peaks": {id: [...]}}``: the waveforms of those samples, at most 500 at once (the
+    rows a large library's page shows; `drumgenx.studio.library.peaks`).
+``GET /api/library/map?record=PATH``
+    ``{"per_sample", "places": {id: [x, y]}, "explained"}``: the library map apart from the
+    lists (`drumgenx.studio.library.library_map`).
 ``POST /api/library/move``
     ``{"record", "pools", "sample_id", "role"}``: the sample moved to ``role``, written as a
-    new ``pools_N.json`` beside ``pools`` (never over it); answers as ``/api/library`` for
-    the new file, with ``written`` (`drumgenx.studio.library.move_sample`).
+    new ``pools_N.json`` beside ``pools`` (never over it); answers as ``/api/library`` with
+    ``waveforms=0&places=0`` for the new file, with ``written`` and ``from_role``
+    (`drumgenx.studio.library.move_sample`).
 ``POST /api/export``
     ``{"record", "events", "kind"}``: the saved event grid as ``wav`` (`render.run.render_file`)
     or ``midi`` (`render.run.export_midi_file`), beside it, or the run's ``kit``
@@ -75,6 +82,7 @@ POSTs also need the token (``X-Drumgenx-Token``) and an ``Origin`` of the studio
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -86,12 +94,19 @@ from drumgenx.core.events import DUR_STEPS, MAX_VOICES, velocity
 from drumgenx.core.formats import dump_json, load_events, load_grid, load_pools, read_json
 from drumgenx.core.layout import find_run_files, run_records, stage_folder
 from drumgenx.core.pools import resolve_sample_path
-from drumgenx.core.records import Event, Grid, events_to_json
+from drumgenx.core.records import Event, Grid, Pools, events_to_json
 from drumgenx.core.roles import ROLES
 from drumgenx.core.versioning import latest_version, write_new_files
-from drumgenx.edit.operations import MAX_OFFSET_MS, Selection, most_used_sample, remove_hits
+from drumgenx.edit.operations import (
+    MAX_OFFSET_MS,
+    Selection,
+    draw_pool_sample,
+    most_used_sample,
+    remove_hits,
+)
 from drumgenx.edit.operations import set_hit as set_hit_operation
-from drumgenx.edit.run import EDIT_FAMILY, NoSampleError, draw_sample_for, edit_file
+from drumgenx.edit.run import EDIT_FAMILY, edit_file
+from drumgenx.edit.settings import POOL_SEED
 from drumgenx.pictures.palette import ROLE_COLOURS
 from drumgenx.render.mixer import RELEASE_MS
 from drumgenx.render.settings import RenderSettings
@@ -108,6 +123,7 @@ __all__ = [
     "RequestError",
     "StudioApi",
     "apply_edits",
+    "cached_pools",
     "checked_field",
     "groove_arguments",
     "loop_grid_name",
@@ -274,6 +290,29 @@ def apply_edits(events: list[Event], edits: list[Mapping[str, Any]]) -> list[Eve
         else:
             raise BadRequest(f"field 'op': expected 'set' or 'remove', got {op!r}"[:200])
     return events
+
+
+@functools.lru_cache(maxsize=16)
+def _pools_of(path: str, size: int, mtime_ns: int) -> Pools:
+    return load_pools(path)
+
+
+def cached_pools(path: Path) -> Pools:
+    """`load_pools`, once per file: a pools file is never overwritten (a change is a new N),
+    and checking one of thousands of samples against its schema takes a good part of a
+    second. Keyed by the file's name, size and modification time all the same."""
+    stat = path.stat()
+    return _pools_of(str(path), stat.st_size, stat.st_mtime_ns)
+
+
+def _new_hit_sample(events: list[Event], role: str, pools: Pools | None) -> str | None:
+    """The sample a new ``role`` hit takes, as ``drumgenx edit set`` takes it without
+    ``--sample`` (`edit.run.set_hit_file`): the one the role uses most, else one drawn from
+    the run's pools with the editor's seed; None: neither has one."""
+    used = most_used_sample(events, role=role)
+    if used is not None or pools is None:
+        return used
+    return draw_pool_sample(pools, role=role, seed=POOL_SEED)
 
 
 @dataclass(frozen=True)
@@ -491,9 +530,9 @@ class StudioApi:
         """
         path = self.event_grid_path(relative)
         events = load_events(path)
-        new_hit_samples = {role: self._new_hit_sample(path, events, role) for role in ROLES}
         found = find_run_files(path)
-        pools = load_pools(found.pools) if found and found.pools else None
+        pools = cached_pools(found.pools) if found and found.pools else None
+        new_hit_samples = {role: _new_hit_sample(events, role, pools) for role in ROLES}
         library = found.library.resolve() if found and found.library else None
         wanted = {e.sample_id for e in events} | {s for s in new_hit_samples.values() if s}
         samples = {
@@ -516,16 +555,6 @@ class StudioApi:
             "new_hit_samples": new_hit_samples,
             "samples": samples,
         }
-
-    @staticmethod
-    def _new_hit_sample(path: Path, events: list[Event], role: str) -> str | None:
-        used = most_used_sample(events, role=role)
-        if used is not None:
-            return used
-        try:
-            return draw_sample_for(path, role=role).sample_id
-        except NoSampleError:
-            return None
 
     def save(
         self,

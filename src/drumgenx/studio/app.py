@@ -44,7 +44,7 @@ from drumgenx.studio.api import (
     save_arguments,
 )
 from drumgenx.studio.exports import download, export
-from drumgenx.studio.library import library, move_sample
+from drumgenx.studio.library import library, library_map, move_sample, peaks
 from drumgenx.studio.new_run import MAX_TOTAL_BYTES, NewRuns, RunJob, Upload
 from drumgenx.studio.paths import OutsideError
 
@@ -302,12 +302,21 @@ def create_app(
 
     async def library_view(request: Request) -> Response:
         record, pools = _query(request, "record"), request.query_params.get("pools")
-        waveforms = request.query_params.get("waveforms") != "0"
+        flags = {name: request.query_params.get(name) != "0" for name in ("waveforms", "places")}
         return answer(
-            await run_in_threadpool(
-                lambda: library(api, record=record, pools=pools, waveforms=waveforms)
-            )
+            await run_in_threadpool(lambda: library(api, record=record, pools=pools, **flags))
         )
+
+    async def library_peaks(request: Request) -> Response:
+        record, pools = _query(request, "record"), request.query_params.get("pools")
+        ids = request.query_params.getlist("id")
+        return answer(
+            await run_in_threadpool(lambda: peaks(api, record=record, pools=pools, sample_ids=ids))
+        )
+
+    async def library_places(request: Request) -> Response:
+        record = _query(request, "record")
+        return answer(await run_in_threadpool(lambda: library_map(api, record=record)))
 
     async def library_move(request: Request) -> Response:
         body = await _body(request)
@@ -379,6 +388,8 @@ def create_app(
         Route("/api/groove", groove, methods=["POST"]),
         Route("/api/library", library_view),
         Route("/api/library/move", library_move, methods=["POST"]),
+        Route("/api/library/peaks", library_peaks),
+        Route("/api/library/map", library_places),
         Route("/api/export", export_loop, methods=["POST"]),
         Route("/api/download", download_export),
         Route("/api/new-run", new_run, methods=["POST"]),

@@ -42,12 +42,20 @@ export const api = {
   events: (path) => call('GET', `/api/events?${query('path', path)}`),
   save: (request) => call('POST', '/api/save', request),
   groove: (request) => call('POST', '/api/groove', request),
-  library: (record, pools, { waveforms = true } = {}) =>
+  library: (record, pools, { waveforms = true, places = true } = {}) =>
     call(
       'GET',
       `/api/library?${query('record', record)}${pools ? `&${query('pools', pools)}` : ''}` +
-        (waveforms ? '' : '&waveforms=0'),
+        (waveforms ? '' : '&waveforms=0') +
+        (places ? '' : '&places=0'),
     ),
+  libraryPeaks: (record, pools, ids) =>
+    call(
+      'GET',
+      `/api/library/peaks?${query('record', record)}&${query('pools', pools)}&` +
+        ids.map((id) => query('id', id)).join('&'),
+    ),
+  libraryMap: (record) => call('GET', `/api/library/map?${query('record', record)}`),
   moveSample: (request) => call('POST', '/api/library/move', request),
   exportLoop: (request) => call('POST', '/api/export', request),
   newRun: (form) => call('POST', '/api/new-run', form),

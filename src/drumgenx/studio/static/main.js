@@ -3,7 +3,7 @@
 
 import { api, ApiError, runEvents } from './api.js';
 import { GridView } from './grid.js';
-import { LibraryView } from './library.js';
+import { LibraryView, PAGE_ROWS } from './library.js';
 import { applyRunEvent, paintNewRun, startingProgress } from './newrun.js';
 import { Player } from './player.js';
 import { renderRuns } from './runs.js';
@@ -73,6 +73,9 @@ window.drumgenxStudio = {
   },
   get auditioned() {
     return player.auditioned;
+  },
+  get libraryView() {
+    return libraryView;
   },
 };
 
@@ -179,7 +182,7 @@ async function followRunning() {
 async function openRun(record) {
   try {
     const run = await api.run(record);
-    update({ run, compare: null, listening: 'a', library: null, showLibrary: false });
+    update({ run, compare: null, listening: 'a', library: null, libraryMap: null, showLibrary: false });
     update({ poolChoices: null });
     if (run.pools) loadPoolChoices().catch(problem);
     const first = run.start ?? run.event_grids.at(-1);
@@ -219,7 +222,10 @@ async function refreshFiles() {
 
 /** The run's pools for the role menus: each role's sample ids, and their files. */
 async function loadPoolChoices() {
-  const library = await api.library(state.run.record, state.run.pools, { waveforms: false });
+  const library = await api.library(state.run.record, state.run.pools, {
+    waveforms: false,
+    places: false,
+  });
   const ids = {};
   const files = {};
   for (const [role, samples] of Object.entries(library.roles)) {
@@ -332,9 +338,24 @@ async function exportLoop(kind) {
 
 // --- the library -------------------------------------------------------------------------
 
+/** The lists first (no waveforms, no map: quick for thousands), then the map; the rows'
+ *  waveforms are asked for as rows are shown (`loadPeaks`). */
 async function showLibrary(pools) {
-  const library = await api.library(state.run.record, pools);
-  update({ library, showLibrary: true });
+  const { record } = state.run;
+  const library = await api.library(record, pools, { waveforms: false, places: false });
+  update({ library, showLibrary: true, libraryRows: {} });
+  if (!state.libraryMap) update({ libraryMap: await api.libraryMap(record) });
+}
+
+const PEAKS_AT_ONCE = 500; // the server's limit on one request (library.MAX_PEAK_IDS)
+
+async function loadPeaks(ids) {
+  const { record } = state.run;
+  const pools = state.library.pools;
+  for (let start = 0; start < ids.length; start += PEAKS_AT_ONCE) {
+    const answer = await api.libraryPeaks(record, pools, ids.slice(start, start + PEAKS_AT_ONCE));
+    libraryView.setPeaks(answer.peaks);
+  }
 }
 
 async function moveSample(sampleId, role) {
@@ -363,6 +384,11 @@ const libraryView = new LibraryView($('role-lists'), $('library-map'), $('map-la
     const sort = { ...state.librarySort, [role]: state.librarySort[role] === 'asc' ? 'desc' : 'asc' };
     update({ librarySort: sort });
   },
+  onMore: (role) => {
+    const rows = { ...state.libraryRows, [role]: (state.libraryRows[role] ?? PAGE_ROWS) + PAGE_ROWS };
+    update({ libraryRows: rows });
+  },
+  onNeedPeaks: (ids) => loadPeaks(ids).catch(problem),
 });
 
 function paintLibrary() {
@@ -375,7 +401,8 @@ function paintLibrary() {
     select.replaceChildren(...files.map((path) => new Option(path, path)));
   }
   select.value = state.library.pools;
-  libraryView.paint(state.library, state.librarySort, state.run.rules);
+  const { library, librarySort, libraryRows, libraryMap } = state;
+  libraryView.paint(library, librarySort, libraryRows, libraryMap, state.run.rules);
 }
 
 // --- painting ----------------------------------------------------------------------------

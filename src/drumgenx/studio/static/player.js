@@ -90,7 +90,10 @@ export class Player {
     this.stop();
     const context = this.audioContext();
     await context.resume();
-    await this.prepare(this.source().samples);
+    // only the samples the loop plays: `samples` also names every pool choice (a library
+    // of thousands), which are decoded when picked
+    const { events, samples } = this.source();
+    await this.prepare(Object.fromEntries(events.map((e) => [e.sample_id, samples[e.sample_id]])));
     this.scheduled = [];
     this.startTime = context.currentTime + START_DELAY_S;
     this.scheduledUntil = this.startTime;

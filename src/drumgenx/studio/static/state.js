@@ -17,8 +17,10 @@ export const state = {
   conflict: null, // {message, newer}: a save refused because another tab saved since
   busy: '', // what the server is doing (e.g. 'humanize'), '' when idle
   poolChoices: null, // {ids: {role: [sample ids]}, files: {sample id: path}}: the role menus
-  library: null, // the opened run's library (the /api/library answer), once shown
+  library: null, // the opened run's library lists (the /api/library answer), once shown
+  libraryMap: null, // its library map (the /api/library/map answer), once it arrived
   librarySort: {}, // {role: 'asc'} where a role's list is least confident first
+  libraryRows: {}, // {role: n} where a role's list shows more than its first page
   showLibrary: false,
   uploads: [], // File objects chosen for a new run (dropped or picked), not sent yet
   progress: null, // the new run under way or last finished (newrun.js startingProgress)
