@@ -59,6 +59,7 @@ from drumgenx.core.records import PoolItem, Pools
 from drumgenx.core.roles import ROLES
 from drumgenx.kit.run import write_kit
 from drumgenx.kit.synth import KIT_SR, KIT_VOICES
+from drumgenx.render.run import export_midi_file
 from drumgenx.roles.run import run_roles
 from drumgenx.skeleton.patterns import SkeletonParams
 from drumgenx.skeleton.run import run_skeleton
@@ -180,8 +181,10 @@ def build_library_run(out: Path, *, samples: int, seed: int = 0) -> Path:
         bpm=BPM,
         pools_json=pools_path,
         params=SkeletonParams(bars=BARS, fill_prob=1.0),
-        render=False,
+        render=True,
+        sample_root=library,
     )
+    midi = export_midi_file(skeleton.paths["event_grid"], skeleton.paths["grid"]).path
     stage_folder(out, "groove").mkdir()
     (out / STATE_DIR).mkdir()
     return _write_run_record(
@@ -189,7 +192,10 @@ def build_library_run(out: Path, *, samples: int, seed: int = 0) -> Path:
         {
             "preprocess": {"library": library.name},
             "roles": {"pools": "roles/pools_1.json", "per_sample": "roles/per_sample_1.json"},
-            "skeleton": {k: p.relative_to(out).as_posix() for k, p in skeleton.paths.items()},
+            "skeleton": {
+                k: p.relative_to(out).as_posix()
+                for k, p in {**skeleton.paths, "midi": midi}.items()
+            },
         },
     )
 
@@ -202,7 +208,7 @@ def _write_run_record(out: Path, outputs: dict[str, dict[str, str]]) -> Path:
          "outputs": files, "summary": {}}
         for i, (stage, files) in enumerate({**outputs, "groove": {}}.items())
     ]  # fmt: skip
-    events = outputs["skeleton"]["event_grid"]
+    skeleton = outputs["skeleton"]
     record = {
         "drumgenx_version": __version__,
         "input_dir": "synthetic",
@@ -210,7 +216,7 @@ def _write_run_record(out: Path, outputs: dict[str, dict[str, str]]) -> Path:
         "params": {**params, "swing": 0.0, "workers": 1},
         "from_stage": None,
         "stages": stages,
-        "final": {"wav": events.replace(".json", ".wav"), "midi": events},
+        "final": {"wav": skeleton["render"], "midi": skeleton["midi"]},
     }
     path = out / "run_1.json"
     path.write_bytes(dump_json(record))

@@ -283,6 +283,27 @@ def drop_files(page, files: dict[str, bytes]) -> None:
     page.dispatch_event("#runs-view", "drop", {"dataTransfer": transfer})
 
 
+def test_stop_the_run_stops_it_and_says_what_stays(page, out: Path) -> None:
+    page.set_input_files(
+        "#upload-picker",
+        [
+            {"name": f"{name}.wav", "mimeType": "audio/wav", "buffer": voice_wav(name)}
+            for name in ("kick", "snare", "hat_closed")
+        ],
+    )
+    page.fill("#new-bars", str(TINY_RUN["bars"]))
+    page.fill("#new-bpm", str(TINY_RUN["bpm"]))
+    page.click("#start-run")
+    page.click("#stop-run")  # shown while the run is under way
+    page.wait_for_selector("#run-error:not([hidden])", timeout=60_000)
+    run = page.text_content("#progress-folder")
+    said = page.inner_text("#run-error")
+    assert said.startswith("Stopped at preprocess: its files were removed")
+    assert "it is not in the list of runs" in said.lower()
+    assert page.is_hidden("#stop-run") and page.is_enabled("#start-run")
+    assert sorted(p.name for p in (out / run).iterdir()) == ["input"]
+
+
 def test_a_new_run_from_dropped_and_picked_files_runs_and_opens(page, out: Path) -> None:
     drop_files(page, {f"{name}.wav": voice_wav(name) for name in ("kick", "snare")})
     page.set_input_files(

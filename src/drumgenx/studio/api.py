@@ -231,6 +231,7 @@ class Loop:
         return dump_json(self.grid.to_json() | {LOOP_SWING_FIELD: self.swing})
 
     def to_json(self) -> dict[str, Any]:
+        """``{"bpm", "bars", "swing", "grid"}``: the loop as `StudioApi.events` answers it."""
         grid = self.grid
         return {"bpm": grid.bpm, "bars": grid.num_bars, "swing": self.swing, "grid": grid.to_json()}
 
