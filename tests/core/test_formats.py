@@ -41,6 +41,14 @@ def test_grid_round_trips(tmp_path: Path) -> None:
     assert load_grid(path) == grid
 
 
+def test_a_grids_optional_swing_is_checked(tmp_path: Path) -> None:
+    data = build_grid(bpm=120, num_bars=1).to_json()
+    assert load_grid(_write(tmp_path, "a.json", {**data, "swing": 0.25})) == load_grid(
+        _write(tmp_path, "b.json", data)
+    )
+    assert "swing" in _error(load_grid, _write(tmp_path, "c.json", {**data, "swing": 0.9}))
+
+
 def test_wrong_type_names_file_and_field(tmp_path: Path) -> None:
     data = build_grid(bpm=120, num_bars=1).to_json() | {"bpm": "fast"}
     path = _write(tmp_path, "grid_1.json", data)

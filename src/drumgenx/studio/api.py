@@ -135,8 +135,7 @@ SERVED_SUFFIXES = frozenset(
 )
 EVENT_GRID_STAGES = ("skeleton", "groove")  # the stage folders event grids (and edits) live in
 GRID_EDIT_FAMILY = EDIT_FAMILY.replace("event_grid", "grid", 1)  # grid_edit_N.json
-LOOP_SWING_FIELD = "swing"  # the studio's own field in a grid_edit_N.json (the grid schema
-# allows more fields; load_grid reads the grid's and leaves it)
+LOOP_SWING_FIELD = "swing"  # grid_edit_N.json's optional swing (core/schemas/grid.schema.json)
 
 
 class RequestError(DrumgenxError):
