@@ -242,6 +242,128 @@ def _static_files() -> dict[str, Path]:
     return {p.name: p for p in STATIC_DIR.iterdir() if p.is_file() and p.suffix in _STATIC_TYPES}
 
 
+def _answer(data: Any, *, status: int = 200) -> JSONResponse:
+    """A JSON answer the browser never caches (the files behind it change as the user edits)."""
+    return JSONResponse(data, status_code=status, headers={"Cache-Control": "no-store"})
+
+
+class _Endpoints:
+    """The route handlers: each reads its request, hands the work to `StudioApi` (or the
+    library, export and new-run helpers) on a thread, and answers JSON or a file."""
+
+    def __init__(self, api: StudioApi, new_runs: NewRuns, *, token: str) -> None:
+        self.api, self.new_runs = api, new_runs
+        self.static = _static_files()
+        page = self.static["index.html"].read_text(encoding="utf-8")
+        self.page = page.replace(TOKEN_PLACEHOLDER, token)
+
+    async def index(self, request: Request) -> Response:
+        return HTMLResponse(self.page, headers={"Cache-Control": "no-store"})
+
+    async def static_file(self, request: Request) -> Response:
+        path = self.static.get(request.path_params["name"])
+        if path is None or path.name == "index.html":
+            raise NotFound(f"no studio file {request.path_params['name']!r}")
+        return FileResponse(path, media_type=_STATIC_TYPES[path.suffix])
+
+    async def out_file(self, request: Request) -> Response:
+        return FileResponse(await run_in_threadpool(self.api.file, request.path_params["path"]))
+
+    async def runs(self, request: Request) -> Response:
+        return _answer(await run_in_threadpool(self.api.runs))
+
+    async def run(self, request: Request) -> Response:
+        return _answer(await run_in_threadpool(self.api.run, _query(request, "record")))
+
+    async def events(self, request: Request) -> Response:
+        return _answer(await run_in_threadpool(self.api.events, _query(request, "path")))
+
+    async def save(self, request: Request) -> Response:
+        arguments = save_arguments(await _body(request))
+        return _answer(await run_in_threadpool(lambda: self.api.save(**arguments)))
+
+    async def groove(self, request: Request) -> Response:
+        arguments = groove_arguments(await _body(request))
+        return _answer(await run_in_threadpool(lambda: self.api.groove(**arguments)))
+
+    async def library_view(self, request: Request) -> Response:
+        record, pools = _query(request, "record"), request.query_params.get("pools")
+        flags = {name: request.query_params.get(name) != "0" for name in ("waveforms", "places")}
+        return _answer(
+            await run_in_threadpool(lambda: library(self.api, record=record, pools=pools, **flags))
+        )
+
+    async def library_peaks(self, request: Request) -> Response:
+        record, pools = _query(request, "record"), request.query_params.get("pools")
+        ids = request.query_params.getlist("id")
+        return _answer(
+            await run_in_threadpool(
+                lambda: peaks(self.api, record=record, pools=pools, sample_ids=ids)
+            )
+        )
+
+    async def library_places(self, request: Request) -> Response:
+        record = _query(request, "record")
+        return _answer(await run_in_threadpool(lambda: library_map(self.api, record=record)))
+
+    async def library_move(self, request: Request) -> Response:
+        body = await _body(request)
+        arguments = {
+            name: checked_field(body, name, str)
+            for name in ("record", "pools", "sample_id", "role")
+        }
+        return _answer(await run_in_threadpool(lambda: move_sample(self.api, **arguments)))
+
+    async def export_loop(self, request: Request) -> Response:
+        body = await _body(request)
+        arguments = {name: checked_field(body, name, str) for name in ("record", "events", "kind")}
+        return _answer(await run_in_threadpool(lambda: export(self.api, **arguments)))
+
+    async def download_export(self, request: Request) -> Response:
+        name, content = await run_in_threadpool(download, self.api, _query(request, "path"))
+        if isinstance(content, Path):
+            return FileResponse(content, filename=name)
+        disposition = f'attachment; filename="{name}"'  # export_kit's names: plain ASCII
+        headers = {"Content-Disposition": disposition, "Cache-Control": "no-store"}
+        return Response(content, media_type="application/zip", headers=headers)
+
+    async def new_run(self, request: Request) -> Response:
+        self.new_runs.claim()  # a second run is refused before its uploads are read
+        form = None
+        try:
+            form = await _upload_form(request)
+            uploads, folder, params = _new_run_form(form)
+        except BaseException:
+            self.new_runs.release()
+            if form is not None:
+                await form.close()
+            raise
+        try:  # `start` releases the slot itself when nothing starts
+            started = await run_in_threadpool(
+                lambda: self.new_runs.start(uploads, folder=folder, params=params)
+            )
+        finally:
+            await form.close()
+        return _answer(started, status=202)
+
+    async def new_run_stop(self, request: Request) -> Response:
+        folder = checked_field(await _body(request), "run", str)
+        return _answer(self.new_runs.stop(folder), status=202)
+
+    async def new_run_state(self, request: Request) -> Response:
+        running = self.new_runs.running
+        return _answer({"running": running.folder if running else None})
+
+    async def new_run_events(self, request: Request) -> Response:
+        job = self.new_runs.job(_query(request, "run"))
+        if job is None:
+            raise NotFound(f"no run {request.query_params['run']!r} started by this studio")
+        last = request.headers.get("last-event-id", "")
+        stream = _event_stream(request, job, int(last) if last.isdigit() else 0)
+        headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+        return StreamingResponse(stream, media_type="text/event-stream", headers=headers)
+
+
 def create_app(
     out: str | Path,
     *,
@@ -264,138 +386,27 @@ def create_app(
         As `drumgenx.studio.api.StudioApi`'s.
     """
     api = StudioApi(out, groove_models=groove_models)
-    new_runs = NewRuns(api.out)
-    static = _static_files()
-    page = static["index.html"].read_text(encoding="utf-8").replace(TOKEN_PLACEHOLDER, token)
-
-    async def index(request: Request) -> Response:
-        return HTMLResponse(page, headers={"Cache-Control": "no-store"})
-
-    async def static_file(request: Request) -> Response:
-        path = static.get(request.path_params["name"])
-        if path is None or path.name == "index.html":
-            raise NotFound(f"no studio file {request.path_params['name']!r}")
-        return FileResponse(path, media_type=_STATIC_TYPES[path.suffix])
-
-    async def out_file(request: Request) -> Response:
-        return FileResponse(await run_in_threadpool(api.file, request.path_params["path"]))
-
-    def answer(data: Any) -> JSONResponse:
-        return JSONResponse(data, headers={"Cache-Control": "no-store"})
-
-    async def runs(request: Request) -> Response:
-        return answer(await run_in_threadpool(api.runs))
-
-    async def run(request: Request) -> Response:
-        return answer(await run_in_threadpool(api.run, _query(request, "record")))
-
-    async def events(request: Request) -> Response:
-        return answer(await run_in_threadpool(api.events, _query(request, "path")))
-
-    async def save(request: Request) -> Response:
-        arguments = save_arguments(await _body(request))
-        return answer(await run_in_threadpool(lambda: api.save(**arguments)))
-
-    async def groove(request: Request) -> Response:
-        arguments = groove_arguments(await _body(request))
-        return answer(await run_in_threadpool(lambda: api.groove(**arguments)))
-
-    async def library_view(request: Request) -> Response:
-        record, pools = _query(request, "record"), request.query_params.get("pools")
-        flags = {name: request.query_params.get(name) != "0" for name in ("waveforms", "places")}
-        return answer(
-            await run_in_threadpool(lambda: library(api, record=record, pools=pools, **flags))
-        )
-
-    async def library_peaks(request: Request) -> Response:
-        record, pools = _query(request, "record"), request.query_params.get("pools")
-        ids = request.query_params.getlist("id")
-        return answer(
-            await run_in_threadpool(lambda: peaks(api, record=record, pools=pools, sample_ids=ids))
-        )
-
-    async def library_places(request: Request) -> Response:
-        record = _query(request, "record")
-        return answer(await run_in_threadpool(lambda: library_map(api, record=record)))
-
-    async def library_move(request: Request) -> Response:
-        body = await _body(request)
-        arguments = {
-            name: checked_field(body, name, str)
-            for name in ("record", "pools", "sample_id", "role")
-        }
-        return answer(await run_in_threadpool(lambda: move_sample(api, **arguments)))
-
-    async def export_loop(request: Request) -> Response:
-        body = await _body(request)
-        arguments = {name: checked_field(body, name, str) for name in ("record", "events", "kind")}
-        return answer(await run_in_threadpool(lambda: export(api, **arguments)))
-
-    async def download_export(request: Request) -> Response:
-        name, content = await run_in_threadpool(download, api, _query(request, "path"))
-        if isinstance(content, Path):
-            return FileResponse(content, filename=name)
-        disposition = f'attachment; filename="{name}"'  # export_kit's names: plain ASCII
-        headers = {"Content-Disposition": disposition, "Cache-Control": "no-store"}
-        return Response(content, media_type="application/zip", headers=headers)
-
-    async def new_run(request: Request) -> Response:
-        new_runs.claim()  # a second run is refused before its uploads are read
-        form = None
-        try:
-            form = await _upload_form(request)
-            uploads, folder, params = _new_run_form(form)
-        except BaseException:
-            new_runs.release()
-            if form is not None:
-                await form.close()
-            raise
-        try:  # `start` releases the slot itself when nothing starts
-            started = await run_in_threadpool(
-                lambda: new_runs.start(uploads, folder=folder, params=params)
-            )
-        finally:
-            await form.close()
-        return JSONResponse(started, status_code=202, headers={"Cache-Control": "no-store"})
-
-    async def new_run_stop(request: Request) -> Response:
-        folder = checked_field(await _body(request), "run", str)
-        return JSONResponse(
-            new_runs.stop(folder), status_code=202, headers={"Cache-Control": "no-store"}
-        )
-
-    async def new_run_state(request: Request) -> Response:
-        running = new_runs.running
-        return answer({"running": running.folder if running else None})
-
-    async def new_run_events(request: Request) -> Response:
-        job = new_runs.job(_query(request, "run"))
-        if job is None:
-            raise NotFound(f"no run {request.query_params['run']!r} started by this studio")
-        last = request.headers.get("last-event-id", "")
-        stream = _event_stream(request, job, int(last) if last.isdigit() else 0)
-        headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
-        return StreamingResponse(stream, media_type="text/event-stream", headers=headers)
+    endpoints = _Endpoints(api, NewRuns(api.out), token=token)
 
     routes = [
-        Route("/", index),
-        Route("/static/{name}", static_file),
-        Route("/files/{path:path}", out_file),
-        Route("/api/runs", runs),
-        Route("/api/run", run),
-        Route("/api/events", events),
-        Route("/api/save", save, methods=["POST"]),
-        Route("/api/groove", groove, methods=["POST"]),
-        Route("/api/library", library_view),
-        Route("/api/library/move", library_move, methods=["POST"]),
-        Route("/api/library/peaks", library_peaks),
-        Route("/api/library/map", library_places),
-        Route("/api/export", export_loop, methods=["POST"]),
-        Route("/api/download", download_export),
-        Route("/api/new-run", new_run, methods=["POST"]),
-        Route("/api/new-run", new_run_state),
-        Route("/api/new-run/events", new_run_events),
-        Route("/api/new-run/stop", new_run_stop, methods=["POST"]),
+        Route("/", endpoints.index),
+        Route("/static/{name}", endpoints.static_file),
+        Route("/files/{path:path}", endpoints.out_file),
+        Route("/api/runs", endpoints.runs),
+        Route("/api/run", endpoints.run),
+        Route("/api/events", endpoints.events),
+        Route("/api/save", endpoints.save, methods=["POST"]),
+        Route("/api/groove", endpoints.groove, methods=["POST"]),
+        Route("/api/library", endpoints.library_view),
+        Route("/api/library/move", endpoints.library_move, methods=["POST"]),
+        Route("/api/library/peaks", endpoints.library_peaks),
+        Route("/api/library/map", endpoints.library_places),
+        Route("/api/export", endpoints.export_loop, methods=["POST"]),
+        Route("/api/download", endpoints.download_export),
+        Route("/api/new-run", endpoints.new_run, methods=["POST"]),
+        Route("/api/new-run", endpoints.new_run_state),
+        Route("/api/new-run/events", endpoints.new_run_events),
+        Route("/api/new-run/stop", endpoints.new_run_stop, methods=["POST"]),
     ]
     handlers = {
         Conflict: lambda request, exc: _error(exc.status, str(exc), newer=exc.newer),
