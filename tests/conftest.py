@@ -84,3 +84,25 @@ def tiny_transcriber_path(tmp_path_factory: pytest.TempPathFactory, tiny_transcr
     path = tmp_path_factory.mktemp("transcriber") / "tiny_transcriber.npz"
     save_model(path, tiny_transcriber)
     return path
+
+
+@pytest.fixture
+def one_torch_thread(request) -> None:
+    """Tiny tensors: extra threads only add synchronisation (10x slower on a busy 2-core box)."""
+    torch = pytest.importorskip("torch")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    request.addfinalizer(lambda: torch.set_num_threads(threads))
+
+
+@pytest.fixture(scope="session")
+def scheduler() -> str:
+    """The address of a 2-worker Dask cluster in this process (threads; starts in a second),
+    shared by the tests of ``--engine dask``."""
+    distributed = pytest.importorskip(
+        "distributed", reason="the cluster extra is not installed (pip install -e '.[cluster]')"
+    )
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
+    ) as cluster:
+        yield cluster.scheduler_address

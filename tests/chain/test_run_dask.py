@@ -14,21 +14,18 @@ from drumgenx import cli
 from drumgenx.chain.run import ChainParams, run_chain
 from drumgenx.kit.run import write_kit
 
-distributed = pytest.importorskip(
+pytest.importorskip(
     "distributed",
     reason="the cluster extra is not installed (pip install -e '.[cluster]')",
 )
 
 
-def test_a_local_run_reuses_every_stage_a_cluster_run_made(tmp_path: Path) -> None:
+def test_a_local_run_reuses_every_stage_a_cluster_run_made(tmp_path: Path, scheduler) -> None:
     write_kit(tmp_path / "in" / "kit")
     out = tmp_path / "out"
-    with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
-    ) as cluster:
-        on_dask = ChainParams(bars=1, engine="dask", scheduler=cluster.scheduler_address)
-        said: list[str] = []
-        first = run_chain(tmp_path / "in", out=out, params=on_dask, notify=said.append)
+    on_dask = ChainParams(bars=1, engine="dask", scheduler=scheduler)
+    said: list[str] = []
+    first = run_chain(tmp_path / "in", out=out, params=on_dask, notify=said.append)
     assert not any(s.reused for s in first.stages) and first.wav.exists()
     assert sum(m.startswith("Dask dashboard") for m in said) == 2  # one per stage on it
     local = run_chain(tmp_path / "in", out=out, params=ChainParams(bars=1, workers=2))

@@ -166,15 +166,6 @@ def test_bad_inputs_are_one_clear_error_and_write_nothing(
     assert not out.exists()
 
 
-@pytest.fixture
-def one_torch_thread(request) -> None:
-    """Tiny tensors: extra threads only add synchronisation (10x slower on a busy 2-core box)."""
-    torch = pytest.importorskip("torch")
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    request.addfinalizer(lambda: torch.set_num_threads(threads))
-
-
 def tiny_model_dir(folder: Path, task: str) -> Path:
     """An untrained GrooVAE, a few thousand weights, saved as `train_groovae` saves one."""
     import torch

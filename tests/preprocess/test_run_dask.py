@@ -32,15 +32,6 @@ SR = 44100
 VOICES = [["kick", "snare"], ["tom_low", "clap"], ["hat_open", "crash"], ["kick", "tom_mid"]]
 
 
-@pytest.fixture(scope="module")
-def scheduler() -> str:
-    """A 2-worker cluster in this process (threads): starts in a second."""
-    with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
-    ) as cluster:
-        yield cluster.scheduler_address
-
-
 @pytest.fixture
 def dataset(tmp_path: Path) -> Path:
     """Four short loops, a file that is not audio inside, and a silent one."""

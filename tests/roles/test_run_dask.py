@@ -23,15 +23,6 @@ distributed = pytest.importorskip(
 NO_CLAP = "no-such-org/no-such-clap"  # a hub name that is not in the local cache
 
 
-@pytest.fixture(scope="module")
-def scheduler() -> str:
-    """A 2-worker cluster in this process (threads): starts in a second."""
-    with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
-    ) as cluster:
-        yield cluster.scheduler_address
-
-
 @pytest.fixture
 def kit_dir(tmp_path: Path, repo_root: Path) -> Path:
     """The bundled kit, four times over (40 one-shots), and one file that is not audio."""

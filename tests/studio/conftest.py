@@ -34,15 +34,6 @@ def groove_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {mode: tiny_groove_model(folder / mode, mode) for mode in ("humanize", "vary")}
 
 
-@pytest.fixture
-def one_torch_thread(request) -> None:
-    """Tiny tensors: extra threads only add synchronisation on a busy 2-core box."""
-    torch = pytest.importorskip("torch")
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    request.addfinalizer(lambda: torch.set_num_threads(threads))
-
-
 class Studio:
     """The in-process client of a studio on ``out``; `post` sends what the page sends."""
 
