@@ -29,13 +29,11 @@ import json
 import os
 import platform
 import resource
-import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import bench_scale  # the inputs; imports _onecore first (one BLAS thread per process)
+from _fresh import run_fresh, stage_main
 
 from drumgenx.core.engine import EngineSettings, map_files
 
@@ -158,31 +156,6 @@ def _stage_overhead(spec: dict) -> dict:
 STAGES = {"roles": _stage_roles, "preprocess": _stage_preprocess, "overhead": _stage_overhead}
 
 
-def run_stage(name: str, label: str, spec: dict, work_dir: Path) -> dict:
-    """Run one measurement (``name`` in `STAGES`) in a fresh interpreter, so its peak RSS
-    is its own; ``label`` names its files."""
-    if "out" in spec:
-        shutil.rmtree(spec["out"], ignore_errors=True)  # cold: no feature cache, no library
-    spec_path = work_dir / f"cluster_{label}.spec.json"
-    result_path = spec_path.with_name(f"cluster_{label}.result.json")
-    result_path.unlink(missing_ok=True)
-    spec_path.write_text(json.dumps({**spec, "stage": name}), encoding="utf-8")
-    command = [sys.executable, str(Path(__file__).resolve()), "--_stage", str(spec_path)]
-    code = subprocess.run(command, check=False).returncode
-    if code != 0 or not result_path.is_file():
-        return {"failed": f"exit status {code}"}
-    return json.loads(result_path.read_text(encoding="utf-8"))
-
-
-def _stage_main(spec_path: Path) -> int:
-    spec = json.loads(spec_path.read_text(encoding="utf-8"))
-    result = STAGES[spec["stage"]](spec)
-    spec_path.with_name(spec_path.name.replace(".spec.", ".result.")).write_text(
-        json.dumps(result), encoding="utf-8"
-    )
-    return 0
-
-
 def report(args: argparse.Namespace, results: dict[str, dict]) -> None:
     print()
     print(
@@ -245,7 +218,7 @@ def main() -> int:
     parser.add_argument("--_stage", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args._stage is not None:
-        return _stage_main(args._stage)
+        return stage_main(args._stage, STAGES)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing may be fetched; fail fast
     # bench_scale's generators read these too: its defaults for what this bench leaves out
     args.bad_share, args.huge, args.huge_minutes = 0.01, 0, 0.0
@@ -273,10 +246,12 @@ def main() -> int:
             }
             print(f"{stage} on {engine} ...", flush=True)
             label = f"{stage}_{engine}"
-            results[label] = run_stage(stage, label, spec, work_dir)
+            results[label] = run_fresh(__file__, stage, spec, work_dir, label=f"cluster_{label}")
     if "overhead" in args.stages:
         spec = {"workers": args.workers, "tasks": args.overhead_tasks}
-        results["overhead"] = run_stage("overhead", "overhead", spec, work_dir)
+        results["overhead"] = run_fresh(
+            __file__, "overhead", spec, work_dir, label="cluster_overhead"
+        )
     report(args, results)
     return 0 if all("failed" not in r for r in results.values()) else 1
 

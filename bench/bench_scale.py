@@ -40,7 +40,6 @@ import platform
 import resource
 import shlex
 import shutil
-import subprocess
 import sys
 import time
 from collections import Counter
@@ -53,6 +52,7 @@ from pathlib import Path
 import _onecore  # first: one thread per pool, before numpy loads
 import numpy as np
 import soundfile
+from _fresh import run_fresh, stage_main
 
 from drumgenx.kit.synth import KIT_VOICES, synthesize_voice
 
@@ -595,31 +595,10 @@ def _stage_preprocess(spec: dict) -> dict:
     }
 
 
-def run_stage(name: str, spec: dict, work_dir: Path) -> dict:
-    """Run one stage in a fresh interpreter; its peak RSS is then its own."""
-    shutil.rmtree(spec["out"], ignore_errors=True)  # cold: no feature cache, no old library
-    spec_path = work_dir / f"{name}.spec.json"
-    result_path = work_dir / f"{name}.result.json"
-    result_path.unlink(missing_ok=True)
-    spec_path.write_text(json.dumps({**spec, "stage": name}), encoding="utf-8")
-    command = [sys.executable, str(Path(__file__).resolve()), "--_stage", str(spec_path)]
-    code = subprocess.run(command, check=False).returncode
-    if code != 0 or not result_path.is_file():
-        return {"failed": f"exit status {code}"}
-    return json.loads(result_path.read_text(encoding="utf-8"))
-
-
-def _stage_main(spec_path: Path) -> int:
-    spec = json.loads(spec_path.read_text(encoding="utf-8"))
-    stages: dict[str, Callable[[dict], dict]] = {
-        "roles": _stage_roles,
-        "preprocess": _stage_preprocess,
-    }
-    result = stages[spec["stage"]](spec)
-    spec_path.with_name(f"{spec['stage']}.result.json").write_text(
-        json.dumps(result), encoding="utf-8"
-    )
-    return 0
+STAGES: dict[str, Callable[[dict], dict]] = {
+    "roles": _stage_roles,
+    "preprocess": _stage_preprocess,
+}
 
 
 # --- report -----------------------------------------------------------------------------------
@@ -771,7 +750,7 @@ def main() -> int:
     parser.add_argument("--_stage", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args._stage is not None:
-        return _stage_main(args._stage)
+        return stage_main(args._stage, STAGES)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing may be fetched; fail fast
     work_dir = args.work_dir.resolve()
     args.work_dir = work_dir
@@ -788,7 +767,7 @@ def main() -> int:
             "clap_model": str(work_dir / "no-such-clap-model"),
             "bad": sorted(library["bad"]),
         }
-        results["roles"] = run_stage("roles", spec, work_dir)
+        results["roles"] = run_fresh(__file__, "roles", spec, work_dir, label="roles")
     if "preprocess" in args.stages:
         audio = make_audio(work_dir / "audio", args)
         spec = {
@@ -797,7 +776,9 @@ def main() -> int:
             "workers": args.workers,
             "separator": args.separator,
         }
-        results["preprocess"] = run_stage("preprocess", spec, work_dir)
+        results["preprocess"] = run_fresh(
+            __file__, "preprocess", spec, work_dir, label="preprocess"
+        )
     report(args, library, audio, results)
     return 0 if all("failed" not in r for r in results.values()) else 1
 
