@@ -52,6 +52,15 @@ NOT_RUN = {
     " --out models/groovae_humanize": _GMD,
     ".venv/bin/drumgenx train groove --gmd ../shared/data/gmd --task humanize --out DIR": _GMD,
     ".venv/bin/drumgenx train groove --gmd ../shared/data/gmd --task vary --out DIR": _GMD,
+    "apt-get install -y --no-install-recommends fluidsynth fluid-soundfont-gm"
+    " musescore-general-soundfont timgm6mb-soundfont csound-soundfont opl3-soundfont"
+    " avldrums.lv2-soundfont hydrogen-drumkits hydrogen-data sonic-pi-samples lmms-common"
+    " extremetuxracer-data frozen-bubble-data lincity-ng-data pingus-data"
+    " sound-theme-freedesktop": "installs system packages (root, network)",
+    ".venv/bin/drumgenx train role-data --out role_data --velocities 40,80,120 --seed 0": (
+        "renders all 79 SoundFont kits the apt line installs (~5 min, ~0.8 GB; "
+        "tests/training/test_role_data.py builds two TimGM6mb presets)"
+    ),
 }
 
 CLAP_NOTICE = "drumgenx: notice: CLAP not used:"

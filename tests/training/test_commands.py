@@ -25,6 +25,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "src" / "drumgenx"
 REQUIRED = {  # each model's required inputs, for parsing its defaults
     "groove": ["--gmd", "g", "--task", "vary"],
     "roles": ["--out", "w.npz"],
+    "role-data": ["--out", "o"],
     "onsets": ["--gmd", "g", "--out", "w.npz"],
     "transcriber": ["--corpus", "c", "--out", "o"],
     "corpus": ["--gmd", "g", "--out", "o", "--split", "train", "--n", "1"],
@@ -40,11 +41,12 @@ def _help(capsys, argv: list[str]) -> str:
 
 
 def test_train_help_lists_every_model(capsys) -> None:
-    assert "train a model: groove, roles, onsets, transcriber, corpus, styles" in " ".join(
-        build_parser().format_help().split()
+    assert (
+        "train a model: groove, roles, role-data, onsets, transcriber, corpus, styles"
+        in " ".join(build_parser().format_help().split())
     )
     text = _help(capsys, ["train"])
-    for model in ("groove", "roles", "onsets", "transcriber", "corpus", "styles"):
+    for model in ("groove", "roles", "role-data", "onsets", "transcriber", "corpus", "styles"):
         assert f" {model} " in text
     assert list(MODELS) == list(REQUIRED)
 
@@ -61,7 +63,7 @@ def test_each_model_help_shows_the_dataclass_defaults(capsys, model: str) -> Non
     parser = build_parser()
     args = parser.parse_args(["train", model, *REQUIRED[model]])
     assert settings_from(args, settings) == settings()
-    assert args.handler.__name__ == f"run_{model}"
+    assert args.handler.__name__ == f"run_{model.replace('-', '_')}"
 
 
 def test_dashed_flags_of_the_module_commands_still_parse() -> None:

@@ -40,6 +40,12 @@ def run_roles(args: argparse.Namespace) -> None:
     run_command(args)
 
 
+def run_role_data(args: argparse.Namespace) -> None:
+    from drumgenx.training.role_data import run_command
+
+    run_command(args)
+
+
 def run_onsets(args: argparse.Namespace) -> None:
     _need("torch", _TORCH)
     _need("pretty_midi", "pip install -e '.[train]' (pretty_midi)")
@@ -70,6 +76,7 @@ def run_styles(args: argparse.Namespace) -> None:
 RUNNERS = {
     "groove": run_groove,
     "roles": run_roles,
+    "role-data": run_role_data,
     "onsets": run_onsets,
     "transcriber": run_transcriber,
     "corpus": run_corpus,

@@ -24,6 +24,7 @@ from drumgenx.training.settings import (
     CorpusSettings,
     GrooveTrainSettings,
     OnsetTrainSettings,
+    RoleDataSettings,
     RoleTrainSettings,
     StyleLibrarySettings,
     TranscriberTrainSettings,
@@ -152,6 +153,19 @@ def _roles_inputs(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cache_dir", help="feature cache (default: ~/.cache/drumgenx/roles)")
 
 
+def _role_data_inputs(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--out", required=True, help="folder for the WAVs, role_labels.csv and manifest.json"
+    )
+    parser.add_argument(
+        "--labels",
+        metavar="CSV",
+        help="the labelled Debian one-shots referenced (default: "
+        "../shared/data/drum_oneshots/labels.csv beside the checkout, or "
+        "$DRUMGENX_ONESHOT_LABELS; left out with a warning when absent)",
+    )
+
+
 def _onsets_inputs(parser: argparse.ArgumentParser) -> None:
     _gmd(parser)
     _shipped_out(parser, "WEIGHTS.npz", "preprocess/weights/onset_activation.npz")
@@ -208,6 +222,16 @@ MODELS: dict[str, Model] = {
         "(pip install -e '.[train]') and the Debian kits (hydrogen-data, hydrogen-drumkits).",
         settings=RoleTrainSettings,
         add_inputs=_roles_inputs,
+    ),
+    "role-data": Model(
+        help="build the role scorer's labelled one-shots (SoundFont kits, Debian, found sounds)",
+        description="Render every GM SoundFont drum kit key by key at several velocities "
+        "(WAV files under --out), reference the labelled Debian one-shots and the found "
+        "sounds, and write one labels CSV (package, version, path, kit, key, velocity, class, "
+        "role, confidence, group train|frozen) and manifest.json. Needs fluidsynth and the "
+        "SoundFonts (see the README).",
+        settings=RoleDataSettings,
+        add_inputs=_role_data_inputs,
     ),
     "onsets": Model(
         help="the learned onset activation (stage 1's --onset_method learned)",

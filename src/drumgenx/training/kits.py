@@ -616,18 +616,26 @@ def trim_one_shot(y: np.ndarray, *, peak: float | None = None) -> np.ndarray:
     return out
 
 
-def _soundfont_layout() -> list[tuple[int, int, int, int]]:
-    """``(key, velocity, start sample, end sample)`` of each note of a kit render."""
+Notes = Sequence[tuple[int, int]]
+"""``(GM key, velocity)`` pairs played one by one in a kit render."""
+
+
+def _every_layer() -> list[tuple[int, int]]:
+    return [(key, vel) for key in GM_KEYS for vel in VELOCITY_LAYERS]
+
+
+def _soundfont_layout(notes: Notes | None = None) -> list[tuple[int, int, int, int]]:
+    """``(key, velocity, start sample, end sample)`` of each note of a kit render (default:
+    every GM key at every one of :data:`VELOCITY_LAYERS`)."""
     out, t = [], 0.5
-    for key in GM_KEYS:
+    for key, vel in _every_layer() if notes is None else notes:
         slot = LONG_SLOT_S if key in LONG_KEYS else SHORT_SLOT_S
-        for vel in VELOCITY_LAYERS:
-            out.append((key, vel, round(t * SR), round((t + slot - 0.1) * SR)))
-            t += slot
+        out.append((key, vel, round(t * SR), round((t + slot - 0.1) * SR)))
+        t += slot
     return out
 
 
-def _kit_midi(program: int, bank: int = 128) -> mido.MidiFile:
+def _kit_midi(program: int, bank: int = 128, notes: Notes | None = None) -> mido.MidiFile:
     """One note per slot (channel 10, or 1 for a bank-0 kit), an All-Sound-Off before each end."""
     tpb = 480  # 120 bpm -> 960 ticks per second: slot times fall on whole ticks and samples
     ch = 9 if bank == 128 else 0
@@ -639,7 +647,7 @@ def _kit_midi(program: int, bank: int = 128) -> mido.MidiFile:
         track.append(mido.Message("control_change", channel=ch, control=0, value=bank, time=0))
     track.append(mido.Message("program_change", channel=ch, program=program, time=0))
     events = []
-    for key, vel, s0, s1 in _soundfont_layout():
+    for key, vel, s0, s1 in _soundfont_layout(notes):
         t0, t1 = round(s0 / SR * 960), round(s1 / SR * 960)
         events.append((t0, 1, mido.Message("note_on", channel=ch, note=key, velocity=vel)))
         events.append((t1 - 96, 0, mido.Message("note_off", channel=ch, note=key, velocity=0)))
@@ -653,13 +661,13 @@ def _kit_midi(program: int, bank: int = 128) -> mido.MidiFile:
     return mid
 
 
-def _render_soundfont_one_shots(kit: Kit) -> OneShots:
+def _render_soundfont_one_shots(kit: Kit, notes: Notes | None = None) -> OneShots:
     assert kit.preset is not None
-    stereo = render_to_array(_kit_midi(kit.preset, kit.bank), font=kit.path, sr=SR)
+    stereo = render_to_array(_kit_midi(kit.preset, kit.bank, notes), font=kit.path, sr=SR)
     mono = stereo.mean(axis=1, dtype=np.float64).astype(np.float32)
     out: OneShots = {}
     guard = round(0.05 * SR)
-    for key, vel, s0, s1 in _soundfont_layout():
+    for key, vel, s0, s1 in _soundfont_layout(notes):
         pre = mono[max(0, s0 - guard) : s0]
         if pre.size and float(np.abs(pre).max()) > 0.0:
             raise RuntimeError(f"{kit.kit_id}: key {key} slot not silent before its note")
@@ -778,6 +786,27 @@ def _load_cached(kit: Kit, cache_dir: str) -> OneShots:
             raise ValueError(f"unknown kit kind {kit.kind!r}")
         _save_cache(path, shots)
     return _read_cache(path)  # the cache's int16 rounding, also on first use
+
+
+def render_soundfont_notes(kit: Kit, notes: Notes) -> OneShots:
+    """The one-shots of a SoundFont kit at chosen keys and velocities, rendered now (uncached).
+
+    Parameters
+    ----------
+    kit : Kit
+        A SoundFont kit (:func:`soundfont_kits`).
+    notes : sequence of (int, int)
+        ``(GM key, velocity)`` pairs, each rendered alone as :func:`load_one_shots` does.
+
+    Returns
+    -------
+    dict of int to list of (int, ndarray)
+        As :func:`load_one_shots`, in the order of ``notes``; keys that render silence are
+        left out.
+    """
+    if kit.kind != "soundfont":
+        raise ValueError(f"{kit.kit_id}: not a SoundFont kit")
+    return _render_soundfont_one_shots(kit, notes)
 
 
 def load_one_shots(kit: Kit, *, cache_dir: str | Path) -> OneShots:

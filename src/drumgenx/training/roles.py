@@ -21,6 +21,14 @@ Run (seeded; the same command rewrites the same weights; defaults:
     .venv/bin/pip install -e '.[train]'   # scikit-learn, training only
     drumgenx train roles --out src/drumgenx/roles/weights/role_scorer.npz
 
+Frozen test group (issue #15): the rows of `training.role_data`'s frozen group (TimGM6mb,
+BJA_Pacific, TR808EmulationKit, frozen-bubble-data) are never trained or chosen on:
+:func:`train_role_scorer` leaves them out before anything is computed, and :func:`select_config`
+and the final fit refuse them (:func:`refuse_frozen`). The shipped weights were trained before
+that group was set, BJA_Pacific and TR808EmulationKit included, so today's command no longer
+rewrites them byte for byte. ``--labels`` also reads the labels CSV of ``drumgenx train
+role-data`` (its ``group`` column marks the frozen rows).
+
 Inference in the package is numpy only. ``bench/bench_roles.py`` measures with
 :func:`load_rows`, :func:`extract`, :func:`loko` and :func:`report`.
 """
@@ -53,6 +61,7 @@ from drumgenx.roles.learned import (
 )
 from drumgenx.training.flags import settings_from
 from drumgenx.training.kits import LABELS_CSV, SHARE
+from drumgenx.training.role_data import CONFIDENT, labelled_one_shots, role_group
 from drumgenx.training.settings import RoleTrainSettings, command_line, default_cache_dir
 
 AUDIO_ROOT = SHARE
@@ -69,25 +78,55 @@ class Row:
     cls: str
     role: str
     package: str
+    group: str = "train"
+    """``"train"`` or ``"frozen"`` (`training.role_data.role_group`)."""
 
 
 def load_rows(labels: Path | None = None, *, audio_root: Path = AUDIO_ROOT) -> list[Row]:
-    """Labelled rows of ``labels`` (default: the ``../shared`` checkout's ``labels.csv``):
-    confidence high or medium and a role."""
-    rows = []
-    with open(labels or LABELS_CSV, newline="") as f:
-        for r in csv.DictReader(f):
-            if r["confidence"] in ("high", "medium") and r["proposed_role"]:
-                rows.append(
-                    Row(
-                        Path(audio_root) / r["path_in_package"],
-                        r["kit"],
-                        r["proposed_class"],
-                        r["proposed_role"],
-                        r["package"],
-                    )
-                )
-    return rows
+    """Labelled rows of ``labels``, confidence high or medium and a role, each with its group.
+
+    Parameters
+    ----------
+    labels : Path, optional
+        A ``labels.csv`` (default: the ``../shared`` checkout's; its paths are under
+        ``audio_root``) or the labels CSV of ``drumgenx train role-data`` (recognised by its
+        ``group`` column; relative paths are under the CSV's folder).
+    audio_root : Path
+        Where a ``labels.csv``'s ``path_in_package`` paths are.
+    """
+    labels = Path(labels or LABELS_CSV)
+    with open(labels, newline="") as f:
+        header = next(csv.reader(f), [])
+    if "group" not in header:
+        return [
+            Row(
+                Path(audio_root) / r["path_in_package"],
+                r["kit"],
+                r["proposed_class"],
+                r["proposed_role"],
+                r["package"],
+                role_group(debian_kit=r["kit"]),
+            )
+            for r in labelled_one_shots(labels)
+        ]
+    with open(labels, newline="") as f:
+        return [
+            Row(
+                labels.parent / r["path"], r["kit"], r["class"], r["role"], r["package"], r["group"]
+            )
+            for r in csv.DictReader(f)
+            if r["confidence"] in CONFIDENT and r["role"]
+        ]
+
+
+def refuse_frozen(rows: list[Row], what: str) -> None:
+    """Raise `DrumgenxError` if any of ``rows`` belongs to the frozen test group."""
+    frozen = sorted({r.kit for r in rows if r.group == "frozen"})
+    if frozen:
+        raise DrumgenxError(
+            f"refusing to {what} on the frozen test group ({', '.join(frozen)}): it is kept "
+            "for the final report only (training.role_data)"
+        )
 
 
 def is_found(row: Row) -> bool:
@@ -356,6 +395,7 @@ def select_config(
 ) -> tuple[Config, np.ndarray]:
     """The grid's configuration with the best leave-one-kit-out macro-F1, and its LOKO
     probabilities ``(n, 5)`` of the original clips."""
+    refuse_frozen(rows, "choose a configuration")
     settings = settings or RoleTrainSettings()
     t0 = time.perf_counter()
     p_linear, p_trees = loko_parts(feats, rows, Config.of(settings), seed=settings.seed, cs=C_GRID)
@@ -414,6 +454,9 @@ def train_role_scorer(
     if not labels.is_file():
         raise DrumgenxError(f"{labels}: no such labels file (the ../shared checkout)")
     rows = load_rows(labels, audio_root=audio_root)
+    n_frozen = sum(r.group == "frozen" for r in rows)
+    rows = [r for r in rows if r.group != "frozen"]
+    log(f"{n_frozen} rows of the frozen test group left out (never trained or chosen on)")
     missing = [r.path for r in rows if not r.path.is_file()]
     if missing:
         raise DrumgenxError(
@@ -432,6 +475,7 @@ def train_role_scorer(
     cfg, proba = select_config(feats, rows, settings, log=log)
     text, res = report(proba, rows)
     log(f"\nchosen: {cfg}\n\nleave-one-kit-out, original clips:\n{text}")
+    refuse_frozen(rows, "train")
     y = np.array([ROLES.index(r.role) for r in rows])
     model = train(
         feats.reshape(-1, feats.shape[-1]), np.repeat(y, feats.shape[1]), cfg, seed=settings.seed
@@ -439,8 +483,8 @@ def train_role_scorer(
     meta = {
         "command": command_line(),
         "date": _dt.date.today().isoformat(),
-        "data": "labels.csv confidence high|medium with role: "
-        f"{len(rows)} files, {n_kits} kits, n_aug={settings.n_aug}",
+        "data": f"{labels.name} confidence high|medium with role, frozen test group left "
+        f"out: {len(rows)} files, {n_kits} kits, n_aug={settings.n_aug}",
         "config": asdict(cfg),
         "settings": asdict(settings),
         "seed": settings.seed,

@@ -22,6 +22,7 @@ __all__ = [
     "CorpusSettings",
     "GrooveTrainSettings",
     "OnsetTrainSettings",
+    "RoleDataSettings",
     "RoleTrainSettings",
     "StyleLibrarySettings",
     "TranscriberTrainSettings",
@@ -38,11 +39,18 @@ def _setting(
     return field(default=default, metadata={"help": help, "low": low, "above": above, "high": high})
 
 
+def _text_setting(default: str, help: str) -> Any:
+    """A text settings field (no range: its class checks it in ``__post_init__``)."""
+    return field(default=default, metadata={"help": help})
+
+
 class _Ranged:
     """Checks every field against its range (`_setting`) when a settings object is made."""
 
     def __post_init__(self) -> None:
         for f in fields(self):  # type: ignore[arg-type]
+            if "low" not in f.metadata:  # a text setting
+                continue
             value, low = getattr(self, f.name), f.metadata["low"]
             if f.metadata["above"] and not value > low:
                 raise ValueError(f"{f.name} must be more than {low:g}, got {value}")
@@ -117,6 +125,40 @@ class RoleTrainSettings(_Ranged):
     tree_rounds: int = _setting(100, "boosting rounds (one tree per role each), 1 or more", low=1)
     tree_leaves: int = _setting(15, "leaves per tree at most, 2 or more", low=2)
     tree_lr: float = _setting(0.1, "the trees' learning rate, more than 0", above=True)
+
+
+@dataclass(frozen=True)
+class RoleDataSettings(_Ranged):
+    """`training.role_data.build_role_data`: the role scorer's labelled one-shots (issue #15).
+
+    Every GM SoundFont drum kit is rendered key by key at each of ``velocities``, each
+    velocity moved by a whole number drawn in ``+-velocity_jitter`` from ``seed`` (per kit,
+    key and layer), so the same settings write the same files and labels.
+    """
+
+    velocities: str = _text_setting(
+        "40,80,120", "comma-separated MIDI velocities rendered per key, each 1..127"
+    )
+    seed: int = _setting(0, "seeds the velocity jitter, 0 or more")
+    velocity_jitter: int = _setting(
+        4, "each rendered velocity moves by up to this much (seeded), 0..20", high=20
+    )
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.velocity_list()  # raises on a bad list
+
+    def velocity_list(self) -> tuple[int, ...]:
+        """The velocities of :attr:`velocities`, checked: distinct, each 1..127."""
+        try:
+            values = tuple(int(v) for v in self.velocities.split(","))
+        except ValueError:
+            raise ValueError(
+                f"velocities must be comma-separated whole numbers, got {self.velocities!r}"
+            ) from None
+        if not values or len(set(values)) != len(values) or not all(1 <= v <= 127 for v in values):
+            raise ValueError(f"velocities must be distinct, each 1..127, got {self.velocities!r}")
+        return values
 
 
 @dataclass(frozen=True)
