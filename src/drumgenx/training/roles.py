@@ -1,10 +1,11 @@
 """Train the learned role scorer (``src/drumgenx/roles/weights/role_scorer.npz``).
 
 Data: the labelled Debian one-shots (``labels.csv``, confidence high or medium, role set:
-670 files in 19 kits), installed under ``/usr/share`` (``bench/setup_bench_venv.sh`` installs
-the packages). Every file gives its original plus ``n_aug`` augmented copies (resampled to
-22.05/44.1/48 kHz, a gentle random EQ tilt, low-level noise, sometimes a shortened tail with a
-fade): what a slicer hands stage 2 from another kit or another recording chain.
+670 files in 19 kits, 588 in 17 without the frozen test group), installed under
+``/usr/share`` (``bench/setup_bench_venv.sh`` installs the packages). Every file gives its
+original plus ``n_aug`` augmented copies (resampled to 22.05/44.1/48 kHz, a gentle random EQ
+tilt, low-level noise, sometimes a shortened tail with a fade): what a slicer hands stage 2
+from another kit or another recording chain.
 
 Model: a logistic regression (on standardised features) and gradient-boosted trees, both
 from scikit-learn, exported to the package's numpy format (:class:`TreeEnsemble`).
