@@ -103,26 +103,25 @@ export function commitLoop(loop, events = state.events) {
   commitEdit(events, state.events, loop);
 }
 
-export function undo() {
-  if (!state.undoStack.length) return;
-  const { events, loop } = state.undoStack.at(-1);
+/** Step back (`undoStack` to `redoStack`) or forward (the other way): the top of `from`
+ * becomes A, and A as it was goes onto `to`. */
+function travel(from, to) {
+  if (!state[from].length) return;
+  const { events, loop } = state[from].at(-1);
   update({
     events,
     loop,
-    undoStack: state.undoStack.slice(0, -1),
-    redoStack: [...state.redoStack, { events: state.events, loop: state.loop }],
+    [from]: state[from].slice(0, -1),
+    [to]: [...state[to], { events: state.events, loop: state.loop }],
   });
 }
 
+export function undo() {
+  travel("undoStack", "redoStack");
+}
+
 export function redo() {
-  if (!state.redoStack.length) return;
-  const { events, loop } = state.redoStack.at(-1);
-  update({
-    events,
-    loop,
-    redoStack: state.redoStack.slice(0, -1),
-    undoStack: [...state.undoStack, { events: state.events, loop: state.loop }],
-  });
+  travel("redoStack", "undoStack");
 }
 
 /**
