@@ -73,11 +73,15 @@ _SECURITY_HEADERS = {
 }
 
 
+def _answer(data: Any, *, status: int = 200) -> JSONResponse:
+    """A JSON answer the browser never caches (the files behind it change as the user edits)."""
+    return JSONResponse(data, status_code=status, headers={"Cache-Control": "no-store"})
+
+
 def _error(status: int, message: str, **extra: Any) -> JSONResponse:
     """The one error answer: ``{"error": "one line"}`` (and ``extra``) with ``status``."""
     line = " ".join(str(message).split()) or "error"
-    headers = {"Cache-Control": "no-store"}
-    return JSONResponse({"error": line, **extra}, status_code=status, headers=headers)
+    return _answer({"error": line, **extra}, status=status)
 
 
 class _Guard:
@@ -240,11 +244,6 @@ async def _event_stream(request: Request, job: RunJob, last_id: int) -> AsyncIte
 def _static_files() -> dict[str, Path]:
     """The page's files by name: the only names ``/static/`` serves."""
     return {p.name: p for p in STATIC_DIR.iterdir() if p.is_file() and p.suffix in _STATIC_TYPES}
-
-
-def _answer(data: Any, *, status: int = 200) -> JSONResponse:
-    """A JSON answer the browser never caches (the files behind it change as the user edits)."""
-    return JSONResponse(data, status_code=status, headers={"Cache-Control": "no-store"})
 
 
 class _Endpoints:
