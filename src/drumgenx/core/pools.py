@@ -41,7 +41,9 @@ def choose_samples(
 ) -> dict[str, list[PoolItem]]:
     """Up to ``rotation`` samples per role, drawn by confidence with the seed.
 
-    Higher confidence makes a sample likelier to be drawn and to come first in the rotation.
+    Higher confidence makes a sample likelier to be drawn and to come first in the rotation;
+    samples stage 2 marked unsure come after every sure one of their pool (drawn only when
+    the sure ones are fewer than ``rotation``).
 
     Parameters
     ----------
@@ -63,6 +65,9 @@ def choose_samples(
         rng = seeded_rng(seed, f"samples:{role}")
         # A floor keeps zero-confidence samples drawable rather than dividing by zero.
         order = weighted_order([max(item.confidence, 1e-3) for item in pool], rng)
+        # a stable sort: sure samples first, each group in its drawn order (a pool without
+        # unsure samples is drawn exactly as before)
+        order.sort(key=lambda i: pool[i].unsure)
         chosen[role] = [pool[i] for i in order[:rotation]]
     return chosen
 

@@ -93,14 +93,23 @@ def events_from_json(data: list[dict[str, Any]]) -> list[Event]:
 
 @dataclass(frozen=True)
 class PoolItem:
-    """A sample in a role pool; ``confidence`` (0..1) is how sure stage 2 is of the role."""
+    """A sample in a role pool; ``confidence`` (0..1) is how sure stage 2 is of the role.
+
+    ``unsure``: stage 2's confidence was below its threshold (`RolesSettings.unsure_below`);
+    such a sample is drawn after every sure one of its pool (`core.pools.choose_samples`).
+    Written only when true, so pools without unsure samples read as before.
+    """
 
     sample_id: str
     filepath: str
     confidence: float
+    unsure: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        if not self.unsure:
+            del out["unsure"]
+        return out
 
 
 @dataclass(frozen=True)
@@ -130,5 +139,16 @@ class Pools:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Pools:
         return cls(
-            by_role={role: [PoolItem(**item) for item in data[pool_key(role)]] for role in ROLES}
+            by_role={
+                role: [
+                    PoolItem(
+                        item["sample_id"],
+                        item["filepath"],
+                        item["confidence"],
+                        bool(item.get("unsure", False)),  # older pools: all sure
+                    )
+                    for item in data[pool_key(role)]
+                ]
+                for role in ROLES
+            }
         )
