@@ -203,7 +203,7 @@ class TranscriberTrainSettings(_Ranged):
         1e-3, "Adam's learning rate before the cosine decay, more than 0", above=True
     )
     max_minutes: float = _setting(
-        85.0, "wall-clock limit of the training loop, more than 0", above=True
+        95.0, "wall-clock limit of the training loop, more than 0", above=True
     )
     steps: int = _setting(0, "stop after this many steps, 0 or more; 0: the time limit only")
     eval_every: int = _setting(250, "steps between validation scores, 1 or more", low=1)
@@ -224,8 +224,7 @@ class CorpusSettings(_Ranged):
     """`training.corpus.build_corpus`: the transcriber's mixture corpus.
 
     The shipped transcriber's corpus (``transcribe/weights/corpus/*_corpus.json``) was built
-    with ``--seed 0`` for both splits, 20 s excerpts (corpus version 2: the version 3 of
-    today's code leaves out the three Orchestra kits, ``kits.TIMPANI_KIT_PRESETS``).
+    with ``--seed 0`` for both splits, 20 s excerpts, corpus version 3 (today's code).
     """
 
     seed: int = _setting(0, "seeds every draw of the corpus, 0 or more")

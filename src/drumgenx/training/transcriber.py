@@ -4,7 +4,7 @@ One command, reproducible from its seed (``python -m drumgenx.training.transcrib
 same command; defaults: `training.settings.TranscriberTrainSettings`)::
 
     drumgenx train transcriber --corpus CORPUS --out DIR [--seed 0] [--threads 2] \
-        [--max_minutes 40] [--steps 0]
+        [--max_minutes 95] [--steps 0]
 
 ``CORPUS/train`` (GMD *train* performances through the training kits) is learned from;
 ``CORPUS/validation`` (GMD *validation* performances, other drummers' sessions, through the
@@ -16,7 +16,7 @@ test beat. ``DIR`` receives
 
 Per step: a batch of random 4-second crops (items drawn in proportion to their length times
 ``n_family ** -family_balance``, where ``n_family`` counts the items whose kit comes from the
-same family: two related fonts hold 62 of the training kits, and without the balance their
+same family: two related fonts hold 60 of the 73 training kits, and without the balance their
 sounds would fill four batches in five),
 binary cross-entropy on six sigmoid outputs (five classes and "any hit") against targets
 that are 1 at the frame nearest each note and 0.5 on its two neighbours (a hit's energy
