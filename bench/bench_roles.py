@@ -23,16 +23,15 @@ matrices of the fused roles. The frozen group is reported here once, as the base
 from __future__ import annotations
 
 import argparse
+import hashlib
 from pathlib import Path
 
 import numpy as np
 
-from drumgenx.core.audio import read_audio
 from drumgenx.core.roles import ROLES
-from drumgenx.roles.features import extract_features
-from drumgenx.roles.fusion import fuse
 from drumgenx.roles.learned import LearnedRoleScorer
-from drumgenx.roles.rules import apply_guards, load_role_config, rule_probabilities
+from drumgenx.roles.rules import load_role_config
+from drumgenx.roles.settings import RolesSettings
 from drumgenx.training import roles as trs  # the trainer's data and leave-one-kit-out
 from drumgenx.training.role_data import FROZEN_KINDS, LABELS_NAME
 from drumgenx.training.settings import RoleTrainSettings
@@ -40,26 +39,13 @@ from drumgenx.training.settings import RoleTrainSettings
 
 def rule_scores(rows: list[trs.Row], config) -> tuple[list, np.ndarray]:
     """Stage 2's DSP features of each row's file and the rules' probabilities."""
-    dsp = []
-    for row in rows:
-        y, sr = read_audio(row.path)
-        dsp.append(extract_features(y.mean(axis=1), sr=sr, params=config.features))
-    return dsp, np.array([rule_probabilities(f, config) for f in dsp])
+    return trs.rule_scores(rows, config)
 
 
 def fused(dsp: list, p_rule: np.ndarray, p_model: np.ndarray, config, model_weight: float):
-    """Rules and learned scorer fused (no CLAP), then the guards: `drumgenx roles`."""
-    out = np.zeros_like(p_model)
-    for i, features in enumerate(dsp):
-        p, _ = fuse(
-            p_rule=p_rule[i],
-            p_clap=None,
-            p_model=p_model[i],
-            alpha=config.fusion.alpha,
-            model_weight=model_weight,
-        )
-        out[i], _ = apply_guards(features, p, config)
-    return out
+    """Rules and learned scorer fused (no CLAP), then the guards: `drumgenx roles`
+    (uncalibrated: the sweep below compares fusion weights, not confidences)."""
+    return trs.fuse_rows(dsp, p_rule, p_model, config, model_weight=model_weight)
 
 
 def main() -> int:
@@ -67,7 +53,7 @@ def main() -> int:
     parser.add_argument("--role-data", type=Path, help="a drumgenx train role-data folder")
     args = parser.parse_args()
     if args.role_data is not None:
-        return baseline(args.role_data)
+        return role_data_report(args.role_data)
     missing = [r.path for r in trs.load_rows() if not r.path.is_file()]
     rows = [r for r in trs.load_rows() if r.path.is_file()]
     if not rows:
@@ -133,52 +119,81 @@ def _confusion(title: str, m: dict) -> list[str]:
     return lines
 
 
-def baseline(folder: Path) -> int:
-    """The shipped scorer on a role-data folder: nothing retrained, tuned or chosen."""
+def _subsets(rows: list[trs.Row]) -> dict[str, np.ndarray]:
+    """The report's rows: leave-one-family-out subsets of the training rows, then the frozen
+    group's members, its drum kits together and all of it."""
+    train = np.array([r.group == "train" for r in rows])
+    frozen = ~train
+    source = np.array([_source(r) for r in rows])
+    member = np.array([_member(r) for r in rows])
+    out = {
+        "LOFO all training rows": train,
+        "LOFO SoundFont kits": train & (source == "soundfont"),
+        "LOFO Debian kits": train & (source == "debian"),
+        "LOFO found sounds": train & (source == "found"),
+    }
+    for name, kind in FROZEN_KINDS.items():
+        out[f"frozen {kind}: {name}"] = frozen & (member == name)
+    out["frozen drum kits (the three above kits)"] = frozen & (source != "found")
+    out["frozen all"] = frozen
+    return out
+
+
+def role_data_report(folder: Path) -> int:
+    """The shipped scorer on a role-data folder: leave-one-family-out figures of its own
+    configuration retrained without each fold, beside the frozen group scored once."""
+    from drumgenx.roles.calibration import expected_calibration_error
+
     labels = folder / LABELS_NAME
     if not labels.is_file():
         print(f"SKIP: {labels} missing (drumgenx train role-data --out {folder})")
         return 0
     rows = [r for r in trs.load_rows(labels) if r.path.is_file()]
-    subsets: dict[str, np.ndarray] = {
-        "(a) SoundFont kits, not frozen": np.array(
-            [_source(r) == "soundfont" and r.group == "train" for r in rows]
-        ),
-    }
-    for member, kind in FROZEN_KINDS.items():
-        seen = " [in the shipped scorer's training]" if _source_of(member, rows) == "debian" else ""
-        subsets[f"(b) frozen {kind}: {member}{seen}"] = np.array(
-            [r.group == "frozen" and _member(r) == member for r in rows]
-        )
-    subsets["(c) found sounds, not frozen"] = np.array(
-        [_source(r) == "found" and r.group == "train" for r in rows]
-    )
-    keep = np.any(list(subsets.values()), axis=0)
-    rows = [r for r, k in zip(rows, keep, strict=True) if k]
-    subsets = {name: sel[keep] for name, sel in subsets.items()}
+    train_rows = [r for r in rows if r.group == "train"]
+    frozen_rows = [r for r in rows if r.group == "frozen"]
+    rows = train_rows + frozen_rows
     config = load_role_config(None)
     scorer = LearnedRoleScorer.load()
-    feats = trs.extract(rows, n_aug=0, seed=0)
-    p_model = scorer.predict_proba_features(feats[:, 0])
-    dsp, p_rule = rule_scores(rows, config)
-    p_fused = fused(dsp, p_rule, p_model, config, config.fusion.model_weight)
-    y = np.array([ROLES.index(r.role) for r in rows])
-    print(
-        f"{len(rows)} one-shots of {labels}; the SHIPPED role scorer as it is (learned alone, "
-        "and fused as drumgenx roles without CLAP): nothing retrained, tuned or chosen"
+    cfg = trs.Config(**scorer.meta["config"])
+    settings = scorer.meta.get("settings", {})
+    seed, n_aug = int(scorer.meta["seed"]), int(settings.get("n_aug", RoleTrainSettings.n_aug))
+    feats = trs.extract(train_rows, n_aug=n_aug, seed=seed)
+    p_model = np.concatenate(
+        [
+            trs.loko(feats, train_rows, cfg, seed=seed),  # each fold retrained without it
+            scorer.predict_proba_features(trs.extract(frozen_rows, n_aug=0, seed=0)[:, 0]),
+        ]
     )
-    print(f"\n{'subset':<72}{'n':>6}{'learned acc':>13}{'F1':>7}{'fused acc':>11}{'F1':>7}")
+    dsp, p_rule = rule_scores(rows, config)
+    p_fused = trs.fuse_rows(dsp, p_rule, p_model, config, temperature=scorer.temperature)
+    y = np.array([ROLES.index(r.role) for r in rows])
+    same = scorer.meta.get("labels_sha256") == hashlib.sha256(labels.read_bytes()).hexdigest()
+    print(
+        f"{len(rows)} one-shots of {labels}; the shipped role scorer "
+        f"(trained on {'this' if same else 'ANOTHER'} labels CSV, frozen rows left out: "
+        f"{scorer.meta.get('folds', 'no')}); config {cfg}, n_aug {n_aug}, calibration "
+        f"temperature {scorer.temperature:.3f}. LOFO: leave-one-family-out, the shipped "
+        "configuration retrained without each fold (its temperature was fitted on these "
+        "LOFO rows); frozen: the shipped scorer, never trained, tuned or calibrated on them. "
+        "Fused = drumgenx roles without CLAP. ECE: 15 equal-width bins, fused confidence; "
+        f"unsure: fused confidence < {RolesSettings.unsure_below} (RolesSettings.unsure_below)"
+    )
+    head = f"{'subset':<46}{'n':>6}{'learned':>9}{'F1':>7}{'fused':>8}{'F1':>7}{'ECE':>7}"
+    print(f"\n{head}{'unsure':>8}{'acc.':>7}")
     results = {}
-    for name, sel in subsets.items():
+    for name, sel in _subsets(rows).items():
         learned = trs.metrics(y[sel], p_model[sel].argmax(axis=1))
-        results[name] = trs.metrics(y[sel], p_fused[sel].argmax(axis=1))
+        m = results[name] = trs.metrics(y[sel], p_fused[sel].argmax(axis=1))
+        conf, right = p_fused[sel].max(axis=1), p_fused[sel].argmax(axis=1) == y[sel]
+        unsure = conf < RolesSettings.unsure_below
+        unsure_acc = f"{right[unsure].mean():>7.3f}" if unsure.any() else f"{'-':>7}"
         print(
-            f"{name:<72}{int(sel.sum()):>6}{learned['accuracy']:>13.3f}"
-            f"{learned['macro_f1']:>7.3f}{results[name]['accuracy']:>11.3f}"
-            f"{results[name]['macro_f1']:>7.3f}"
+            f"{name:<46}{int(sel.sum()):>6}{learned['accuracy']:>9.3f}{learned['macro_f1']:>7.3f}"
+            f"{m['accuracy']:>8.3f}{m['macro_f1']:>7.3f}"
+            f"{expected_calibration_error(conf, right):>7.3f}{unsure.mean():>8.3f}{unsure_acc}"
         )
-    for name, m in results.items():
-        print("\n".join(_confusion(f"{name}, fused", m)))
+    for name in ("LOFO all training rows", *[n for n in results if n.startswith("frozen")]):
+        print("\n".join(_confusion(f"{name}, fused", results[name])))
     return 0
 
 

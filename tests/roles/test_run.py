@@ -166,3 +166,44 @@ def test_a_sound_the_learned_scorer_cannot_read_is_cached_too(tmp_path: Path, mo
     monkeypatch.setattr(roles_run, "read_audio", lambda *a, **k: pytest.fail("decoded again"))
     again = roles_run.analyse_file(path, config=config, cache=cache, use_model=True)
     assert again[0] == features and again[1] is not None and again[1].size == 0
+
+
+def test_unsure_samples_are_marked_and_pooled_last(kit_dir: Path, tmp_path: Path) -> None:
+    first = run_roles(input_dir=kit_dir, out_dir=tmp_path / "a", limit=0, clap_model=NO_CLAP)
+    confidences = sorted(s.confidence for s in first.scores)
+    threshold = (confidences[len(confidences) // 2 - 1] + confidences[len(confidences) // 2]) / 2
+    run = run_roles(
+        input_dir=kit_dir,
+        out_dir=tmp_path / "b",
+        limit=0,
+        clap_model=NO_CLAP,
+        unsure_below=threshold,
+    )
+    per_sample = read_json(run.per_sample_path, "per_sample")  # schema-checked
+    marks = {r["sample_id"]: r["unsure"] for r in per_sample["samples"]}
+    assert marks == {r["sample_id"]: r["confidence"] < threshold for r in per_sample["samples"]}
+    assert 0 < sum(marks.values()) < len(marks)
+    assert per_sample["config"]["unsure_below"] == threshold
+    pools = load_pools(run.pools_path)
+    for role in set(EXPECTED.values()):
+        flags = [item.unsure for item in pools.pool(role)]
+        assert flags == sorted(flags)  # every sure sample before every unsure one
+        assert all(item.unsure == marks[item.sample_id] for item in pools.pool(role))
+    # the threshold only marks: roles and confidences are those of the default run
+    assert [(s.role, s.confidence) for s in run.scores] == [
+        (s.role, s.confidence) for s in first.scores
+    ]
+    with pytest.raises(Exception, match="unsure_below"):
+        run_roles(input_dir=kit_dir, out_dir=tmp_path / "c", clap_model=NO_CLAP, unsure_below=2)
+
+
+def test_per_sample_files_without_unsure_still_load(kit_dir: Path, tmp_path: Path) -> None:
+    import json
+
+    run = run_roles(input_dir=kit_dir, out_dir=tmp_path, limit=2, clap_model=NO_CLAP)
+    data = json.loads(run.per_sample_path.read_text())
+    for record in data["samples"]:
+        del record["unsure"]  # as written before issue #15
+    old = tmp_path / "per_sample_9.json"
+    old.write_text(json.dumps(data))
+    assert len(read_json(old, "per_sample")["samples"]) == 2

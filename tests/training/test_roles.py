@@ -4,6 +4,7 @@ stage 2 loads, with its settings and leave-one-kit-out scores in ``meta``."""
 from __future__ import annotations
 
 import csv
+import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -78,9 +79,27 @@ def test_drumgenx_train_roles_writes_a_scorer_stage_2_loads(tmp_path: Path, caps
     assert scorer.meta["settings"]["n_aug"] == 1 and scorer.meta["seed"] == 0
     assert scorer.meta["config"]["tree_rounds"] == 3
     assert scorer.meta["loko"]["all"]["n"] == 30
+    # provenance: the labels file byte for byte, and the calibration fitted on held-out folds
+    assert scorer.meta["labels_sha256"] == hashlib.sha256(labels.read_bytes()).hexdigest()
+    assert scorer.meta["calibration"]["temperature"] == pytest.approx(scorer.temperature)
+    assert scorer.temperature > 0 and scorer.meta["calibration"]["bins"] == 15
     y = _clip("CORE", np.random.default_rng(5)).astype(np.float64)
     proba = scorer.predict_proba_features(role_features(y, sr=SR)[None])
     assert proba.shape == (1, len(ROLES)) and np.isclose(proba.sum(), 1.0)
+
+
+def test_folds_keep_a_font_and_shared_recordings_together() -> None:
+    from drumgenx.training.roles import Row, fold_of
+
+    def row(kit: str) -> Row:
+        return Row(Path("x.wav"), kit, "kick", "CORE", "pkg")
+
+    # a font's presets share samples; MuseScore_General's kits are FluidR3_GM's samples
+    assert fold_of(row("sf:FluidR3_GM:128-000")) == fold_of(row("sf:FluidR3_GM:128-025"))
+    assert fold_of(row("sf:MuseScore_General:128-008")) == fold_of(row("sf:FluidR3_GM:128-000"))
+    assert fold_of(row("The Black Pearl 1.0")) == fold_of(row("GMRockKit"))
+    assert fold_of(row("sf:sf_GMbank:128-000")) != fold_of(row("sf:FluidR3_GM:128-000"))
+    assert fold_of(row("sonic-pi")) == "sonic-pi"
 
 
 def test_a_missing_labelled_file_is_one_line(tmp_path: Path, capsys) -> None:

@@ -77,6 +77,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add_clap_model_argument(parser)
     parser.add_argument(
+        "--unsure_below",
+        type=float,
+        default=d.unsure_below,
+        help="a calibrated confidence below this, 0..1, marks a sample unsure: drawn after "
+        "the sure ones of its role (default: %(default)s; 0 marks none)",
+    )
+    parser.add_argument(
         "--workers",
         type=int,
         default=d.workers,
@@ -101,6 +108,7 @@ def main(args: argparse.Namespace) -> None:
         workers=args.workers,
         engine=args.engine,
         scheduler=args.scheduler,
+        unsure_below=args.unsure_below,
         progress=progress_printer("roles"),
         notify=flag_notice(args),
     )

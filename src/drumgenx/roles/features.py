@@ -60,6 +60,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
+import itertools
 import json
 import os
 from pathlib import Path
@@ -360,3 +361,185 @@ class FeatureCache:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
             raise
+
+
+# --- Shape features of the learned scorer (issue #15's confusions) ---------------------------
+# Pure functions on the learned scorer's onset-cut, peak-normalised clip and its STFT power
+# (`roles.learned.role_features` appends them to its vector). Each targets one confusion left
+# by the v4 features on kits nobody trained on: a crash's long broadband decay against a hat's
+# (``*_t30_ms``, ``high_tail_db``), a tom's pitched body against a kick's sub and click
+# (``body_*``, ``sub_share``, ``click_db``), an impact's smooth decay against an ambience's
+# fluctuating level (``decay_residual``).
+
+SHAPE_FEATURE_NAMES: tuple[str, ...] = (
+    "high_t30_ms",
+    "broad_t30_ms",
+    "decay_residual",
+    "high_tail_db",
+    "body_glide_st",
+    "body_salience_db",
+    "sub_share",
+    "click_db",
+)
+"""The shape features, in the order `shape_features` returns them."""
+
+DECAY_FIT_DB = 50.0
+"""The decay slope is fitted from the peak down to this far below it (or to the clip's end):
+deep enough to skip a kick's first drop, shallow enough to stay above a render's noise."""
+MAX_T30_S = 30.0
+"""Cap of the extrapolated 30 dB decay time: a held bed's level barely falls at all."""
+HIGH_BAND_HZ = 4000.0
+"""Above this, a cymbal's wash and a hat's sizzle; a drum head's body is far below."""
+TAIL_AT_S = 0.5
+"""`high_tail_db` reads the high bands this long after the peak: an open hat has faded by
+~30 dB there, a crash by ~15, a closed hat is gone."""
+
+
+def _fit_decay(level_db: np.ndarray, frame_s: float) -> tuple[float, float]:
+    """Extrapolated 30 dB decay time (s) and RMS residual (dB) of a line fitted to a level
+    curve from its peak to `DECAY_FIT_DB` below it (only rate matters, so a tail cut short
+    by a slicer still reads as slow)."""
+    peak = int(np.argmax(level_db))
+    after = level_db[peak:] - level_db[peak]
+    below = np.flatnonzero(after < -DECAY_FIT_DB)
+    seg = after[: below[0] if below.size else after.size]
+    if seg.size < 3:  # gone within two frames: as short as this analysis can tell
+        return seg.size * frame_s, 0.0
+    t = np.arange(seg.size) * frame_s
+    slope, intercept = np.polyfit(t, seg, 1)
+    residual = float(np.sqrt(np.mean((seg - (slope * t + intercept)) ** 2)))
+    rate = max(-float(slope), 30.0 / MAX_T30_S)  # dB/s; flat or rising: the cap
+    return 30.0 / rate, residual
+
+
+def decay_shape_features(
+    power: np.ndarray, freqs: np.ndarray, *, frame_s: float
+) -> dict[str, float]:
+    """How the sound decays: broadband, above `HIGH_BAND_HZ`, and how smoothly.
+
+    Parameters
+    ----------
+    power : numpy.ndarray
+        ``(frames, bins)`` power spectra, frame 0 at the onset.
+    freqs : numpy.ndarray
+        ``(bins,)`` centre frequency of each bin, Hz.
+    frame_s : float
+        Seconds between frames.
+
+    Returns
+    -------
+    dict[str, float]
+        ``high_t30_ms``, ``broad_t30_ms``: ``log(1 + ms)`` of the 30 dB decay time
+        extrapolated from the fitted slope (`_fit_decay`); ``decay_residual``: the broadband
+        fit's RMS residual / 10 (0 for a clean exponential, large for an ambience whose level
+        wanders); ``high_tail_db``: mean level / 10 of the third-octave bands from 2 kHz up,
+        `TAIL_AT_S` after the peak, each relative to its own peak and floored at -100 dB
+        (-10 when the clip has ended).
+    """
+    tiny = 1e-20
+    broad_db = 10.0 * np.log10(power.sum(axis=1) + tiny)
+    high_db = 10.0 * np.log10(power[:, freqs >= HIGH_BAND_HZ].sum(axis=1) + tiny)
+    broad_t30, residual = _fit_decay(broad_db, frame_s)
+    high_t30, _ = _fit_decay(high_db, frame_s)
+    peak = int(np.argmax(broad_db))
+    at = peak + round(TAIL_AT_S / frame_s)
+    edges = 2000.0 * 2.0 ** (np.arange(0, 3 * np.log2(freqs[-1] / 2000.0)) / 3.0)
+    tail = -10.0
+    if at < power.shape[0] and edges.size > 1:
+        levels = []
+        for lo, hi in itertools.pairwise(edges):
+            band = 10.0 * np.log10(power[:, (freqs >= lo) & (freqs < hi)].sum(axis=1) + tiny)
+            levels.append(max(band[at] - band.max(), -100.0))
+        tail = float(np.mean(levels)) / 10.0
+    return {
+        "high_t30_ms": float(np.log1p(1e3 * high_t30)),
+        "broad_t30_ms": float(np.log1p(1e3 * broad_t30)),
+        "decay_residual": residual / 10.0,
+        "high_tail_db": tail,
+    }
+
+
+BODY_N = 1024
+"""Samples per window of the body analysis (46 ms at 22.05 kHz): short enough to follow a
+kick's pitch drop, long enough to resolve 40 Hz."""
+BODY_FFT = 8192
+"""Zero-padded FFT size: 2.7 Hz bins, refined further by a parabola."""
+BODY_HZ = (40.0, 500.0)
+"""Where a drum head's fundamental is: kicks 40-100 Hz, toms 70-300, snares 150-250."""
+
+
+def _peak_hz(seg: np.ndarray, sr: int) -> tuple[float, float, np.ndarray, np.ndarray]:
+    """Strongest partial in `BODY_HZ` of a Hann-windowed segment (parabola-refined Hz),
+    its power, and the segment's power spectrum and bin frequencies."""
+    seg = np.pad(seg, (0, max(0, BODY_N - seg.size)))
+    spec = np.abs(np.fft.rfft(seg * np.hanning(seg.size), n=BODY_FFT)) ** 2
+    freqs = np.fft.rfftfreq(BODY_FFT, 1.0 / sr)
+    idx = np.flatnonzero((freqs >= BODY_HZ[0]) & (freqs <= BODY_HZ[1]))
+    k = int(idx[np.argmax(spec[idx])])
+    a, b, c = np.log(spec[k - 1 : k + 2] + 1e-20)
+    denom = a - 2.0 * b + c
+    offset = float(np.clip(0.5 * (a - c) / denom, -0.5, 0.5)) if denom < 0 else 0.0
+    return (k + offset) * sr / BODY_FFT, float(spec[k]), spec, freqs
+
+
+def body_pitch_features(x: np.ndarray, *, sr: int) -> dict[str, float]:
+    """A drum head's body: its pitch glide, how pitched it is, its sub and its click.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        Mono clip cut at its onset (sample 0 is the hit).
+    sr : int
+        Its rate, Hz.
+
+    Returns
+    -------
+    dict[str, float]
+        ``body_glide_st``: semitones from the strongest `BODY_HZ` partial of the first
+        window (0-46 ms) to that of the third (93-139 ms); a kick's falls an octave or more,
+        a tom's holds within a few semitones, a steady tone 0 (also 0 when the third window
+        is 60 dB below the first: nothing left to follow). ``body_salience_db``: that first
+        partial over the median power of the band, dB / 10 (a pitched tom or a sine kick high,
+        a noise burst low). ``sub_share``: power below 70 Hz over power below 2 kHz in the
+        first 139 ms (a kick's sub). ``click_db``: power of the second difference (highs, +12 dB
+        per octave) in the first 12 ms over that in 46-139 ms, dB / 10, within +-6 (a
+        kick's beater click over its silent top; a tom's shell keeps ringing up there).
+    """
+    first = x[:BODY_N]
+    later = x[2 * BODY_N : 3 * BODY_N]
+    f0, p0, spec0, freqs = _peak_hz(first, sr)
+    f1, _, _, _ = _peak_hz(later, sr)
+    e0, e1 = float(np.sum(first**2)), float(np.sum(later**2))
+    glide = 12.0 * np.log2(f1 / f0) if e1 > e0 * 1e-6 else 0.0
+    band = (freqs >= BODY_HZ[0]) & (freqs <= BODY_HZ[1])
+    salience = 10.0 * np.log10(p0 / (float(np.median(spec0[band])) + 1e-20) + 1e-20)
+    body = x[: 3 * BODY_N]
+    spec = np.abs(np.fft.rfft(body, n=BODY_FFT)) ** 2
+    fb = np.fft.rfftfreq(BODY_FFT, 1.0 / sr)
+    sub = float(spec[fb < 70.0].sum() / (spec[fb < 2000.0].sum() + 1e-20))
+
+    # Highs by a second difference (+12 dB/octave, no window to leak a loud low body up)
+    d2 = np.diff(x[: 3 * BODY_N], 2)
+    n_click = int(0.012 * sr)
+    early = float(np.mean(d2[:n_click] ** 2)) if d2.size else 0.0
+    late = float(np.mean(d2[BODY_N:] ** 2)) if d2.size > BODY_N else 0.0
+    ratio = (early + 1e-20) / (late + 1e-20)
+    click = float(np.clip(10.0 * np.log10(ratio), -60.0, 60.0)) / 10.0
+    return {
+        "body_glide_st": float(glide),
+        "body_salience_db": salience / 10.0,
+        "sub_share": sub,
+        "click_db": click,
+    }
+
+
+def shape_features(
+    x: np.ndarray, power: np.ndarray, freqs: np.ndarray, *, sr: int, frame_s: float
+) -> np.ndarray:
+    """`decay_shape_features` and `body_pitch_features` as one vector in
+    `SHAPE_FEATURE_NAMES` order (float64)."""
+    values = {
+        **decay_shape_features(power, freqs, frame_s=frame_s),
+        **body_pitch_features(x, sr=sr),
+    }
+    return np.array([values[name] for name in SHAPE_FEATURE_NAMES], dtype=np.float64)

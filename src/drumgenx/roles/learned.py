@@ -26,7 +26,13 @@ frame, floored at -100 dB. Then:
   last time above -20/-40/-60 dB (how long the sound lasts), temporal centroid, and the
   low (< 150 Hz) and high (> 5 kHz) energy shares over the first 250 ms;
 * **texture** (2): zero-crossing rate over the first 100 ms and the frame-to-frame
-  fluctuation of the mel levels over the first second (steady drones vs. decaying hits).
+  fluctuation of the mel levels over the first second (steady drones vs. decaying hits);
+* **band decays, body pitch, cymbal crest** (7): per-band decay times, the low peak and its
+  glide, the 2-10 kHz crest of the body and the tail;
+* **shape** (8, issue #15, `roles.features.shape_features`): extrapolated 30 dB decay times
+  (broadband and above 4 kHz) and the decay fit's residual, the high bands' level 0.5 s on,
+  the body's pitch glide and salience, its sub share and its click (for the confusions
+  crash vs hat, low tom vs kick, impact vs ambience).
 
 Times enter as ``log(1 + ms)`` so 5 ms and 5 s are both resolvable.
 
@@ -59,6 +65,7 @@ import numpy as np
 from drumgenx.core.audio import resample
 from drumgenx.core.roles import ROLES
 from drumgenx.core.spectral import frame_signal, hann_window, mel_filterbank, power_spectrogram
+from drumgenx.roles.features import SHAPE_FEATURE_NAMES, shape_features
 
 __all__ = [
     "DEFAULT_WEIGHTS",
@@ -74,8 +81,9 @@ __all__ = [
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent / "weights" / "role_scorer.npz"
 
-FEATURE_VERSION = 4
-"""Bumped whenever :func:`role_features` changes; the weights file must match it."""
+FEATURE_VERSION = 5
+"""Bumped whenever :func:`role_features` changes; the weights file must match it (5: the
+shape features of `roles.features.SHAPE_FEATURE_NAMES` appended, issue #15)."""
 FEATURE_SR = 22050
 N_FFT = 1024
 HOP = 256
@@ -122,7 +130,7 @@ def _feature_names() -> tuple[str, ...]:
         "high_crest",
         "tail_high_crest",
     ]
-    return tuple(names)
+    return (*names, *SHAPE_FEATURE_NAMES)
 
 
 FEATURE_NAMES: tuple[str, ...] = _feature_names()
@@ -275,9 +283,12 @@ def role_features(y: np.ndarray, *, sr: int) -> np.ndarray:
         _crest(power[4:20], freqs),
         _crest(power[20:90], freqs),
     ]
+    shape = shape_features(x, power, freqs, sr=FEATURE_SR, frame_s=HOP / FEATURE_SR)
     # mel levels in dB are scaled by 1/10 so all entries have similar raw ranges (the
     # standardisation fixes scale anyway; this only keeps the raw vector readable).
-    return np.concatenate([np.concatenate(seg_mel) / 10.0, seg_shape, envelope]).astype(np.float64)
+    return np.concatenate([np.concatenate(seg_mel) / 10.0, seg_shape, envelope, shape]).astype(
+        np.float64
+    )
 
 
 BAND_EDGES_HZ = ((0.0, 200.0), (200.0, 2000.0), (4000.0, FEATURE_SR / 2))
@@ -414,6 +425,11 @@ class LearnedRoleScorer:
     tree_weight: float = 0.5
     """Share of the trees in the average; the weights file stores the trained one (the
     training grid's choice, ``meta["config"]``)."""
+    temperature: float = 1.0
+    """Calibration temperature of stage 2's *fused* distribution (`roles.calibration.temper`),
+    fitted by ``drumgenx train roles`` on leave-one-family-out predictions fused with the
+    shipped role config; stored with the weights it was fitted with. 1 (no change): weights
+    files written before issue #15."""
 
     def __post_init__(self) -> None:
         n_in = self.mean.shape[0]
@@ -431,6 +447,8 @@ class LearnedRoleScorer:
                 raise ValueError("a tree splits on a feature the scorer does not have")
         if not 0.0 <= self.tree_weight <= 1.0:
             raise ValueError(f"tree_weight must be 0..1, got {self.tree_weight}")
+        if not self.temperature > 0.0:
+            raise ValueError(f"temperature must be > 0, got {self.temperature}")
 
     @property
     def n_params(self) -> int:
@@ -529,6 +547,7 @@ def save_scorer(path: str | Path, scorer: LearnedRoleScorer) -> None:
         "roles": np.asarray(list(scorer.roles)),
         "feature_version": np.asarray(scorer.feature_version),
         "meta": np.asarray(json.dumps(scorer.meta, sort_keys=True)),
+        "temperature": np.asarray(scorer.temperature),
     }
     for m, layers in enumerate(scorer.members):
         for i, (w, b) in enumerate(layers):
@@ -575,6 +594,7 @@ def _load(path: Path) -> LearnedRoleScorer:
             meta=json.loads(str(z["meta"])),
             trees=trees,
             tree_weight=float(z["tree_weight"]) if trees is not None else 0.5,
+            temperature=float(z["temperature"]) if "temperature" in z else 1.0,
         )
 
 

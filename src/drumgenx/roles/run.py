@@ -68,6 +68,7 @@ class SampleScore:
     weights: dict[str, float] = field(default_factory=dict)
     p_fused: np.ndarray | None = None
     p_hits: np.ndarray | None = None  # the transcriber's classes as roles, when known
+    unsure: bool = False  # calibrated confidence below the run's unsure_below
 
     @property
     def role(self) -> str:
@@ -99,6 +100,7 @@ class SampleScore:
             "guard_actions": self.guard_actions,
             "role": self.role,
             "confidence": round(self.confidence, 6),
+            "unsure": self.unsure,
         }
 
 
@@ -202,6 +204,7 @@ def run_roles(
     workers: int = RolesSettings.workers,
     engine: str = RolesSettings.engine,
     scheduler: str | None = RolesSettings.scheduler,
+    unsure_below: float = RolesSettings.unsure_below,
     progress: Progress | None = None,
     notify: Callable[[str], None] | None = None,
 ) -> RolesRun:
@@ -236,6 +239,10 @@ def run_roles(
         Where the per-file work runs: ``local`` or ``dask`` (the ``cluster`` extra) and,
         for dask, the scheduler's address (`core.engine.EngineSettings`); the same pools
         either way. Every worker must see the one-shots at the same paths.
+    unsure_below
+        A calibrated confidence below this marks a sample unsure: ``"unsure": true`` in
+        ``per_sample_N.json`` and its pool, drawn after the sure ones
+        (`RolesSettings.unsure_below`; 0 marks none).
     notify
         Receives notices (CLAP not used, a manifest left out) as single lines; None: they
         are dropped (the command line passes its printer).
@@ -251,6 +258,8 @@ def run_roles(
     alpha = fusion.alpha if alpha is None else alpha
     if not 0.0 <= alpha <= 1.0:
         raise ParameterError("alpha", f"must be 0..1, got {alpha:g}")
+    if not 0.0 <= unsure_below <= 1.0:
+        raise ParameterError("unsure_below", f"must be 0..1, got {unsure_below:g}")
     engine_settings = EngineSettings(engine, scheduler, workers)
     engine_settings.validate()
     prompts = load_prompts(prompts_path)
@@ -261,9 +270,10 @@ def run_roles(
     from drumgenx.roles.learned import FEATURE_VERSION as LEARNED_VERSION
     from drumgenx.roles.learned import LearnedRoleScorer
 
+    temperature = 1.0  # the rules alone are not calibrated: left as they are
     if use_model:
         try:  # a missing or stale weights file fails here, once, not per file
-            LearnedRoleScorer.load()
+            temperature = LearnedRoleScorer.load().temperature
         except (OSError, ValueError) as exc:
             raise DrumgenxError(f"learned role scorer: {exc}") from None
 
@@ -285,7 +295,9 @@ def run_roles(
 
     clap = ClapScorer.load(clap_model or DEFAULT_CLAP_MODEL, prompts=prompts, notify=notify)
     p_claps = _clap_scores(clap, scores) if clap is not None else [None] * len(scores)
-    _fuse_scores(scores, p_claps, config=config, alpha=alpha)
+    _fuse_scores(scores, p_claps, config=config, alpha=alpha, temperature=temperature)
+    for score in scores:
+        score.unsure = score.confidence < unsure_below
 
     by_role = _pools(scores)
     clap_name = clap.name if clap is not None else "not loaded"
@@ -298,6 +310,7 @@ def run_roles(
         alpha=alpha,
         fusion=config.fusion,
         clap_name=clap_name,
+        calibration={"temperature": temperature, "unsure_below": unsure_below},
     )
     version, paths = write_versioned(
         out_dir,
@@ -363,9 +376,17 @@ def _score_files(
 
 
 def _fuse_scores(
-    scores: list[SampleScore], p_claps: list[Any], *, config: RoleConfig, alpha: float
+    scores: list[SampleScore],
+    p_claps: list[Any],
+    *,
+    config: RoleConfig,
+    alpha: float,
+    temperature: float = 1.0,
 ) -> None:
-    """Set each score's CLAP probabilities, its fused probabilities and guard actions."""
+    """Set each score's CLAP probabilities, its fused probabilities (after the guards, then
+    calibrated by ``temperature``, `roles.calibration.temper`) and guard actions."""
+    from drumgenx.roles.calibration import temper
+
     fusion = config.fusion
     for score, p_clap in zip(scores, p_claps, strict=True):
         score.p_clap = p_clap
@@ -378,18 +399,20 @@ def _fuse_scores(
             p_hits=score.p_hits,
             hits_weight=fusion.transcriber_weight,
         )
-        score.p_fused, score.guard_actions = apply_guards(score.features, fused, config)
+        guarded, score.guard_actions = apply_guards(score.features, fused, config)
+        score.p_fused = temper(guarded, temperature)
 
 
 def _pools(scores: list[SampleScore]) -> dict[str, list[PoolItem]]:
-    """Each role's samples, most confident first (ties by sample id)."""
+    """Each role's samples: sure ones first, then unsure; most confident first within each
+    (ties by sample id)."""
     by_role: dict[str, list[PoolItem]] = {role: [] for role in ROLES}
     for score in scores:
         by_role[score.role].append(
-            PoolItem(score.sample_id, score.filepath, round(score.confidence, 6))
+            PoolItem(score.sample_id, score.filepath, round(score.confidence, 6), score.unsure)
         )
     for items in by_role.values():
-        items.sort(key=lambda item: (-item.confidence, item.sample_id))
+        items.sort(key=lambda item: (item.unsure, -item.confidence, item.sample_id))
     return by_role
 
 
@@ -403,6 +426,7 @@ def _per_sample_record(
     alpha: float,
     fusion: FusionConfig,
     clap_name: str,
+    calibration: dict[str, float] | None = None,
 ) -> dict[str, Any]:
     """``per_sample_N.json``'s content: version, settings, CLAP, samples and skipped files."""
     return {
@@ -413,6 +437,7 @@ def _per_sample_record(
             "prompts": str(prompts_file(prompts_path) or "default"),
             "alpha": alpha,
             **asdict(fusion),
+            **(calibration or {}),
         },
         "clap": clap_name,
         "samples": [s.to_json() for s in scores],

@@ -88,11 +88,18 @@ class RolesSettings:
     clap_model
         The CLAP checkpoint: a folder, or a hub name found in the local Hugging Face cache
         (never downloaded); without one stage 2 fuses the other sources.
+    unsure_below
+        A sample whose calibrated confidence is below this is marked ``unsure`` in
+        ``per_sample_N.json`` and the pools, and drawn after every sure sample of its role
+        (0 marks none). 0.5: with calibrated confidences (issue #15), below it a role is
+        likelier wrong than right; chosen by that reasoning, not tuned (bench/ROLES.md gives
+        what it marks on leave-one-family-out predictions).
     """
 
     limit: int = 10
     seed: int = 42
     workers: int = 1
     clap_model: str = "laion/clap-htsat-unfused"
+    unsure_below: float = 0.5
     engine: str = EngineSettings.engine
     scheduler: str | None = EngineSettings.scheduler

@@ -10,11 +10,22 @@ from another kit or another recording chain.
 Model: a logistic regression (on standardised features) and gradient-boosted trees, both
 from scikit-learn, exported to the package's numpy format (:class:`TreeEnsemble`).
 
-Model selection: leave-one-kit-out (LOKO) cross-validation over the kits (a kit's velocity
-layers and its augmented copies are always on one side), on the *original* clips of the
-held-out kit only; the logistic member's ``c`` and the trees' share in the average with the
-best LOKO macro-F1 (:data:`C_GRID` x :data:`TREE_WEIGHTS`) is then retrained on every
-labelled row and written, with its LOKO table in the file's ``meta``.
+Model selection: leave-one-family-out cross-validation (:func:`fold_of`: a SoundFont's
+presets, a Debian kit or a found-sound package, sources that share recordings merged; a
+fold's velocity layers and augmented copies are always on one side), on the *original*
+clips of the held-out fold only; the logistic member's ``c`` and the trees' share in the
+average with the best macro-F1 (:data:`C_GRID` x :data:`TREE_WEIGHTS`) is then retrained on
+every training row and written, with its table in the file's ``meta``. (On ``labels.csv``
+alone every fold is one kit: the old leave-one-kit-out.)
+
+Calibration (:func:`calibrate`): the held-out probabilities are fused with the rules as
+stage 2 does (shipped role config, no CLAP) and one temperature is fitted to them
+(`roles.calibration`); it is stored with the weights and applied by stage 2.
+
+Issue #15's weights: ``drumgenx train roles --labels role_data/role_labels.csv --n_aug 2``
+on the role data of ``drumgenx train role-data`` (the labels CSV's SHA-256 is in ``meta``;
+2 augmented copies, not 4: 5,696 files already vary by velocity and kit, and it keeps a
+run near ten minutes on one core).
 
 Run (seeded; the same command rewrites the same weights; defaults:
 `training.settings.RoleTrainSettings`, the shipped weights' settings)::
@@ -60,6 +71,7 @@ from drumgenx.roles.learned import (
     role_features,
     save_scorer,
 )
+from drumgenx.roles.rules import RoleConfig
 from drumgenx.training.flags import settings_from
 from drumgenx.training.kits import LABELS_CSV, SHARE
 from drumgenx.training.role_data import CONFIDENT, labelled_one_shots, role_group
@@ -118,6 +130,29 @@ def load_rows(labels: Path | None = None, *, audio_root: Path = AUDIO_ROOT) -> l
             for r in csv.DictReader(f)
             if r["confidence"] in CONFIDENT and r["role"]
         ]
+
+
+AVL = "AVL Drumkits"
+FAMILIES: dict[str, str] = {
+    "sf:FluidR3_GM": "Fluid",
+    "sf:MuseScore_General": "Fluid",
+    "GMRockKit": AVL,
+    "The Black Pearl 1.0": AVL,
+    "sf:Black_Pearl_4_LV2": AVL,
+    "sf:Red_Zeppelin_4_LV2": AVL,
+}
+"""Sources that share recordings, so one fold: MuseScore_General's drum kits are FluidR3_GM's
+samples (rendered keys correlate at 0.985-1.0); hydrogen's "The Black Pearl 1.0" is 81 of 86
+byte-identical copies of GMRockKit, and x42's two avldrums fonts share samples with each other
+(correlation 1.0) and with those two (up to 0.99): all Glen MacArthur's AVL Drumkits."""
+
+
+def fold_of(row: Row) -> str:
+    """The leave-one-out fold of ``row``: its SoundFont font (a font's numbered presets share
+    samples, so all of them), its Debian kit or its found-sound package, merged by
+    :data:`FAMILIES` where sources share recordings."""
+    key = ":".join(row.kit.split(":")[:2]) if row.kit.startswith("sf:") else row.kit
+    return FAMILIES.get(key, key)
 
 
 def refuse_frozen(rows: list[Row], what: str) -> None:
@@ -304,7 +339,7 @@ def loko_parts(
     member's for ``cfg.c`` and each of ``cs``, and the trees' (so any ``c`` and
     ``tree_weight`` of the grid can be scored from one set of folds)."""
     y = np.array([ROLES.index(r.role) for r in rows])
-    kits = np.array([r.kit for r in rows])
+    kits = np.array([fold_of(r) for r in rows])
     cs = tuple(dict.fromkeys((cfg.c, *cs)))
     p_linear = {c: np.zeros((len(rows), len(ROLES))) for c in cs}
     p_trees = np.zeros((len(rows), len(ROLES)))
@@ -374,6 +409,79 @@ def report(proba: np.ndarray, rows: list[Row]) -> tuple[str, dict]:
         lines.append("found sounds misclassified")
         lines += wrong
     return "\n".join(lines), res
+
+
+def rule_scores(rows: list[Row], config: RoleConfig) -> tuple[list[dict[str, float]], np.ndarray]:
+    """Stage 2's 11 DSP features of each row's file and the rules' probabilities ``(n, 5)``."""
+    from drumgenx.roles.features import extract_features
+    from drumgenx.roles.rules import rule_probabilities
+
+    dsp = []
+    for row in rows:
+        y, sr = read_audio(row.path)
+        dsp.append(extract_features(y.mean(axis=1), sr=sr, params=config.features))
+    return dsp, np.array([rule_probabilities(f, config) for f in dsp])
+
+
+def fuse_rows(
+    dsp: list[dict[str, float]],
+    p_rule: np.ndarray,
+    p_model: np.ndarray,
+    config: RoleConfig,
+    *,
+    model_weight: float | None = None,
+    temperature: float = 1.0,
+) -> np.ndarray:
+    """What ``drumgenx roles`` makes of the rules and the learned scorer without CLAP: fused
+    (`roles.fusion.fuse`, ``model_weight`` default the config's), guarded, then calibrated
+    by ``temperature`` (`roles.calibration.temper`)."""
+    from drumgenx.roles.calibration import temper
+    from drumgenx.roles.fusion import fuse
+    from drumgenx.roles.rules import apply_guards
+
+    weight = config.fusion.model_weight if model_weight is None else model_weight
+    out = np.zeros_like(p_model)
+    for i, features in enumerate(dsp):
+        p, _ = fuse(
+            p_rule=p_rule[i],
+            p_clap=None,
+            p_model=p_model[i],
+            alpha=config.fusion.alpha,
+            model_weight=weight,
+        )
+        out[i], _ = apply_guards(features, p, config)
+    return temper(out, temperature)
+
+
+def calibrate(
+    rows: list[Row], proba: np.ndarray, *, log: Log = silent
+) -> tuple[float, dict[str, float]]:
+    """The temperature of the fused distribution, fitted on leave-one-out predictions.
+
+    ``proba`` are the learned scorer's held-out probabilities of ``rows``; they are fused
+    with the rules as stage 2 does (the shipped role config, no CLAP), and the temperature
+    minimising their negative log-likelihood (`roles.calibration.fit_temperature`) is
+    returned with the fused ECE (15 bins) before and after.
+    """
+    from drumgenx.roles.calibration import expected_calibration_error, fit_temperature
+    from drumgenx.roles.rules import load_role_config
+
+    refuse_frozen(rows, "calibrate")
+    config = load_role_config(None)
+    dsp, p_rule = rule_scores(rows, config)
+    fused = fuse_rows(dsp, p_rule, proba, config)
+    y = np.array([ROLES.index(r.role) for r in rows])
+    temperature = fit_temperature(fused, y)
+    calibrated = fuse_rows(dsp, p_rule, proba, config, temperature=temperature)
+    ece = {
+        name: expected_calibration_error(p.max(axis=1), p.argmax(axis=1) == y)
+        for name, p in (("ece_before", fused), ("ece_after", calibrated))
+    }
+    log(
+        f"calibration: temperature {temperature:.3f}, fused leave-one-out ECE (15 bins) "
+        f"{ece['ece_before']:.3f} -> {ece['ece_after']:.3f}"
+    )
+    return temperature, ece
 
 
 TREE_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
@@ -464,7 +572,7 @@ def train_role_scorer(
             f"{len(missing)} labelled one-shot(s) missing, e.g. {missing[0]}: apt-get install "
             "hydrogen-data hydrogen-drumkits (or pass the folder they are under)"
         )
-    n_kits = len({r.kit for r in rows})
+    n_kits = len({fold_of(r) for r in rows})
     if n_kits < 2:
         raise DrumgenxError(f"{labels}: leave-one-kit-out needs 2 kits or more, found {n_kits}")
     t0 = time.perf_counter()
@@ -476,6 +584,7 @@ def train_role_scorer(
     cfg, proba = select_config(feats, rows, settings, log=log)
     text, res = report(proba, rows)
     log(f"\nchosen: {cfg}\n\nleave-one-kit-out, original clips:\n{text}")
+    temperature, ece = calibrate(rows, proba, log=log)
     refuse_frozen(rows, "train")
     y = np.array([ROLES.index(r.role) for r in rows])
     model = train(
@@ -485,14 +594,18 @@ def train_role_scorer(
         "command": command_line(),
         "date": _dt.date.today().isoformat(),
         "data": f"{labels.name} confidence high|medium with role, frozen test group left "
-        f"out: {len(rows)} files, {n_kits} kits, n_aug={settings.n_aug}",
+        f"out: {len(rows)} files, {n_kits} folds, n_aug={settings.n_aug}",
+        # which file, byte for byte: the labels CSV names every training file's origin
+        "labels_sha256": hashlib.sha256(labels.read_bytes()).hexdigest(),
+        "folds": "leave-one-family-out (training.roles.fold_of)",
+        "calibration": {"temperature": temperature, **ece, "bins": 15},
         "config": asdict(cfg),
         "settings": asdict(settings),
         "seed": settings.seed,
         "loko": {k: {kk: v[kk] for kk in ("n", "accuracy", "macro_f1")} for k, v in res.items()},
         "loko_confusion": res["all"]["confusion"],
     }
-    model = replace(model, meta=meta)
+    model = replace(model, meta=meta, temperature=temperature)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     save_scorer(out, model)
