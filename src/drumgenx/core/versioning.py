@@ -202,6 +202,15 @@ def write_versioned(
     return n, targets
 
 
+def replace_file(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` whole or not at all (a temp file moved over it): for files
+    a command is asked to replace, like trained weights, never for versioned outputs."""
+    path = Path(path)
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temp.write_bytes(data)
+    os.replace(temp, path)
+
+
 def file_sha256(path: str | Path) -> str:
     """SHA-256 of a file's bytes, read in 1 MiB blocks (any size, flat memory)."""
     import hashlib

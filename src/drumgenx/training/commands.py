@@ -33,6 +33,13 @@ def run_groove(args: argparse.Namespace) -> None:
     run_command(args)
 
 
+def run_humanizer(args: argparse.Namespace) -> None:
+    _need("torch", _TORCH)
+    from drumgenx.training.humanizer import run_command
+
+    run_command(args)
+
+
 def run_roles(args: argparse.Namespace) -> None:
     _need("sklearn", "pip install -e '.[train]' (scikit-learn)")
     from drumgenx.training.roles import run_command
@@ -75,6 +82,7 @@ def run_styles(args: argparse.Namespace) -> None:
 
 RUNNERS = {
     "groove": run_groove,
+    "humanizer": run_humanizer,
     "roles": run_roles,
     "role-data": run_role_data,
     "onsets": run_onsets,

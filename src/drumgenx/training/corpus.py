@@ -63,6 +63,7 @@ import numpy as np
 import soundfile as sf
 
 from drumgenx.core.errors import DrumgenxError
+from drumgenx.core.versioning import replace_file
 from drumgenx.training import accompaniment as acc
 from drumgenx.training import kits as kitlib
 from drumgenx.training.augment import augment_mix
@@ -471,12 +472,6 @@ def plan_items(
 # Files
 
 
-def _atomic_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
 def _flac_bytes(x: np.ndarray) -> bytes:
     pcm = np.round(np.clip(np.asarray(x, dtype=np.float64), -1.0, 32767 / 32768) * 32768)
     buf = io.BytesIO()
@@ -542,11 +537,11 @@ def _render_and_write(
     desc["gmd"]["midi_path"] = os.path.relpath(item.perf.midi_path, gmd_dir)
     for p in paths.values():
         p.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_bytes(paths["audio"], _flac_bytes(rendered.mix))
-    _atomic_bytes(paths["drums"], _flac_bytes(rendered.drums))
-    _atomic_bytes(paths["labels"], _labels_csv(rendered.labels))
+    replace_file(paths["audio"], _flac_bytes(rendered.mix))
+    replace_file(paths["drums"], _flac_bytes(rendered.drums))
+    replace_file(paths["labels"], _labels_csv(rendered.labels))
     meta = json.dumps(desc, indent=1, sort_keys=True) + "\n"
-    _atomic_bytes(paths["meta"], meta.encode())  # last: marks the item finished
+    replace_file(paths["meta"], meta.encode())  # last: marks the item finished
     return {"item_id": item.item_id, "status": "rendered"}
 
 
@@ -592,7 +587,7 @@ def write_manifest(split_dir: str | Path, item_ids: Sequence[str], split: str) -
         desc = json.loads(_paths(split_dir, item_id)["meta"].read_text())
         w.writerow(_manifest_row(desc, split))
     path = split_dir / "manifest.csv"
-    _atomic_bytes(path, buf.getvalue().encode())
+    replace_file(path, buf.getvalue().encode())
     return path
 
 
@@ -674,7 +669,7 @@ def build_corpus(
                 "use another --out or the same parameters"
             )
     else:
-        _atomic_bytes(params_path, (json.dumps(params, indent=1) + "\n").encode())
+        replace_file(params_path, (json.dumps(params, indent=1) + "\n").encode())
     items = plan_items(
         load_performances(gmd_dir, split),
         split=split,

@@ -23,6 +23,7 @@ from drumgenx.training.settings import (
     KIT_VARIATION,
     CorpusSettings,
     GrooveTrainSettings,
+    HumanizerTrainSettings,
     OnsetTrainSettings,
     RoleDataSettings,
     RoleTrainSettings,
@@ -137,6 +138,11 @@ def _shipped_out(parser: argparse.ArgumentParser, what: str, shipped: str) -> No
     )
 
 
+def _humanizer_inputs(parser: argparse.ArgumentParser) -> None:
+    _gmd(parser)
+    _shipped_out(parser, "WEIGHTS.npz", "groove/weights/humanizer/humanizer.npz")
+
+
 def _roles_inputs(parser: argparse.ArgumentParser) -> None:
     _shipped_out(parser, "WEIGHTS.npz", "roles/weights/role_scorer.npz")
     parser.add_argument(
@@ -214,6 +220,14 @@ MODELS: dict[str, Model] = {
         "--model. Needs torch.",
         settings=GrooveTrainSettings,
         add_inputs=_groove_inputs,
+    ),
+    "humanizer": Model(
+        help="the humanizer (drumgenx groove's humanize model) on the Groove MIDI Dataset",
+        description="Train the humanizer on GMD's train split, conditioned on tempo, "
+        "drummer, style and bar; choose the checkpoint and --feel 1's offset correlation on "
+        "validation; writes --out and train_log.jsonl beside it. Needs torch.",
+        settings=HumanizerTrainSettings,
+        add_inputs=_humanizer_inputs,
     ),
     "roles": Model(
         help="the learned role scorer on the labelled Debian one-shots",
