@@ -234,88 +234,38 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-SAMPLE_OF_CLASS = {
-    "kick": ("CORE", "kick"),
-    "snare": ("ACCENT", "snare"),
-    "closed_hihat": ("MOTION", "hat_closed"),
-    "open_hihat": ("MOTION", "hat_open"),
-    "ride": ("MOTION", "ride"),
-    "low_tom": ("FILL", "tom_low"),
-    "mid_tom": ("FILL", "tom_mid"),
-    "high_tom": ("FILL", "tom_high"),
-    "crash": ("FILL", "crash"),
-}
-"""Role and sample name of each drum class: the names are what stage 4 reads classes from."""
 USER_BARS = 8
-QUANTIZED_VELOCITY = 100 / 127
 
 
 def user_path(
     gmd: Path, t_velocity: np.ndarray, t_offset: np.ndarray, *, model_dir: Path | None
 ) -> None:
     """Humanize through `run_groove` from JSON files; print the per-hit scores."""
-    import csv
     import tempfile
 
-    from drumgenx.core.formats import dump_json, load_events
-    from drumgenx.core.records import Event, PoolItem, Pools, events_to_json
-    from drumgenx.groove.representation import DRUM_CLASSES, midi_to_groove
-    from drumgenx.groove.run import run_groove
-    from drumgenx.skeleton.grid import build_grid
+    from _gmd_cases import event_cell, info_rows, load_case, run_case, write_case
 
-    by_role: dict[str, list[PoolItem]] = {}
-    for role, name in SAMPLE_OF_CLASS.values():
-        by_role.setdefault(role, []).append(PoolItem(name, f"{name}.wav", 1.0))
-    class_of_sample = {name: DRUM_CLASSES.index(c) for c, (_, name) in SAMPLE_OF_CLASS.items()}
-    with open(gmd / "info.csv", newline="") as handle:
-        rows = [
-            r
-            for r in csv.DictReader(handle)
-            if r["split"] == "test" and r["time_signature"] == "4-4"
-        ]
     errors: dict[str, list[tuple[float, float]]] = {"GrooVAE via run_groove": [], "template": []}
     n_files = 0
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        (folder / "pools_1.json").write_bytes(dump_json(Pools(by_role).to_json()))
-        for row in rows:
-            groove, bpm = midi_to_groove(gmd / row["midi_filename"])
-            steps = USER_BARS * 16
-            if groove.steps < steps or not 20 <= bpm <= 999:
+        for row in info_rows(gmd, "test"):
+            case = load_case(gmd, row, USER_BARS)
+            if case is None:
                 continue
-            grid = build_grid(bpm=bpm, num_bars=USER_BARS)
-            events, truth = [], {}
-            for step, c in zip(*np.nonzero(groove.hits[:steps]), strict=True):
-                role, name = SAMPLE_OF_CLASS[DRUM_CLASSES[c]]
-                bar, pos = divmod(int(step), 16)
-                events.append(Event(bar, pos, role, name, QUANTIZED_VELOCITY, 1.0))
-                truth[(bar, pos, int(c))] = (
-                    float(groove.velocities[step, c]) * 127,
-                    float(groove.offsets[step, c]) * grid.tstep * 1000,
-                )
             n_files += 1
-            case = folder / f"case_{n_files}"
-            case.mkdir()
-            (case / "grid_1.json").write_bytes(dump_json(grid.to_json()))
-            (case / "event_grid_1.json").write_bytes(dump_json(events_to_json(events)))
-            result = run_groove(
-                grid_json=case / "grid_1.json",
-                events_json=case / "event_grid_1.json",
-                pools_json=folder / "pools_1.json",
-                out_dir=case,
-                model_dir=model_dir,
-            )
-            for event in load_events(result.events_path):
-                c = class_of_sample[event.sample_id]
-                true_v, true_ms = truth[(event.bar, event.step, c)]
+            folder = write_case(case, Path(tmp) / f"case_{n_files}")
+            for event in run_case(folder, "out", model_dir=model_dir):
+                bar, step, c = event_cell(event)
+                true_v, true_ms = case.truth[(bar, step, c)]
+                true_v *= 127
                 errors["GrooVAE via run_groove"].append(
                     (abs(event.vel * 127 - true_v), abs(event.micro_offset_ms - true_ms))
                 )
                 errors["template"].append(
                     (
-                        abs(t_velocity[event.step, c] * 127 - true_v),
-                        abs(t_offset[event.step, c] * grid.tstep * 1000 - true_ms),
+                        abs(t_velocity[step, c] * 127 - true_v),
+                        abs(t_offset[step, c] * case.grid.tstep * 1000 - true_ms),
                     )
                 )
     n_hits = len(errors["template"])
