@@ -110,6 +110,46 @@ class GrooveTrainSettings(_Ranged):
         return self.threads or SHIPPED_GROOVE_THREADS.get(task, 2)
 
 
+HUMANIZER_LOSSES: tuple[str, ...] = ("laplace", "l1", "l2")
+
+
+@dataclass(frozen=True)
+class HumanizerTrainSettings(_Ranged):
+    """`training.humanizer.train_humanizer`: the humanizer on the Groove MIDI Dataset.
+
+    The shipped weights (``groove/weights/humanizer/humanizer.npz``, ``meta``) were trained
+    with these defaults; the loss was chosen on the validation split (README, Stage 4).
+    """
+
+    seed: int = _setting(0, "seeds initialisation, the batches and the condition dropout")
+    max_minutes: float = _setting(
+        30.0, "wall-clock limit of the training loop, more than 0", above=True
+    )
+    steps: int = _setting(0, "stop after this many steps, 0 or more; 0: the time limit only")
+    batch_size: int = _setting(64, "2-bar windows per batch, 1 or more", low=1)
+    learning_rate: float = _setting(
+        1e-3, "AdamW's learning rate before the cosine decay, more than 0", above=True
+    )
+    width: int = _setting(64, "transformer width, 4 or more (a multiple of --heads)", low=4)
+    layers: int = _setting(3, "transformer layers, 1 or more", low=1)
+    heads: int = _setting(4, "attention heads, 1 or more", low=1)
+    condition_dropout: float = _setting(
+        0.3,
+        "share of windows trained with drummer (and, drawn apart, style) 'any', 0..1",
+        high=1,
+    )
+    loss: str = _text_setting("laplace", "laplace, l1 or l2 (see training.humanizer)")
+    eval_every: int = _setting(250, "steps between validation scores, 1 or more", low=1)
+    threads: int = _setting(2, "torch CPU threads, 1 or more", low=1)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.loss not in HUMANIZER_LOSSES:
+            raise ValueError(f"loss must be one of {', '.join(HUMANIZER_LOSSES)}, got {self.loss}")
+        if self.width % self.heads:
+            raise ValueError(f"width must be a multiple of heads ({self.heads}), got {self.width}")
+
+
 @dataclass(frozen=True)
 class RoleTrainSettings(_Ranged):
     """`training.roles.train_role_scorer`: the learned role scorer on the labelled one-shots.
