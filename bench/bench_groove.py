@@ -46,8 +46,8 @@ Protocol
   after 5 warm-ups. GrooVAE: ``import torch`` (timed apart, one torch thread), then
   `GrooveModel.load(GROOVAE_DIR)`. The humanizer: ``--humanizer_loader`` (default
   `HUMANIZER_LOADER`, ``Humanizer.load``: called with no arguments, it returns the shipped
-  humanizer), called at feel 0 when `humanize_events` takes ``feel``; a call that fails
-  prints the failure.
+  humanizer), timed at `humanize_events`' defaults (feel 0); a run that fails prints the
+  failure.
 """
 
 from __future__ import annotations
@@ -401,12 +401,10 @@ def stage_speed(spec: dict) -> dict:
     load_s = time.perf_counter() - t0
     case = load_case(Path(spec["gmd"]), spec["row"], SPEED_BARS)
     assert case is not None
-    takes_feel = "feel" in inspect.signature(humanize_events).parameters
-    feel = {"feel": 0} if spec["model"] == "humanizer" and takes_feel else {}
     times = []
     for _ in range(WARMUPS + CALLS):
         t0 = time.perf_counter()
-        humanize_events(case.events, case.grid, model=model, **feel)
+        humanize_events(case.events, case.grid, model=model)  # its defaults: feel 0
         times.append(time.perf_counter() - t0)
     calls = times[WARMUPS:]
     return {
