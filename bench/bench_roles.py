@@ -10,14 +10,17 @@ the shipped settings); the rules have no training. Fused = `roles.fusion.fuse` o
 (CLAP weights are not available here) with the shipped config, then the guards: what
 `drumgenx roles` does. "Found sounds": class fx/other/percussion or role TEXTURE.
 
-Baseline on the role data of issue #15 (``drumgenx train role-data --out role_data``)::
+On the role data of issue #15 (``drumgenx train role-data --out role_data``)::
 
-    .venv/bin/python bench/bench_roles.py --role-data role_data
+    .venv/bin/python bench/bench_roles.py --role-data role_data [--clap_model DIR]
 
-measures the SHIPPED scorer as it is (no retraining, no tuning, nothing chosen): learned
-alone and fused, on (a) the SoundFont kits outside the frozen group, (b) each member of the
-frozen test group (`training.role_data`), (c) the found sounds outside it; confusion
-matrices of the fused roles. The frozen group is reported here once, as the baseline.
+the final report, run once: the shipped scorer's own configuration retrained without each
+fold (leave-one-family-out, `training.roles.fold_of`, non-frozen rows only) beside the
+frozen test group (`training.role_data`) scored by the shipped scorer as it is; learned
+alone and fused (calibrated), accuracy, macro-F1, ECE (15 bins) and the share marked
+unsure, with confusion matrices. With ``--clap_model DIR`` (a CLAP checkpoint folder) CLAP
+is fused too, as ``drumgenx roles --clap_model DIR`` does, and scored alone. (The baseline
+of issue #15, the previous scorer on the same rows, is in bench/ROLES.md.)
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from drumgenx.core.audio import read_audio
 from drumgenx.core.roles import ROLES
 from drumgenx.roles.learned import LearnedRoleScorer
 from drumgenx.roles.rules import load_role_config
@@ -51,9 +55,14 @@ def fused(dsp: list, p_rule: np.ndarray, p_model: np.ndarray, config, model_weig
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--role-data", type=Path, help="a drumgenx train role-data folder")
+    parser.add_argument(
+        "--clap_model",
+        metavar="DIR",
+        help="with --role-data: a CLAP checkpoint folder, fused as drumgenx roles does",
+    )
     args = parser.parse_args()
     if args.role_data is not None:
-        return role_data_report(args.role_data)
+        return role_data_report(args.role_data, clap_model=args.clap_model)
     missing = [r.path for r in trs.load_rows() if not r.path.is_file()]
     rows = [r for r in trs.load_rows() if r.path.is_file()]
     if not rows:
@@ -139,9 +148,24 @@ def _subsets(rows: list[trs.Row]) -> dict[str, np.ndarray]:
     return out
 
 
-def role_data_report(folder: Path) -> int:
+def clap_probs(rows: list[trs.Row], model: str) -> np.ndarray | None:
+    """CLAP's role probabilities of every row (`roles.clap.ClapScorer`, the shipped
+    prompts), or None when ``model`` does not load (said once)."""
+    from drumgenx.roles.clap import ClapScorer, load_prompts
+
+    clap = ClapScorer.load(model, prompts=load_prompts(None), notify=print)
+    if clap is None:
+        return None
+    out: list[np.ndarray] = []
+    for start in range(0, len(rows), 256):  # decoded a chunk at a time, as stage 2
+        out.extend(clap.score([read_audio(r.path) for r in rows[start : start + 256]]))
+    return np.asarray(out)
+
+
+def role_data_report(folder: Path, *, clap_model: str | None = None) -> int:
     """The shipped scorer on a role-data folder: leave-one-family-out figures of its own
-    configuration retrained without each fold, beside the frozen group scored once."""
+    configuration retrained without each fold, beside the frozen group scored once; with
+    ``clap_model``, CLAP is fused too and scored alone."""
     from drumgenx.roles.calibration import expected_calibration_error
 
     labels = folder / LABELS_NAME
@@ -165,7 +189,10 @@ def role_data_report(folder: Path) -> int:
         ]
     )
     dsp, p_rule = rule_scores(rows, config)
-    p_fused = trs.fuse_rows(dsp, p_rule, p_model, config, temperature=scorer.temperature)
+    p_clap = clap_probs(rows, clap_model) if clap_model else None
+    p_fused = trs.fuse_rows(
+        dsp, p_rule, p_model, config, temperature=scorer.temperature, p_clap=p_clap
+    )
     y = np.array([ROLES.index(r.role) for r in rows])
     same = scorer.meta.get("labels_sha256") == hashlib.sha256(labels.read_bytes()).hexdigest()
     print(
@@ -175,7 +202,8 @@ def role_data_report(folder: Path) -> int:
         f"temperature {scorer.temperature:.3f}. LOFO: leave-one-family-out, the shipped "
         "configuration retrained without each fold (its temperature was fitted on these "
         "LOFO rows); frozen: the shipped scorer, never trained, tuned or calibrated on them. "
-        "Fused = drumgenx roles without CLAP. ECE: 15 equal-width bins, fused confidence; "
+        f"Fused = drumgenx roles {'with CLAP' if p_clap is not None else 'without CLAP'}. "
+        "ECE: 15 equal-width bins, fused confidence; "
         f"unsure: fused confidence < {RolesSettings.unsure_below} (RolesSettings.unsure_below)"
     )
     head = f"{'subset':<46}{'n':>6}{'learned':>9}{'F1':>7}{'fused':>8}{'F1':>7}{'ECE':>7}"
@@ -192,6 +220,11 @@ def role_data_report(folder: Path) -> int:
             f"{m['accuracy']:>8.3f}{m['macro_f1']:>7.3f}"
             f"{expected_calibration_error(conf, right):>7.3f}{unsure.mean():>8.3f}{unsure_acc}"
         )
+    if p_clap is not None:
+        print(f"\nCLAP alone ({clap_model}):")
+        for name, sel in _subsets(rows).items():
+            m = trs.metrics(y[sel], p_clap[sel].argmax(axis=1))
+            print(f"{name:<46}{int(sel.sum()):>6}{m['accuracy']:>9.3f}{m['macro_f1']:>7.3f}")
     for name in ("LOFO all training rows", *[n for n in results if n.startswith("frozen")]):
         print("\n".join(_confusion(f"{name}, fused", results[name])))
     return 0

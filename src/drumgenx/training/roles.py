@@ -431,10 +431,11 @@ def fuse_rows(
     *,
     model_weight: float | None = None,
     temperature: float = 1.0,
+    p_clap: np.ndarray | None = None,
 ) -> np.ndarray:
-    """What ``drumgenx roles`` makes of the rules and the learned scorer without CLAP: fused
-    (`roles.fusion.fuse`, ``model_weight`` default the config's), guarded, then calibrated
-    by ``temperature`` (`roles.calibration.temper`)."""
+    """What ``drumgenx roles`` makes of the rules and the learned scorer (and CLAP's
+    ``p_clap (n, 5)`` when given): fused (`roles.fusion.fuse`, ``model_weight`` default the
+    config's), guarded, then calibrated by ``temperature`` (`roles.calibration.temper`)."""
     from drumgenx.roles.calibration import temper
     from drumgenx.roles.fusion import fuse
     from drumgenx.roles.rules import apply_guards
@@ -444,7 +445,7 @@ def fuse_rows(
     for i, features in enumerate(dsp):
         p, _ = fuse(
             p_rule=p_rule[i],
-            p_clap=None,
+            p_clap=None if p_clap is None else p_clap[i],
             p_model=p_model[i],
             alpha=config.fusion.alpha,
             model_weight=weight,
