@@ -453,15 +453,18 @@ def test_stage_keys_follow_every_file_behind_the_settings(
     assert _stage_keys(audio_dir, tmp_path, pattern="seed") == seed_base  # not read: not keyed
     monkeypatch.undo()
 
-    shipped = groove_files.WEIGHTS_DIR / "humanize"
-    copy = tmp_path / "groove" / "humanize"
-    copy.mkdir(parents=True)
-    for name in ("config.json", "model.pt"):
-        shutil.copy(shipped / name, copy / name)
-    monkeypatch.setattr(groove_files, "WEIGHTS_DIR", copy.parent)
+    shipped = groove_files.WEIGHTS_DIR / groove_files.HUMANIZER_FILE  # humanize's model
+    copy = tmp_path / "groove" / groove_files.HUMANIZER_FILE
+    copy.parent.mkdir(parents=True)
+    shutil.copy(shipped, copy)
+    monkeypatch.setattr(groove_files, "WEIGHTS_DIR", tmp_path / "groove")
     assert _stage_keys(audio_dir, tmp_path) == base  # the same weights elsewhere
-    (copy / "model.pt").write_bytes((copy / "model.pt").read_bytes() + b"\0")
+    copy.write_bytes(copy.read_bytes() + b"\0")
     assert _redone(base, _stage_keys(audio_dir, tmp_path)) == ["groove"]
+    monkeypatch.undo()
+    feel = _stage_keys(audio_dir, tmp_path, feel=0.5)
+    assert _redone(base, feel) == ["groove"]
+    assert _redone(feel, _stage_keys(audio_dir, tmp_path, feel=0.5, drummer=3)) == ["groove"]
 
 
 def test_stage_1_key_follows_the_learned_onset_weights(

@@ -235,9 +235,14 @@ def test_cli_groove_runs_the_model_for_the_mode(
     printed = capsys.readouterr()
     assert "[DONE] groove (vary), version 1: " in printed.out and "hits added" in printed.out
     assert str(out / "render_groovae_1.wav") in printed.out
-    assert main(["groove", *_flags(stage3, out)]) == 0
-    assert fake_model_module.loads[-1] == (None, "humanize")
+    assert main(["groove", *_flags(stage3, out)]) == 0  # humanize: the humanizer, numpy
+    assert fake_model_module.loads == [(Path("m"), "vary")]
     assert (out / "event_grid_groovae_2.json").is_file()
+    groovae = tmp_path / "groovae"
+    groovae.mkdir()
+    (groovae / "model.pt").write_bytes(b"")  # a GrooVAE folder: loaded as one
+    assert main(["groove", *_flags(stage3, out), "--model", str(groovae)]) == 0
+    assert fake_model_module.loads[-1] == (groovae, "humanize")
 
 
 def test_cli_errors_are_one_line_and_exit_2(stage3, tmp_path: Path, capsys) -> None:
@@ -346,8 +351,51 @@ def test_notices_go_to_notify_and_the_cli_prints_them(
     )  # fmt: skip
     assert said and all(line.startswith("skipped sample ") for line in said)
     assert not hasattr(result, "notices")
+    groovae = tmp_path / "groovae"  # the same FakeModel on the command line
+    groovae.mkdir()
+    (groovae / "model.pt").write_bytes(b"")
     argv = ["groove", *_flags(inputs, tmp_path / "cli"), "--render", "--skip_missing"]
-    assert main(argv) == 0
+    assert main([*argv, "--model", str(groovae)]) == 0
     printed = capsys.readouterr()
     assert printed.err.splitlines() == [f"drumgenx: notice: {line}" for line in said]
     assert printed.out.startswith("[DONE] groove (humanize), version 1")
+
+
+def _offsets(path: Path) -> list[float]:
+    return [e.micro_offset_ms for e in load_events(path)]
+
+
+def test_feel_draws_with_the_seed_and_feel_0_ignores_it(stage3, tmp_path: Path) -> None:
+    runs = {
+        name: run_groove(**stage3, out_dir=tmp_path / name, **kwargs).events_path
+        for name, kwargs in {
+            "0a": {"seed": 1},
+            "0b": {"seed": 2},
+            "1a": {"feel": 1.0, "seed": 1},
+            "1b": {"feel": 1.0, "seed": 1},
+            "1c": {"feel": 1.0, "seed": 2},
+            "drummer": {"drummer": 5, "style": "funk"},
+        }.items()
+    }
+    assert runs["0a"].read_bytes() == runs["0b"].read_bytes()
+    assert runs["1a"].read_bytes() == runs["1b"].read_bytes()
+    assert _offsets(runs["1a"]) != _offsets(runs["1c"]) != _offsets(runs["0a"])
+    assert _offsets(runs["drummer"]) != _offsets(runs["0a"])
+
+
+def test_feel_drummer_and_style_errors_name_the_flag(stage3, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "out"
+    for flags, named in (
+        (["--drummer", "11"], "--drummer"),
+        (["--style", "polka"], "--style"),
+        (["--feel", "1.5"], "--feel"),
+    ):
+        assert main(["groove", *_flags(stage3, out), *flags]) == 2
+        err = capsys.readouterr().err.strip()
+        assert named in err and "\n" not in err
+    assert not out.exists()
+
+
+def test_feel_with_a_groovae_model_is_refused(stage3, tmp_path: Path) -> None:
+    with pytest.raises(DrumgenxError, match="feel, drummer and style need the humanizer"):
+        run_groove(**stage3, out_dir=tmp_path / "out", feel=0.5, model=FakeModel())

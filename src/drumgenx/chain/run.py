@@ -31,7 +31,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from drumgenx import __version__
 from drumgenx.core.console import silent
@@ -58,6 +58,9 @@ from drumgenx.groove.settings import GrooveSettings
 from drumgenx.render.settings import RenderSettings
 from drumgenx.skeleton.settings import PatternSettings
 
+if TYPE_CHECKING:
+    from drumgenx.groove.convert import Feel
+
 STAGES: tuple[str, ...] = ("preprocess", "roles", "skeleton", "groove")
 Progress = Callable[[str, int, int, str], None]  # (stage, done, total, current item)
 
@@ -69,7 +72,8 @@ class ChainParams:
     Defaults: ``bpm`` auto and ``pattern`` auto (the input's own pattern at its tempo where
     it has a steady one, else a GMD style's; `skeleton.origin`), ``seed`` 42 as stage 3's
     examples, ``bars`` 8 (a loop long enough for GrooVAE's 2-bar windows to vary), ``mode``
-    humanize and ``temperature`` 0.5 as stage 4. ``separator`` /
+    humanize, ``temperature`` 0.5, ``feel`` 0, ``drummer`` 0 and ``style`` "" (any) as stage
+    4 (`GrooveSettings`). ``separator`` /
     ``demucs_repo`` / ``onset_method`` / ``clap_model`` None: the stage's own default (Demucs
     with the HPSS fallback, its weights from the local caches, the drum transcriber, the
     cached CLAP checkpoint);
@@ -92,6 +96,9 @@ class ChainParams:
     seed: int = PatternSettings.seed
     mode: str = GrooveSettings.mode
     temperature: float = GrooveSettings.temperature
+    feel: float = GrooveSettings.feel
+    drummer: int = GrooveSettings.drummer
+    style: str = GrooveSettings.style
     swing: float = RenderSettings.swing
     loop: bool = RenderSettings.loop
     separator: str | None = None
@@ -123,8 +130,24 @@ class ChainParams:
             raise ParameterError("mode", f"must be {' or '.join(MODES)}, got {self.mode!r}")
         if not (math.isfinite(self.temperature) and self.temperature >= 0):
             raise ParameterError("temperature", f"must be a number >= 0, got {self.temperature:g}")
+        self.groove_feel()
         self.engine_settings().validate()
         self.roles_identity()  # a bad role config or prompts file
+
+    def groove_feel(self) -> Feel:
+        """Stage 4's feel, drummer and style, checked against the shipped humanizer (a
+        drummer or style it does not know, a feel outside 0..1)."""
+        from drumgenx.groove.convert import Feel
+        from drumgenx.groove.humanizer import Humanizer
+
+        feel = Feel(
+            feel=self.feel, drummer=self.drummer or None, style=self.style or None, seed=self.seed
+        )
+        if not 0 <= feel.feel <= 1:
+            raise ParameterError("feel", f"must be 0..1, got {feel.feel:g}")
+        if self.mode == "humanize" and (feel.drummer is not None or feel.style):
+            Humanizer.load().condition(drummer=feel.drummer, style=feel.style)
+        return feel
 
     def engine_settings(self) -> EngineSettings:
         """Where stages 1 and 2 map their per-file work."""
@@ -196,6 +219,11 @@ class ChainRun:
     @property
     def midi(self) -> Path:
         return self.output("groove", "midi")
+
+
+def _groove_label(mode: str) -> str:
+    """The step grid's stage-4 panel: the model that made it."""
+    return "humanizer" if mode == "humanize" else f"GrooVAE {mode}"
 
 
 def _skeleton_label(skeleton_meta: Path) -> str:
@@ -464,6 +492,9 @@ class _Chain:
             mode=self.params.mode,
             temperature=self.params.temperature,
             seed=self.params.seed,
+            feel=self.params.feel,
+            drummer=self.params.drummer or None,
+            style=self.params.style or None,
             render=True,
             sample_root=self.path("preprocess", "library"),
             swing=self.params.swing,
@@ -478,7 +509,7 @@ class _Chain:
             grid,
             [
                 (_skeleton_label(self.path("skeleton", "skeleton_meta")), events),
-                (f"GrooVAE {self.params.mode}", result.events_path),
+                (_groove_label(self.params.mode), result.events_path),
             ],
             out_dir=out,
         )
@@ -527,7 +558,8 @@ class _Chain:
         from drumgenx.groove.files import model_identity
 
         groove = model_identity(p.mode)
-        return _key(stage, before, p.mode, p.temperature, p.seed, p.swing, p.loop, groove)
+        feel = (p.feel, p.drummer, p.style)
+        return _key(stage, before, p.mode, p.temperature, p.seed, *feel, p.swing, p.loop, groove)
 
 
 def run_chain(

@@ -153,11 +153,14 @@ def _skeleton(params: ChainParams, flags: Mapping[str, str], files: Files) -> li
 
 
 def _groove(params: ChainParams, flags: Mapping[str, str], files: Files) -> list[str]:
-    from drumgenx.groove.files import model_folder
+    from drumgenx.groove.files import model_weights
 
     run = _traced(ChainParams(), params, flags, lambda p: p, files)
-    body = format_traced(run, fields=["mode", "temperature", "seed", "swing", "loop"])
-    weights = f"# GrooVAE weights (shipped): {model_folder(params.mode)}\n"
+    body = format_traced(
+        run, fields=["mode", "temperature", "seed", "feel", "drummer", "style", "swing", "loop"]
+    )
+    model = "humanizer" if params.mode == "humanize" else "GrooVAE"
+    weights = f"# {model} weights (shipped): {model_weights(params.mode)}\n"
     return [_section("groove (stage 4)", body + weights)]
 
 

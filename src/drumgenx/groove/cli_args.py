@@ -23,13 +23,14 @@ def add_mode_arguments(
     mode: str = GrooveSettings.mode,
     temperature: float = GrooveSettings.temperature,
 ) -> None:
-    """``--mode`` and ``--temperature`` (``drumgenx run`` passes `ChainParams`' defaults)."""
+    """``--mode``, ``--temperature`` and the humanizer's ``--feel``, ``--drummer``, ``--style``
+    (``drumgenx run`` passes `ChainParams`' defaults)."""
     parser.add_argument(
         "--mode",
         action=Given,
         choices=MODES,
         default=mode,
-        help="GrooVAE: humanize keeps the hits, giving them a drummer's velocities and "
+        help="humanize (the humanizer) keeps the hits, giving them a drummer's velocities and "
         "micro-timing; vary may also add and remove hits (default: %(default)s)",
     )
     parser.add_argument(
@@ -39,6 +40,29 @@ def add_mode_arguments(
         default=temperature,
         help="--mode vary only: sampling temperature, 0 or more; 0 the model's closest "
         "reconstruction of the input, 1 free sampling (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--feel",
+        action=Given,
+        type=float,
+        default=GrooveSettings.feel,
+        help="--mode humanize: 0..1, 0 the most likely performance (the smallest timing and "
+        "velocity error), 1 a drummer's spread drawn from the model with --seed "
+        "(default: %(default)s)",
+    )
+    parser.add_argument(
+        "--drummer",
+        action=Given,
+        type=int,
+        default=GrooveSettings.drummer,
+        help="--mode humanize: play like GMD's drummer 1..10; 0 any drummer (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--style",
+        action=Given,
+        default=GrooveSettings.style,
+        help="--mode humanize: a GMD style to play in (rock, funk, jazz, hiphop, latin, ...; "
+        "the humanizer lists them); empty: any style (default: any)",
     )
 
 
@@ -59,16 +83,19 @@ def add_arguments(parser: argparse.ArgumentParser, *, extended: bool = True) -> 
         action=Given,
         type=int,
         default=GrooveSettings.seed,
-        help="--mode vary only: random seed (default: %(default)s)",
+        help="--mode vary's sampling and --feel's draws: random seed (default: %(default)s)",
     )
     parser.add_argument(
         "--model",
-        help="folder with model.pt and config.json (default: the weights shipped for --mode)",
+        help="humanize: a humanizer .npz (drumgenx train humanizer) or a GrooVAE folder "
+        "(model.pt, config.json); vary: a GrooVAE folder (default: the shipped weights for "
+        "--mode)",
     )
     parser.add_argument(
         "--config",
         metavar="FILE",
-        help="YAML setting any of mode, temperature, seed (only the keys it changes); a flag "
+        help="YAML setting any of mode, temperature, seed, feel, drummer, style (only the "
+        "keys it changes); a flag "
         "given beats the file",
     )
     parser.add_argument("--render", action="store_true", help="also write render_groovae_N.wav")
@@ -105,6 +132,9 @@ def main(args: argparse.Namespace) -> None:
         mode=settings.mode,
         temperature=settings.temperature,
         seed=settings.seed,
+        feel=settings.feel,
+        drummer=settings.drummer or None,
+        style=settings.style or None,
         model_dir=args.model,
         render=args.render,
         sample_root=args.sample_root,
@@ -120,7 +150,7 @@ def main(args: argparse.Namespace) -> None:
 
 GROOVE = Command(
     "groove",
-    help="stage 4: GrooVAE humanizes (or varies) an event grid",
+    help="stage 4: the humanizer plays an event grid like a drummer (or GrooVAE varies it)",
     description="Stage 4: write event_grid_groovae_N.json (and with --render "
     "render_groovae_N.wav, same N) under --out_dir.",
     add_arguments=add_arguments,

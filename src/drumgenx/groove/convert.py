@@ -81,10 +81,11 @@ from typing import Protocol
 import numpy as np
 
 from drumgenx.core.console import silent
-from drumgenx.core.errors import DrumgenxError
+from drumgenx.core.errors import DrumgenxError, ParameterError
 from drumgenx.core.events import DUR_STEPS, MAX_VOICES, sort_events
 from drumgenx.core.pools import choose_samples
 from drumgenx.core.records import Event, Grid, PoolItem, Pools
+from drumgenx.groove.humanizer import Humanizer, Prediction, perform
 from drumgenx.groove.representation import DRUM_CLASSES, STEPS_PER_BAR, WINDOW_STEPS
 
 TEXTURE = "TEXTURE"  # the role the model never sees
@@ -383,20 +384,86 @@ class Grooved:
     polyphony_dropped: dict[str, int] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Feel:
+    """How the humanizer plays (`groove.humanizer`; GrooVAE takes only the defaults).
+
+    ``feel`` 0..1 (0: the most likely performance; 1: a drummer's spread, drawn with
+    ``seed``), ``drummer`` 1..10 (GMD's drummers; None: any), ``style`` a GMD style (None:
+    any).
+    """
+
+    feel: float = 0.0
+    drummer: int | None = None
+    style: str | None = None
+    seed: int = 0
+
+    @property
+    def is_default(self) -> bool:
+        return self.feel == 0 and self.drummer is None and self.style is None
+
+
 def humanize_events(
-    events: list[Event], grid: Grid, *, model: GrooveModelLike, pools: Pools | None = None
+    events: list[Event],
+    grid: Grid,
+    *,
+    model: GrooveModelLike | Humanizer,
+    pools: Pools | None = None,
+    feel: Feel | None = None,
 ) -> Grooved:
     """Give every hit the model's velocity and micro-timing; the hits stay exactly the same.
 
     Each non-TEXTURE event keeps bar, step, role, sample and length, and gets the model's
-    velocity and ``micro_offset_ms = offset_steps * tstep * 1000``. TEXTURE events keep
-    theirs. Every event gets ``source="groovae"``.
+    velocity and ``micro_offset_ms``. TEXTURE events keep theirs. Every event gets
+    ``source="groovae"``. With the humanizer, ``feel`` conditions and samples the
+    performance (`groove.humanizer.perform`, after the windows are cross-faded, so a draw is
+    made once per hit); GrooVAE has no such inputs.
+
+    Raises
+    ------
+    ParameterError
+        A ``feel`` other than the default with GrooVAE, or one the humanizer refuses.
     """
+    feel = feel or Feel()
     encoded = encode_events(events, grid, pools=pools)
     windows = to_windows(encoded.hits)
-    velocities, offsets = model.humanize(windows)
-    _, velocity, offset = blend_windows(windows, velocities, offsets)
+    if isinstance(model, Humanizer):
+        velocity, offset = _humanizer_performance(model, windows, encoded.hits, grid, feel)
+    else:
+        if not feel.is_default:
+            raise ParameterError(
+                "feel", "feel, drummer and style need the humanizer, not a GrooVAE model"
+            )
+        velocities, offsets = model.humanize(windows)
+        _, velocity, offset = blend_windows(windows, velocities, offsets)
     return Grooved(sort_events(_regroove(events, encoded, velocity, offset, grid)))
+
+
+def _humanizer_performance(
+    model: Humanizer, windows: np.ndarray, hits: np.ndarray, grid: Grid, feel: Feel
+) -> tuple[np.ndarray, np.ndarray]:
+    """Velocities and offsets (steps) per pattern step and class."""
+    predicted = model.predict(
+        windows,
+        bpm=grid.bpm,
+        first_bars=np.arange(len(windows)),
+        drummer=feel.drummer,
+        style=feel.style,
+    )
+    _, velocity, velocity_scale = blend_windows(
+        windows, predicted.velocity, predicted.velocity_scale
+    )
+    _, offset_ms, offset_scale = blend_windows(
+        windows, predicted.offset_ms, predicted.offset_scale_ms
+    )
+    velocity, offset_ms = perform(
+        Prediction(velocity, velocity_scale, offset_ms, offset_scale),
+        hits,
+        feel=feel.feel,
+        seed=feel.seed,
+        offset_correlation=model.offset_correlation,
+    )
+    return velocity, offset_ms / step_ms(grid)
 
 
 def vary_events(

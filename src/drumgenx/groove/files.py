@@ -1,7 +1,9 @@
-"""Where GrooVAE's weights live, and what identifies them, without importing torch.
+"""Where stage 4's weights live, and what identifies them, without importing torch.
 
-A weights folder holds ``model.pt`` (the network's state) and ``config.json`` (its
-architecture and training record); the package ships one per task under ``weights/``.
+A GrooVAE weights folder holds ``model.pt`` (the network's state) and ``config.json`` (its
+architecture and training record); the package ships one per task under ``weights/``
+(``humanize``, ``vary``). The humanizer (``humanize``'s default model) is one file,
+``weights/humanizer/humanizer.npz``.
 """
 
 from __future__ import annotations
@@ -16,14 +18,17 @@ __all__ = [
     "LOG_FILE",
     "MODEL_FILE",
     "WEIGHTS_DIR",
+    "is_groovae_folder",
     "model_folder",
     "model_identity",
+    "model_weights",
 ]
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 MODEL_FILE = "model.pt"
 CONFIG_FILE = "config.json"
 LOG_FILE = "train_log.jsonl"
+HUMANIZER_FILE = "humanizer/humanizer.npz"  # under WEIGHTS_DIR
 
 
 def model_folder(task: str, model_dir: str | Path | None = None) -> Path:
@@ -31,8 +36,22 @@ def model_folder(task: str, model_dir: str | Path | None = None) -> Path:
     return Path(model_dir) if model_dir is not None else WEIGHTS_DIR / task
 
 
+def is_groovae_folder(path: str | Path) -> bool:
+    """Whether ``path`` is a GrooVAE weights folder (it holds ``model.pt``)."""
+    return (Path(path) / MODEL_FILE).is_file()
+
+
+def model_weights(task: str, model_dir: str | Path | None = None) -> Path:
+    """What a ``task`` run loads: the humanizer's ``.npz`` (``humanize``, unless
+    ``model_dir`` is a GrooVAE folder) or a GrooVAE folder."""
+    if task == "humanize" and not (model_dir is not None and is_groovae_folder(model_dir)):
+        path = Path(model_dir) if model_dir is not None else WEIGHTS_DIR / HUMANIZER_FILE
+        return path / Path(HUMANIZER_FILE).name if path.is_dir() else path
+    return model_folder(task, model_dir)
+
+
 def model_identity(task: str, model_dir: str | Path | None = None) -> str:
-    """SHA-256 over the model's ``config.json`` and ``model.pt``: the model a run uses.
+    """SHA-256 over the model's files (`model_weights`): the model a run uses.
 
     ``drumgenx run`` keys stage 4 on it, so new weights (retrained, or another folder) redo
     the groove.
@@ -49,7 +68,10 @@ def model_identity(task: str, model_dir: str | Path | None = None) -> str:
     DrumgenxError
         A file is missing or unreadable, naming it.
     """
-    folder = model_folder(task, model_dir)
+    weights = model_weights(task, model_dir)
+    if weights.suffix == ".npz":
+        return weights_sha256(weights, "humanizer weights")
+    folder = weights
     digest = hashlib.sha256()
     for name in (CONFIG_FILE, MODEL_FILE):
         digest.update(weights_sha256(folder / name, f"GrooVAE {task} weights").encode("ascii"))

@@ -2,8 +2,10 @@
 
 With ``render``, ``render_groovae_N.wav`` too, under the same N. Every input is loaded and
 checked, and the model loaded and run, before anything is written: a bad input writes
-nothing. The conversion and the windows are in `groove.convert`; the model is
-`groove.model.GrooveModel` (GPU when available), imported only here, when a run needs it.
+nothing. The conversion and the windows are in `groove.convert`. ``humanize`` runs the
+humanizer (`groove.humanizer`, numpy) unless ``model_dir`` names a GrooVAE folder;
+``vary`` runs GrooVAE (`groove.model.GrooveModel`, torch, GPU when available), imported only
+here, when a run needs it.
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ from drumgenx.core.formats import (
 )
 from drumgenx.core.records import events_to_json
 from drumgenx.core.versioning import write_versioned
-from drumgenx.groove.convert import GrooveModelLike, humanize_events, vary_events
+from drumgenx.groove.convert import Feel, GrooveModelLike, humanize_events, vary_events
+from drumgenx.groove.files import is_groovae_folder
+from drumgenx.groove.humanizer import Humanizer
 from drumgenx.groove.settings import MODES, GrooveSettings
 from drumgenx.render.run import render_wav_bytes
 from drumgenx.render.settings import RenderSettings
@@ -68,13 +72,16 @@ def run_groove(
     mode: str = GrooveSettings.mode,
     temperature: float = DEFAULT_TEMPERATURE,
     seed: int = DEFAULT_SEED,
+    feel: float = GrooveSettings.feel,
+    drummer: int | None = None,
+    style: str | None = None,
     model_dir: str | Path | None = None,
     render: bool = False,
     sample_root: str | Path | None = None,
     swing: float = RenderSettings.swing,
     loop: bool = RenderSettings.loop,
     skip_missing: bool = False,
-    model: GrooveModelLike | None = None,
+    model: GrooveModelLike | Humanizer | None = None,
     progress: Progress | None = None,
     notify: Callable[[str], None] | None = None,
 ) -> GrooveResult:
@@ -95,11 +102,16 @@ def run_groove(
         reconstruction of the input, 1 samples as freely as the model learned (default 0.5,
         halfway). ``humanize`` does not sample.
     seed
-        For ``vary``: the model's sampling and the new hits' samples (default 42, as stage
+        ``vary``'s sampling and the new hits' samples, ``feel``'s draws (default 42, as stage
         3). The same inputs and seed give byte-identical files.
+    feel, drummer, style
+        ``humanize`` with the humanizer (`GrooveSettings`): 0..1 from the most likely
+        performance to a drummer's spread (default 0); GMD's drummer 1..10 and a GMD style
+        to play like (default None: any).
     model_dir
-        A folder with ``model.pt`` and ``config.json``; default: the weights shipped for
-        ``mode``.
+        ``humanize``: a humanizer ``.npz`` (or a folder holding ``humanizer.npz``), or a
+        GrooVAE folder (``model.pt`` and ``config.json``); ``vary``: a GrooVAE folder.
+        Default: the shipped humanizer (``humanize``) or GrooVAE (``vary``).
     render, sample_root, swing, loop, skip_missing
         Also write ``render_groovae_N.wav``, as `render.run.render_file` does.
     model
@@ -134,17 +146,16 @@ def run_groove(
     pools = load_pools(pools_json)
     done("inputs")
     if model is None:
-        try:  # torch: only when a run needs it
-            from drumgenx.groove.model import GrooveModel
-        except ModuleNotFoundError as exc:
-            raise DrumgenxError(
-                f"stage 4 needs {exc.name}: pip install torch==2.13.0 -e '.[groove]'"
-            ) from None
-
-        model = GrooveModel.load(Path(model_dir) if model_dir else None, task=mode)
+        model = load_model(mode, model_dir)
     done("model")
     if mode == "humanize":
-        grooved = humanize_events(events, grid, model=model, pools=pools)
+        grooved = humanize_events(
+            events,
+            grid,
+            model=model,
+            pools=pools,
+            feel=Feel(feel=feel, drummer=drummer, style=style, seed=seed),
+        )
     else:
         grooved = vary_events(
             events, grid, pools, model=model, temperature=temperature, seed=seed, notify=notify
@@ -174,3 +185,23 @@ def run_groove(
         removed=grooved.removed,
         polyphony_dropped=grooved.polyphony_dropped,
     )
+
+
+def load_model(mode: str, model_dir: str | Path | None = None) -> GrooveModelLike | Humanizer:
+    """The model a ``mode`` run uses: the humanizer for ``humanize`` unless ``model_dir`` is
+    a GrooVAE folder; GrooVAE (torch) for ``vary``.
+
+    Raises
+    ------
+    DrumgenxError
+        Missing or unreadable weights, or torch missing where GrooVAE is needed.
+    """
+    if mode == "humanize" and not (model_dir is not None and is_groovae_folder(model_dir)):
+        return Humanizer.load(model_dir)
+    try:  # torch: only when a run needs it
+        from drumgenx.groove.model import GrooveModel
+    except ModuleNotFoundError as exc:
+        raise DrumgenxError(
+            f"GrooVAE needs {exc.name}: pip install torch==2.13.0 -e '.[groove]'"
+        ) from None
+    return GrooveModel.load(Path(model_dir) if model_dir else None, task=mode)

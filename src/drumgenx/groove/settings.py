@@ -16,7 +16,7 @@ MODES: tuple[str, ...] = ("humanize", "vary")
 
 @dataclass(frozen=True)
 class GrooveSettings:
-    """How ``drumgenx groove`` runs GrooVAE (`groove.run.run_groove`).
+    """How ``drumgenx groove`` runs (`groove.run.run_groove`).
 
     Attributes
     ----------
@@ -26,9 +26,21 @@ class GrooveSettings:
         ``vary``'s sampling temperature, 0 or more (0.5: halfway between the model's
         closest reconstruction, 0, and free sampling, 1).
     seed
-        ``vary``'s random seed (42, as stage 3).
+        ``vary``'s random seed and ``feel``'s draws (42, as stage 3).
+    feel
+        ``humanize`` with the humanizer: 0..1, 0 the most likely performance (the lowest
+        timing and velocity error), 1 a drummer's spread drawn from the model; 0 by default
+        so a run gives the same loop every time unless asked.
+    drummer
+        ``humanize``: play like GMD's drummer 1..10; 0 (default): any drummer.
+    style
+        ``humanize``: a GMD style (``funk``, ``jazz``, ... as the shipped humanizer lists);
+        empty (default): any style.
     """
 
     mode: str = "humanize"
     temperature: float = 0.5
     seed: int = 42
+    feel: float = 0.0
+    drummer: int = 0
+    style: str = ""
