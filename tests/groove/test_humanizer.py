@@ -10,13 +10,22 @@ import numpy as np
 import pytest
 
 from drumgenx.core.errors import ParameterError
-from drumgenx.groove.humanizer import Humanizer, HumanizerError, Prediction, perform
+from drumgenx.groove.humanizer import (
+    FeelCalibration,
+    Humanizer,
+    HumanizerError,
+    Prediction,
+    perform,
+)
 from drumgenx.groove.representation import Groove, groove_to_midi
 
 torch = pytest.importorskip("torch", reason="the humanizer trains with torch ([groove])")
 
+from drumgenx.groove.convert import humanizer_prediction  # noqa: E402
 from drumgenx.training.humanizer import (  # noqa: E402  (after the torch check)
     HumanizerNet,
+    Performance,
+    calibrate_feel,
     lag1,
     loss_terms,
     train_humanizer,
@@ -38,7 +47,7 @@ def tiny(seed: int = 0) -> tuple[HumanizerNet, Humanizer]:
         "num_drummers": 10,
         "layers": 2,
         "heads": 2,
-        "offset_correlation": 0.5,
+        "feel_calibration": {"offset_correlation": 0.5},
     }
     weights = {k: v.astype(np.float64) for k, v in net.numpy_weights().items()}
     return net, Humanizer(weights, meta)
@@ -111,8 +120,8 @@ def prediction(steps: int = 64, scale_ms: float = 10.0) -> tuple[Prediction, np.
 
 def test_feel_zero_is_the_location_and_ignores_the_seed() -> None:
     p, hits = prediction()
-    a = perform(p, hits, feel=0.0, seed=1, offset_correlation=0.5)
-    b = perform(p, hits, feel=0.0, seed=2, offset_correlation=0.5)
+    a = perform(p, hits, feel=0.0, seed=1, calibration=FeelCalibration(0.5))
+    b = perform(p, hits, feel=0.0, seed=2, calibration=FeelCalibration(0.5))
     np.testing.assert_array_equal(a[1], b[1])
     np.testing.assert_array_equal(a[1], p.offset_ms)
     np.testing.assert_array_equal(a[0], p.velocity)
@@ -120,30 +129,30 @@ def test_feel_zero_is_the_location_and_ignores_the_seed() -> None:
 
 def test_feel_one_samples_with_the_seed_and_has_the_predicted_spread() -> None:
     p, hits = prediction(steps=4096)
-    a = perform(p, hits, feel=1.0, seed=1, offset_correlation=0.0)
-    again = perform(p, hits, feel=1.0, seed=1, offset_correlation=0.0)
-    other = perform(p, hits, feel=1.0, seed=2, offset_correlation=0.0)
+    a = perform(p, hits, feel=1.0, seed=1, calibration=FeelCalibration(0.0))
+    again = perform(p, hits, feel=1.0, seed=1, calibration=FeelCalibration(0.0))
+    other = perform(p, hits, feel=1.0, seed=2, calibration=FeelCalibration(0.0))
     np.testing.assert_array_equal(a[1], again[1])
     assert np.abs(a[1] - other[1]).max() > 1
     played = hits > 0
     # Laplace(5, 10): mean absolute deviation 10 ms around 5
     assert abs(np.mean(np.abs(a[1][played] - 5.0)) - 10.0) < 0.6
     assert np.all(a[1][~played] == 5.0)  # no noise where nothing is played
-    half = perform(p, hits, feel=0.5, seed=1, offset_correlation=0.0)
+    half = perform(p, hits, feel=0.5, seed=1, calibration=FeelCalibration(0.0))
     np.testing.assert_allclose(half[1] - 5.0, (a[1] - 5.0) / 2)
 
 
 def test_offset_correlation_sets_the_lag1_of_the_draws() -> None:
     p, hits = prediction(steps=4096)
     for rho in (0.0, 0.8):
-        offsets = perform(p, hits, feel=1.0, seed=3, offset_correlation=rho)[1]
-        assert abs(lag1(offsets[None], hits[None]) - rho) < 0.06
+        offsets = perform(p, hits, feel=1.0, seed=3, calibration=FeelCalibration(rho))[1]
+        assert abs(lag1([offsets], [hits]) - rho) < 0.06
 
 
 def test_feel_outside_0_1_is_a_parameter_error() -> None:
     p, hits = prediction()
     with pytest.raises(ParameterError, match="feel"):
-        perform(p, hits, feel=1.5, seed=0, offset_correlation=0.0)
+        perform(p, hits, feel=1.5, seed=0, calibration=FeelCalibration(0.0))
 
 
 @pytest.mark.parametrize("loss", ["laplace", "l1", "l2"])
@@ -210,7 +219,8 @@ def test_training_writes_weights_the_numpy_model_loads_reproducibly(tmp_path: Pa
         train_humanizer(gmd, tmp_path / name / "h.npz", settings=settings, log=logs.append)
     a, b = (Humanizer.load(tmp_path / n / "h.npz") for n in ("a", "b"))
     assert a.styles == ("funk", "rock") and a.meta["best_step"] in (3, 6)
-    assert 0.0 <= a.offset_correlation <= 0.9
+    assert 0.0 <= a.calibration.offset_correlation <= 0.9
+    assert a.calibration.offset_noise >= 0 and a.calibration.velocity_noise >= 0
     assert [r["step"] for r in logs] == [3, 6, 3, 6]
     for key, value in a.w.items():
         np.testing.assert_array_equal(value, b.w[key])
@@ -225,3 +235,47 @@ def test_load_errors_name_the_file(tmp_path: Path) -> None:
         Humanizer.load(tmp_path)  # a folder holding the file
     with pytest.raises(HumanizerError, match=r"missing\.npz"):
         Humanizer.load(tmp_path / "missing.npz")
+
+
+def test_calibrated_feel_1_has_the_drummers_spread_and_lag1() -> None:
+    """Drummers' offsets with a 30 ms spread drifting at lag-1 ~0.6, velocities spread 0.25:
+    the calibration's draws reproduce both spreads and come nearest that lag-1."""
+    _, humanizer = tiny()
+    rng = np.random.default_rng(0)
+    performances = []
+    for i in range(6):
+        hits = np.zeros((128, 9), np.float32)
+        hits[::2, 2] = 1
+        drift = np.zeros(128)
+        for s in range(1, 128):
+            drift[s] = 0.6 * drift[s - 1] + 0.8 * rng.normal(0, 30)
+        performances.append(
+            Performance(
+                hits,
+                np.clip(rng.normal(0.5, 0.25, hits.shape), 0, 1) * hits,
+                drift[:, None] * hits,
+                100.0,
+                1 + i % 3,
+                "rock",
+            )
+        )
+    chosen = calibrate_feel(humanizer, performances, seed=0)
+    calibration = FeelCalibration(**chosen["calibration"])
+    hits = [p.hits for p in performances]
+    played = [
+        perform(
+            humanizer_prediction(humanizer, p.hits, bpm=p.bpm),
+            p.hits,
+            feel=1.0,
+            seed=100 + i,
+            calibration=calibration,
+        )
+        for i, p in enumerate(performances)
+    ]
+
+    def spread(arrays: list[np.ndarray]) -> float:
+        return float(np.concatenate([a[h > 0] for a, h in zip(arrays, hits, strict=True)]).std())
+
+    truth = spread([p.offsets_ms for p in performances])
+    assert abs(spread([o for _, o in played]) / truth - 1) < 0.12
+    assert abs(lag1([o for _, o in played], hits) - chosen["drummers_lag1"]) < 0.15

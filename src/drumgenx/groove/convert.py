@@ -428,7 +428,19 @@ def humanize_events(
     encoded = encode_events(events, grid, pools=pools)
     windows = to_windows(encoded.hits)
     if isinstance(model, Humanizer):
-        velocity, offset = _humanizer_performance(model, windows, encoded.hits, grid, feel)
+        if feel.feel > 0 and model.meta.get("loss", "laplace") != "laplace":
+            raise ParameterError(
+                "feel",
+                f"this humanizer was trained with the {model.meta['loss']} loss: it "
+                "predicts no spread to draw from",
+            )
+        predicted = humanizer_prediction(
+            model, encoded.hits, bpm=grid.bpm, drummer=feel.drummer, style=feel.style
+        )
+        velocity, offset_ms = perform(
+            predicted, encoded.hits, feel=feel.feel, seed=feel.seed, calibration=model.calibration
+        )
+        offset = offset_ms / step_ms(grid)
     else:
         if not feel.is_default:
             raise ParameterError(
@@ -439,16 +451,19 @@ def humanize_events(
     return Grooved(sort_events(_regroove(events, encoded, velocity, offset, grid)))
 
 
-def _humanizer_performance(
-    model: Humanizer, windows: np.ndarray, hits: np.ndarray, grid: Grid, feel: Feel
-) -> tuple[np.ndarray, np.ndarray]:
-    """Velocities and offsets (steps) per pattern step and class."""
+def humanizer_prediction(
+    model: Humanizer,
+    hits: np.ndarray,
+    *,
+    bpm: float,
+    drummer: int | None = None,
+    style: str | None = None,
+) -> Prediction:
+    """The humanizer's distributions for a looped pattern ``hits`` ``(bars * 16, 9)``: its
+    windows predicted and cross-faded (`blend_windows`), so `perform` draws once per hit."""
+    windows = to_windows(hits)
     predicted = model.predict(
-        windows,
-        bpm=grid.bpm,
-        first_bars=np.arange(len(windows)),
-        drummer=feel.drummer,
-        style=feel.style,
+        windows, bpm=bpm, first_bars=np.arange(len(windows)), drummer=drummer, style=style
     )
     _, velocity, velocity_scale = blend_windows(
         windows, predicted.velocity, predicted.velocity_scale
@@ -456,14 +471,7 @@ def _humanizer_performance(
     _, offset_ms, offset_scale = blend_windows(
         windows, predicted.offset_ms, predicted.offset_scale_ms
     )
-    velocity, offset_ms = perform(
-        Prediction(velocity, velocity_scale, offset_ms, offset_scale),
-        hits,
-        feel=feel.feel,
-        seed=feel.seed,
-        offset_correlation=model.offset_correlation,
-    )
-    return velocity, offset_ms / step_ms(grid)
+    return Prediction(velocity, velocity_scale, offset_ms, offset_scale)
 
 
 def vary_events(

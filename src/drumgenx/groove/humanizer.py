@@ -9,7 +9,9 @@ issue measures) and a scale (the mean absolute deviation a drummer shows around 
 
 ``feel`` in `perform` walks from the most likely performance (0: the locations) to one
 with a drummer's spread (1: a draw from the distributions, each class's offsets correlated
-from hit to hit with ``offset_correlation``, as a drummer's drift is).
+from hit to hit, as a drummer's drift is). How much noise and how much correlation make a
+drummer's spread and lag-1 (`FeelCalibration`) is measured on whole GMD *validation*
+performances when the model is trained.
 
 The network, in the order the weights are applied (``torch.nn.TransformerEncoderLayer``
 with ``norm_first=True``, ReLU, no dropout at inference)::
@@ -34,6 +36,7 @@ from drumgenx.groove.representation import NUM_CLASSES, WINDOW_STEPS
 
 __all__ = [
     "ANY",
+    "FeelCalibration",
     "Humanizer",
     "HumanizerError",
     "Prediction",
@@ -82,6 +85,16 @@ def _softmax(x: np.ndarray) -> np.ndarray:
     return e / e.sum(-1, keepdims=True)
 
 
+@dataclass(frozen=True)
+class FeelCalibration:
+    """What ``feel`` 1 draws: the offsets' AR(1) correlation from hit to hit, and factors on
+    the predicted velocity and offset scales (1: the scales as predicted)."""
+
+    offset_correlation: float = 0.0
+    velocity_noise: float = 1.0
+    offset_noise: float = 1.0
+
+
 class Humanizer:
     """The loaded network; `predict` is a pure function of its inputs."""
 
@@ -92,7 +105,7 @@ class Humanizer:
         self.num_drummers: int = int(meta["num_drummers"])
         self.layers: int = int(meta["layers"])
         self.heads: int = int(meta["heads"])
-        self.offset_correlation: float = float(meta.get("offset_correlation", 0.0))
+        self.calibration = FeelCalibration(**meta.get("feel_calibration", {}))
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> Humanizer:
@@ -193,14 +206,15 @@ def perform(
     *,
     feel: float,
     seed: int,
-    offset_correlation: float,
+    calibration: FeelCalibration,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Velocities (0..1) and offsets (ms) of one performance of ``hits`` ``(steps, 9)``.
 
     ``feel`` 0 gives the locations (deterministic); 1 adds a draw of each hit's Laplace
-    noise, velocities independent, each class's offsets an AR(1) series in time order with
-    lag-1 correlation ``offset_correlation`` (a drummer's timing drifts rather than jumps);
-    in between, the noise scaled by ``feel``. The same inputs and seed give the same result.
+    noise (its predicted scale times the calibration's factor), velocities independent, each
+    class's offsets an AR(1) series in time order with lag-1 correlation
+    ``calibration.offset_correlation`` (a drummer's timing drifts rather than jumps); in
+    between, the noise scaled by ``feel``. The same inputs and seed give the same result.
 
     Raises
     ------
@@ -214,14 +228,16 @@ def perform(
         rng = np.random.default_rng(seed)
         present = np.asarray(hits) > 0
         velocity_noise = rng.laplace(size=velocity.shape) * prediction.velocity_scale
+        velocity_noise *= calibration.velocity_noise
         velocity = velocity + feel * np.where(present, velocity_noise, 0.0)
         innovation = rng.laplace(size=offset.shape)
-        rho = offset_correlation
+        rho = calibration.offset_correlation
         for c in range(offset.shape[1]):
             steps = np.flatnonzero(present[:, c])
             noise, previous = np.zeros(len(steps)), 0.0
             for i, e in enumerate(innovation[steps, c]):  # unit-scale AR(1), keeps its spread
                 previous = rho * previous + np.sqrt(1 - rho**2) * e if i else e
                 noise[i] = previous
-            offset[steps, c] += feel * noise * prediction.offset_scale_ms[steps, c]
+            scale = calibration.offset_noise * prediction.offset_scale_ms[steps, c]
+            offset[steps, c] += feel * noise * scale
     return np.clip(velocity, 0.0, 1.0), offset

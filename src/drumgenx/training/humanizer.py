@@ -37,18 +37,34 @@ from torch import nn
 
 from drumgenx.core.errors import DrumgenxError
 from drumgenx.core.versioning import replace_file
+from drumgenx.groove.convert import humanizer_prediction
 from drumgenx.groove.humanizer import (
     OFFSET_LIMIT_MS,
     REFERENCE_BPM,
     SCALE_UNIT_MS,
+    FeelCalibration,
     Humanizer,
     perform,
 )
-from drumgenx.groove.representation import NUM_CLASSES, WINDOW_STEPS, midi_to_groove, split_windows
+from drumgenx.groove.representation import (
+    NUM_CLASSES,
+    STEPS_PER_BAR,
+    WINDOW_STEPS,
+    midi_to_groove,
+)
 from drumgenx.training.flags import settings_from, standalone
 from drumgenx.training.settings import HumanizerTrainSettings, command_line
 
-__all__ = ["HumanizerNet", "Windows", "load_windows", "run_command", "train_humanizer"]
+__all__ = [
+    "HumanizerNet",
+    "Performance",
+    "Windows",
+    "calibrate_feel",
+    "load_performances",
+    "run_command",
+    "to_windows",
+    "train_humanizer",
+]
 
 NUM_DRUMMERS = 10  # GMD's drummer1..drummer10
 OFFSET_CORRELATIONS = tuple(round(0.1 * i, 1) for i in range(10))  # --feel 1's grid
@@ -89,13 +105,26 @@ def gmd_styles(gmd: Path) -> tuple[str, ...]:
     return tuple(sorted({r["style"].split("/")[0] for r in rows}))
 
 
-def load_windows(gmd: str | Path, split: str, *, styles: tuple[str, ...]) -> Windows:
-    """Every 2-bar window (hop one bar, second bar not empty) of ``split``'s 4-4 files.
+@dataclass(frozen=True)
+class Performance:
+    """One GMD file on the grid, whole bars: hits, velocities (0..1), offsets (ms)
+    ``(bars * 16, 9)``, its tempo, drummer (1..10) and primary style."""
+
+    hits: np.ndarray
+    velocities: np.ndarray
+    offsets_ms: np.ndarray
+    bpm: float
+    drummer: int
+    style: str
+
+
+def load_performances(gmd: str | Path, split: str) -> list[Performance]:
+    """``split``'s 4-4 files (train or validation: the test split is never read).
 
     Raises
     ------
     DrumgenxError
-        ``gmd`` has no ``info.csv``, the split is ``test``, or it has no window.
+        ``gmd`` has no ``info.csv``, or the split is not train or validation.
     """
     gmd = Path(gmd)
     if split not in ("train", "validation"):
@@ -108,22 +137,47 @@ def load_windows(gmd: str | Path, split: str, *, styles: tuple[str, ...]) -> Win
             for r in csv.DictReader(handle)
             if r["split"] == split and r["time_signature"] == "4-4"
         ]
-    columns: dict[str, list[Any]] = {name: [] for name in Windows.__dataclass_fields__}
+    performances = []
     for row in rows:
         groove, bpm = midi_to_groove(gmd / row["midi_filename"])
-        step_ms = 60_000.0 / bpm / 4
-        for first_bar, window in enumerate(split_windows(groove, hop_bars=1)):
-            if not window.hits[WINDOW_STEPS // 2 :].any():
+        steps = groove.steps // STEPS_PER_BAR * STEPS_PER_BAR
+        performances.append(
+            Performance(
+                hits=groove.hits[:steps],
+                velocities=groove.velocities[:steps],
+                offsets_ms=groove.offsets[:steps] * 60_000.0 / bpm / 4,
+                bpm=bpm,
+                drummer=int(row["drummer"].removeprefix("drummer")),
+                style=row["style"].split("/")[0],
+            )
+        )
+    return performances
+
+
+def to_windows(performances: list[Performance], *, styles: tuple[str, ...]) -> Windows:
+    """Every 2-bar window (hop one bar, as GrooVAE's data; second bar not empty).
+
+    Raises
+    ------
+    DrumgenxError
+        No performance holds such a window.
+    """
+    columns: dict[str, list[Any]] = {name: [] for name in Windows.__dataclass_fields__}
+    for perf in performances:
+        bars = len(perf.hits) // STEPS_PER_BAR
+        for first_bar in range(bars - 1):
+            window = slice(first_bar * STEPS_PER_BAR, first_bar * STEPS_PER_BAR + WINDOW_STEPS)
+            if not perf.hits[window][STEPS_PER_BAR:].any():
                 continue
-            columns["hits"].append(window.hits)
-            columns["velocities"].append(window.velocities)
-            columns["offsets_ms"].append(window.offsets * step_ms)
-            columns["bpm"].append(bpm)
-            columns["drummer"].append(int(row["drummer"].removeprefix("drummer")))
-            columns["style"].append(styles.index(row["style"].split("/")[0]) + 1)
+            columns["hits"].append(perf.hits[window])
+            columns["velocities"].append(perf.velocities[window])
+            columns["offsets_ms"].append(perf.offsets_ms[window])
+            columns["bpm"].append(perf.bpm)
+            columns["drummer"].append(perf.drummer)
+            columns["style"].append(styles.index(perf.style) + 1)
             columns["first_bar"].append(first_bar)
     if not columns["hits"]:
-        raise DrumgenxError(f"{gmd}: the {split} split has no 4-4 window with 2 bars of drums")
+        raise DrumgenxError("no 4-4 performance holds 2 bars of drums")
     types = {"drummer": np.int64, "style": np.int64, "first_bar": np.int64}
     return Windows(**{k: np.asarray(v, types.get(k, np.float32)) for k, v in columns.items()})
 
@@ -260,46 +314,72 @@ def template_scores(train: Windows, validation: Windows) -> dict[str, float]:
     return scores
 
 
-def lag1(offsets: np.ndarray, hits: np.ndarray) -> float:
-    """Pearson r of successive offsets of one class within a window, over all windows."""
-    pairs = []
-    for w in range(len(hits)):
-        for c in range(NUM_CLASSES):
-            series = offsets[w, hits[w, :, c] > 0, c]
-            pairs += itertools.pairwise(series)
+def lag1(offsets: list[np.ndarray], hits: list[np.ndarray]) -> float:
+    """Pearson r of each class's successive offsets (in time order) within each performance
+    ``(steps, 9)``, pairs pooled over classes and performances."""
+    pairs = [
+        pair
+        for offset, hit in zip(offsets, hits, strict=True)
+        for c in range(NUM_CLASSES)
+        for pair in itertools.pairwise(offset[hit[:, c] > 0, c])
+    ]
     a = np.asarray(pairs)
     return float(np.corrcoef(a[:, 0], a[:, 1])[0, 1]) if len(a) > 2 else 0.0
 
 
-def choose_offset_correlation(humanizer: Humanizer, windows: Windows, *, seed: int) -> dict:
-    """The AR(1) correlation of ``--feel 1``'s offset draws whose lag-1 autocorrelation is
-    nearest the drummers' on ``windows`` (with the true drummer and style)."""
-    predictions = [
-        humanizer.predict(
-            windows.hits[i : i + 1],
-            bpm=float(windows.bpm[i]),
-            first_bars=windows.first_bar[i : i + 1],
-            drummer=int(windows.drummer[i]),
-            style=humanizer.styles[int(windows.style[i]) - 1],
-        )
-        for i in range(len(windows))
-    ]
-    truth = lag1(windows.offsets_ms, windows.hits)
-    measured = {}
-    for rho in OFFSET_CORRELATIONS:
-        played = [
-            perform(
-                type(p)(*(a[0] for a in p.arrays())),
-                windows.hits[i],
-                feel=1.0,
-                seed=seed + i,
-                offset_correlation=rho,
-            )[1]
-            for i, p in enumerate(predictions)
+def calibrate_feel(
+    humanizer: Humanizer, performances: list[Performance], *, seed: int
+) -> dict[str, Any]:
+    """`FeelCalibration` that gives ``--feel 1`` the drummers' spread and lag-1 on whole
+    ``performances`` (validation), at the defaults (any drummer, any style).
+
+    The noise factors make the variance of the played offsets (velocities) that of the
+    drummers' (location variance plus noise variance, clipping aside); then the AR(1)
+    correlation whose lag-1 over whole performances is nearest the drummers' is taken from
+    `OFFSET_CORRELATIONS`.
+    """
+    predictions = [humanizer_prediction(humanizer, p.hits, bpm=p.bpm) for p in performances]
+    hits = [p.hits for p in performances]
+
+    def played(arrays: list[np.ndarray]) -> np.ndarray:
+        return np.concatenate([a[h > 0] for a, h in zip(arrays, hits, strict=True)])
+
+    def draws(calibration: FeelCalibration) -> list[tuple[np.ndarray, np.ndarray]]:
+        return [
+            perform(pred, p.hits, feel=1.0, seed=seed + i, calibration=calibration)
+            for i, (pred, p) in enumerate(zip(predictions, performances, strict=True))
         ]
-        measured[rho] = lag1(np.stack(played), windows.hits)
-    best = min(measured, key=lambda rho: abs(measured[rho] - truth))
-    return {"chosen": best, "drummers_lag1": truth, "lag1_by_correlation": measured}
+
+    unit = draws(FeelCalibration())
+    factors = {}
+    for name, index, truth, location in (
+        (
+            "velocity_noise",
+            0,
+            [p.velocities for p in performances],
+            [q.velocity for q in predictions],
+        ),
+        (
+            "offset_noise",
+            1,
+            [p.offsets_ms for p in performances],
+            [q.offset_ms for q in predictions],
+        ),
+    ):
+        noise = played([d[index] for d in unit]) - played(location)
+        wanted = played(truth).var() - played(location).var()
+        factors[name] = round(float(np.sqrt(max(wanted, 0.0) / noise.var())), 3)
+    truth_lag1 = lag1([p.offsets_ms for p in performances], hits)
+    measured = {
+        rho: lag1([d[1] for d in draws(FeelCalibration(rho, **factors))], hits)
+        for rho in OFFSET_CORRELATIONS
+    }
+    best = min(measured, key=lambda rho: abs(measured[rho] - truth_lag1))
+    return {
+        "calibration": {"offset_correlation": best, **factors},
+        "drummers_lag1": round(truth_lag1, 4),
+        "lag1_by_correlation": {str(k): round(v, 4) for k, v in measured.items()},
+    }
 
 
 @dataclass(frozen=True)
@@ -312,7 +392,7 @@ class TrainResult:
     minutes: float
     validation: dict[str, float]
     template: dict[str, float]
-    offset_correlation: float
+    feel_calibration: dict[str, float]
 
 
 def train_humanizer(
@@ -335,7 +415,8 @@ def train_humanizer(
     rng = np.random.default_rng(settings.seed)
     gmd, out = Path(gmd), Path(out)
     styles = gmd_styles(gmd)
-    train, validation = (load_windows(gmd, s, styles=styles) for s in ("train", "validation"))
+    performances = {s: load_performances(gmd, s) for s in ("train", "validation")}
+    train, validation = (to_windows(performances[s], styles=styles) for s in performances)
     template = template_scores(train, validation)
     net = HumanizerNet(
         width=settings.width, layers=settings.layers, heads=settings.heads, num_styles=len(styles)
@@ -361,9 +442,10 @@ def train_humanizer(
     }
     weights = net.numpy_weights()
     humanizer = Humanizer({k: v.astype(np.float64) for k, v in weights.items()}, meta)
-    correlation = choose_offset_correlation(humanizer, validation, seed=settings.seed)
-    meta["offset_correlation"] = correlation["chosen"] if settings.loss == "laplace" else 0.0
-    meta["offset_correlation_choice"] = correlation
+    if settings.loss == "laplace":  # the other losses predict no scale: nothing to draw
+        feel = calibrate_feel(humanizer, performances["validation"], seed=settings.seed)
+        meta["feel_calibration"] = feel.pop("calibration")
+        meta["feel_calibration_choice"] = feel
     _save(out, weights, meta)
     return TrainResult(
         out=out,
@@ -372,7 +454,7 @@ def train_humanizer(
         minutes=round(minutes, 2),
         validation=meta["validation"],
         template=template,
-        offset_correlation=meta["offset_correlation"],
+        feel_calibration=meta.get("feel_calibration", {}),
     )
 
 
@@ -468,7 +550,7 @@ def run_command(args: argparse.Namespace) -> None:
         result = train_humanizer(args.gmd, out, settings=settings, command=command_line(), log=log)
     print(
         f"wrote {result.out} (best step {result.best_step}; validation {result.validation}; "
-        f"template {result.template}; --feel 1 offset correlation {result.offset_correlation})"
+        f"template {result.template}; --feel 1 calibration {result.feel_calibration})"
     )
 
 
