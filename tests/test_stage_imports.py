@@ -16,10 +16,10 @@ and each import of a ``drumgenx`` module is checked against one rule:
   ``settings``, ``cli_args``); ``export-kit`` writes the loop's MIDI on the kit's
   keys as ``export-midi`` does (``kit`` -> ``render``: ``midi``, ``settings``); each trainer
   builds and writes the model it trains (``training`` -> ``transcribe``: any module;
-  ``groove``: ``model``, ``humanizer``, ``representation``, ``convert`` (the style library's roles are
-  GrooVAE's drum classes'); ``roles``: ``learned``, and ``features``, ``rules``, ``fusion``,
-  ``calibration`` (the role trainer fits the calibration on what stage 2 fuses, issue #15);
-  ``preprocess``: ``onsets_flux``,
+  ``groove``: ``model``, ``humanizer``, ``representation``, ``convert`` (the style
+  library's roles are GrooVAE's drum classes'); ``roles``: ``learned``, and ``features``,
+  ``rules``, ``fusion``, ``calibration`` (the role trainer fits the calibration on what stage
+  2 fuses, issue #15); ``preprocess``: ``onsets_flux``,
   ``onsets_learned``; ``skeleton``: ``styles``, the style library it builds).
 * ``core`` imports no stage.
 * The **assemblers** put stages together and may import any stage: ``chain`` (``drumgenx

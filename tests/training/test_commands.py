@@ -24,6 +24,7 @@ from drumgenx.training.settings import (
 PACKAGE = Path(__file__).resolve().parents[2] / "src" / "drumgenx"
 REQUIRED = {  # each model's required inputs, for parsing its defaults
     "groove": ["--gmd", "g", "--task", "vary"],
+    "humanizer": ["--gmd", "g", "--out", "h.npz"],
     "roles": ["--out", "w.npz"],
     "role-data": ["--out", "o"],
     "onsets": ["--gmd", "g", "--out", "w.npz"],
@@ -42,11 +43,11 @@ def _help(capsys, argv: list[str]) -> str:
 
 def test_train_help_lists_every_model(capsys) -> None:
     assert (
-        "train a model: groove, roles, role-data, onsets, transcriber, corpus, styles"
+        "train a model: groove, humanizer, roles, role-data, onsets, transcriber, corpus, styles"
         in " ".join(build_parser().format_help().split())
     )
     text = _help(capsys, ["train"])
-    for model in ("groove", "roles", "role-data", "onsets", "transcriber", "corpus", "styles"):
+    for model in REQUIRED:
         assert f" {model} " in text
     assert list(MODELS) == list(REQUIRED)
 
