@@ -121,7 +121,9 @@ class HumanizerTrainSettings(_Ranged):
     with these defaults; the loss was chosen on the validation split (README, Stage 4).
     """
 
-    seed: int = _setting(0, "seeds initialisation, the batches and the condition dropout")
+    seed: int = _setting(
+        0, "seeds initialisation, the batches and the condition dropout, 0 or more"
+    )
     max_minutes: float = _setting(
         30.0, "wall-clock limit of the training loop, more than 0", above=True
     )
