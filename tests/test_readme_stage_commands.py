@@ -52,6 +52,10 @@ NOT_RUN = {
     " --out models/groovae_humanize": _GMD,
     ".venv/bin/drumgenx train groove --gmd ../shared/data/gmd --task humanize --out DIR": _GMD,
     ".venv/bin/drumgenx train groove --gmd ../shared/data/gmd --task vary --out DIR": _GMD,
+    ".venv/bin/drumgenx train humanizer --gmd ../shared/data/gmd --out humanizer.npz": (
+        "needs the Groove MIDI Dataset (../shared/data/gmd) and trains for 12 minutes"
+        " (tests/groove/test_humanizer.py trains on a tiny set)"
+    ),
     "apt-get install -y --no-install-recommends fluidsynth fluid-soundfont-gm"
     " musescore-general-soundfont timgm6mb-soundfont csound-soundfont opl3-soundfont"
     " avldrums.lv2-soundfont hydrogen-drumkits hydrogen-data sonic-pi-samples lmms-common"
