@@ -632,8 +632,9 @@ class StudioApi:
         seed: int,
         progress: Callable[[int, int, str], None] | None = None,
     ) -> dict[str, Any]:
-        """Humanize or vary ``events`` with GrooVAE (`run_groove`), on the run's grid and pools;
-        the result goes to the run's ``groove/`` as a new ``event_grid_groovae_N.json``.
+        """Humanize (the humanizer) or vary (GrooVAE) ``events`` (`run_groove`), on the run's
+        grid and pools; the result goes to the run's ``groove/`` as a new
+        ``event_grid_groovae_N.json``.
 
         Returns
         -------

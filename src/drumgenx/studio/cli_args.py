@@ -73,7 +73,8 @@ STUDIO = Command(
     "studio",
     _HELP,
     "A local web app on OUT: the runs in it, each loop on a step grid to play, edit and "
-    "save as a new version, humanize or vary with GrooVAE. Needs pip install -e '.[studio]'.",
+    "save as a new version, humanize (the humanizer) or vary (GrooVAE). Needs pip install "
+    "-e '.[studio]'.",
     add_arguments,
     main,
 )

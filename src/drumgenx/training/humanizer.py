@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import itertools
 import json
 import math
@@ -434,8 +435,8 @@ def train_humanizer(
         "loss": settings.loss,
         "settings": asdict(settings),
         "command": command,
-        "data": "GMD train 4-4 (2-bar windows, hop 1 bar); validation chose checkpoint and "
-        "offset_correlation; test never read",
+        "data": "GMD train 4-4 (2-bar windows, hop 1 bar); validation chose the checkpoint "
+        "and the feel calibration; test never read",
         "best_step": best_step,
         "validation": evaluate(net, validation),
         "template_validation": template,
@@ -521,8 +522,6 @@ def _fit(
 
 
 def _save(out: Path, weights: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
-    import io
-
     buffer = io.BytesIO()
     np.savez_compressed(buffer, meta=np.asarray(json.dumps(meta, sort_keys=True)), **weights)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -288,7 +288,7 @@ async function groove(mode) {
     return;
   }
   update({ busy: mode });
-  say(`${mode}: GrooVAE is running on ${state.base.path} ...`);
+  say(`${mode}: ${mode === "humanize" ? "the humanizer" : "GrooVAE"} is running on ${state.base.path} ...`);
   try {
     const result = await api.groove({
       record: state.run.record,
