@@ -60,21 +60,35 @@ def map_in_processes(
         initializer=_start_worker,
         initargs=(initializer, initargs),
     )
+    items = list(items)
     try:
-        # Executor.map submits every item at once, so all workers start inside this block.
+        # Every chunk is submitted at once, so all workers start inside this block. Not
+        # Executor.map: its iterator cancels the queued futures when an exception passes
+        # through it, and Python 3.11's pool, once its workers are stopped, then sets an
+        # exception on those cancelled futures: an InvalidStateError traceback from its
+        # thread, which then never closes its queues (the exit can hang). Uncancelled, the
+        # pool fails them itself, cleanly.
         with _environment(dict.fromkeys(THREAD_VARIABLES, threads)):
-            results = pool.map(fn, items, chunksize=chunksize)
-        yield from results
+            futures = [
+                pool.submit(_apply_to_chunk, fn, items[i : i + chunksize])
+                for i in range(0, len(items), chunksize)
+            ]
+        for future in futures:
+            yield from future.result()
     except BaseException:
-        # Ctrl-C, an error, or the caller stopping early: drop the queued work and stop the
-        # workers now; a plain shutdown would first finish every file still queued.
+        # Ctrl-C, an error, or the caller stopping early: stop the workers now (a plain
+        # shutdown would first finish every file still queued); the pool fails the rest.
         # (Python 3.14 has terminate_workers(); shutdown forgets _processes, so read it first.)
         processes = list((getattr(pool, "_processes", None) or {}).values())
-        pool.shutdown(wait=False, cancel_futures=True)
         for process in processes:
             process.terminate()
+        pool.shutdown(wait=False)
         raise
     pool.shutdown()
+
+
+def _apply_to_chunk(fn: Callable[[T], R], chunk: list[T]) -> list[R]:
+    return [fn(item) for item in chunk]
 
 
 def _start_worker(initializer: Callable[..., None] | None, initargs: tuple[Any, ...]) -> None:
