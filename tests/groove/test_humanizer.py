@@ -279,3 +279,10 @@ def test_calibrated_feel_1_has_the_drummers_spread_and_lag1() -> None:
     truth = spread([p.offsets_ms for p in performances])
     assert abs(spread([o for _, o in played]) / truth - 1) < 0.12
     assert abs(lag1([o for _, o in played], hits) - chosen["drummers_lag1"]) < 0.15
+
+
+def test_a_draw_never_silences_a_hit() -> None:
+    p, hits = prediction(steps=4096)
+    loud_noise = Prediction(p.velocity, np.full(hits.shape, 2.0), p.offset_ms, p.offset_scale_ms)
+    velocity, _ = perform(loud_noise, hits, feel=1.0, seed=0, calibration=FeelCalibration())
+    assert velocity[hits > 0].min() == pytest.approx(1 / 127) and velocity.max() == 1.0

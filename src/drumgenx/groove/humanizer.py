@@ -48,6 +48,7 @@ ANY = 0  # the embedding index of "any drummer" / "any style" (trained with cond
 OFFSET_LIMIT_MS = 50.0  # tanh range of the offset location (GMD: 99.6 % of offsets within it)
 SCALE_UNIT_MS = 20.0  # offsets are scored in units of 20 ms in the loss (velocity: 1)
 REFERENCE_BPM = 100.0
+MIN_VELOCITY = 1 / 127  # MIDI's quietest note: a draw never silences a hit (0 is a note-off)
 WEIGHTS_FILE = "humanizer.npz"
 
 
@@ -208,7 +209,7 @@ def perform(
     seed: int,
     calibration: FeelCalibration,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Velocities (0..1) and offsets (ms) of one performance of ``hits`` ``(steps, 9)``.
+    """Velocities (1/127..1) and offsets (ms) of one performance of ``hits`` ``(steps, 9)``.
 
     ``feel`` 0 gives the locations (deterministic); 1 adds a draw of each hit's Laplace
     noise (its predicted scale times the calibration's factor), velocities independent, each
@@ -240,4 +241,4 @@ def perform(
                 noise[i] = previous
             scale = calibration.offset_noise * prediction.offset_scale_ms[steps, c]
             offset[steps, c] += feel * noise * scale
-    return np.clip(velocity, 0.0, 1.0), offset
+    return np.clip(velocity, MIN_VELOCITY, 1.0), offset
