@@ -12,7 +12,10 @@ Input: every file listed in ``labels.csv`` that is installed (1,096 real one-sho
 DSP features, the learned scorer's features, rules, learned scorer, fusion, guards, pools and
 both JSON files. "cold" starts from an empty feature cache; "cached" repeats the run on the
 same output folder, so every file is a cache hit. Process start-up is not counted; worker
-start-up (spawn) is.
+start-up (spawn) is. One worker is one core: BLAS gets one thread here (``--workers 1`` runs
+in this process), as each of N spawned workers gets ``cores // N``; set OPENBLAS_NUM_THREADS
+(and OMP_/MKL_) to measure another count. On a busy 2-core machine, the in-process default
+of one OpenBLAS thread per core halves the cold figure (the role scorer's mel product spins).
 """
 
 from __future__ import annotations
@@ -25,6 +28,14 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # CLAP weights cannot be fetched; fail fast
+from drumgenx.core.parallel import THREAD_VARIABLES  # imports no numpy
+
+# One core per worker: one BLAS thread in this process, before numpy loads (what
+# `map_in_processes` gives each of N workers on N cores). `--workers 1` runs in this process,
+# which would otherwise start one OpenBLAS thread per core; set OPENBLAS_NUM_THREADS to
+# measure that instead.
+for _name in THREAD_VARIABLES:
+    os.environ.setdefault(_name, "1")
 
 from drumgenx.core.audio import find_audio_files
 from drumgenx.roles.run import run_roles

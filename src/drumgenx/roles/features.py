@@ -59,6 +59,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import hashlib
 import itertools
 import json
@@ -167,50 +168,100 @@ def _time_features(y: np.ndarray, sr: int, params: FeatureParams) -> dict[str, f
     }
 
 
+@functools.cache
+def _welch_window(n_fft: int) -> np.ndarray:
+    window = hann_window(n_fft, periodic=False)
+    window.flags.writeable = False
+    return window
+
+
 def _average_spectrum(y: np.ndarray, params: FeatureParams) -> np.ndarray:
     """Mean Hann-windowed power spectrum over all frames (Welch), shape ``(n_fft//2 + 1,)``."""
     n_fft, hop = params.n_fft, params.hop
-    if y.size < n_fft:
-        y = np.pad(y, (0, n_fft - y.size))
-    n_frames = 1 + (y.size - n_fft + hop - 1) // hop
-    y = np.pad(y.astype(np.float32), (0, (n_frames - 1) * hop + n_fft - y.size))
+    # Zero-padded to at least one frame, then to a whole number of frames: one copy.
+    n_frames = 1 + (max(y.size, n_fft) - n_fft + hop - 1) // hop
+    padded = np.zeros((n_frames - 1) * hop + n_fft, dtype=np.float32)
+    padded[: y.size] = y
+    y = padded
     frames = frame_signal(y, n_fft=n_fft, hop=hop, centre=False)
-    power = power_spectrogram(frames, window=hann_window(n_fft, periodic=False))
+    power = power_spectrogram(frames, window=_welch_window(n_fft))
     return np.mean(power, axis=0, dtype=np.float64)
+
+
+@dataclasses.dataclass(frozen=True)
+class _SpectralLayout:
+    """Where each spectral feature reads the average spectrum (its bins ascend in frequency,
+    so every band is a contiguous run of bins: a slice)."""
+
+    freqs: np.ndarray
+    audible: slice  # >= 20 Hz: DC and sub-sonic rumble are not part of the timbre
+    octave: np.ndarray  # octave band of each bin inside the flatness range
+    inside: slice  # the bins inside the flatness range
+    n_octaves: int
+    n_bins: np.ndarray  # bins per octave band
+    low: slice  # of the audible bins
+    mid: slice
+    high: slice
+    peak: slice  # the low_peak_hz search range
+
+
+@functools.cache
+def _spectral_layout(sr: int, params: FeatureParams) -> _SpectralLayout:
+    freqs = np.fft.rfftfreq(params.n_fft, 1.0 / sr)
+    f = freqs[freqs >= 20.0]
+
+    def run(mask: np.ndarray) -> slice:
+        idx = np.flatnonzero(mask)
+        return slice(int(idx[0]), int(idx[-1]) + 1) if idx.size else slice(0, 0)
+
+    # Octave bands for the flatness, from flatness_min_hz up to at most 95 % of Nyquist.
+    top = min(params.flatness_max_hz, 0.95 * sr / 2)
+    edges = params.flatness_min_hz * 2.0 ** np.arange(0, np.log2(top / params.flatness_min_hz))
+    edges = np.append(edges, top)
+    which = np.digitize(freqs, edges) - 1  # octave index of each bin, -1 / len: outside
+    inside = run((which >= 0) & (which < edges.size - 1))
+    octave = which[inside]
+    for array in (freqs, octave):
+        array.flags.writeable = False
+    return _SpectralLayout(
+        freqs=freqs,
+        audible=run(freqs >= 20.0),
+        octave=octave,
+        inside=inside,
+        n_octaves=edges.size - 1,
+        n_bins=np.bincount(octave, minlength=edges.size - 1),
+        low=run(f < params.low_band_hz),
+        mid=run((f >= params.low_band_hz) & (f < params.mid_band_hz)),
+        high=run(f >= params.high_band_hz),
+        peak=run((freqs >= params.peak_min_hz) & (freqs <= params.peak_max_hz)),
+    )
 
 
 def _spectral_features(y: np.ndarray, sr: int, params: FeatureParams) -> dict[str, float]:
     power = _average_spectrum(y, params)
-    freqs = np.fft.rfftfreq(params.n_fft, 1.0 / sr)
-    audible = freqs >= 20.0  # DC and sub-sonic rumble are not part of the timbre
-    p, f = power[audible], freqs[audible]
+    layout = _spectral_layout(sr, params)
+    p, f = power[layout.audible], layout.freqs[layout.audible]
     total = max(float(p.sum()), _TINY)
     centroid = float(np.sum(f * p) / total)
 
     # Flatness per octave band, then averaged weighted by each band's power: noisiness
     # wherever the sound's energy is. One flatness over the whole range would call a hat
     # (noise above 7 kHz, nothing below) tonal, just because most of the range is empty.
-    top = min(params.flatness_max_hz, 0.95 * sr / 2)
-    edges = params.flatness_min_hz * 2.0 ** np.arange(0, np.log2(top / params.flatness_min_hz))
-    edges = np.append(edges, top)
-    which = np.digitize(freqs, edges) - 1  # octave index of each bin, -1 / len: outside
-    inside = (which >= 0) & (which < edges.size - 1)
-    logp = np.log(power + _TINY)
-    n_bins = np.bincount(which[inside], minlength=edges.size - 1)
-    mean_p = np.bincount(which[inside], power[inside], minlength=edges.size - 1)
-    mean_log = np.bincount(which[inside], logp[inside], minlength=edges.size - 1)
+    inside = power[layout.inside]
+    n_bins = layout.n_bins
+    mean_p = np.bincount(layout.octave, inside, minlength=layout.n_octaves)
+    mean_log = np.bincount(layout.octave, np.log(inside + _TINY), minlength=layout.n_octaves)
     ok = n_bins > 0
     band_flat = np.exp(mean_log[ok] / n_bins[ok]) / (mean_p[ok] / n_bins[ok] + _TINY)
     weight = mean_p[ok]
     flatness = float(np.sum(band_flat * weight) / max(float(weight.sum()), _TINY))
 
-    low = float(p[f < params.low_band_hz].sum()) / total
-    mid = float(p[(f >= params.low_band_hz) & (f < params.mid_band_hz)].sum()) / total
-    high = float(p[f >= params.high_band_hz].sum()) / total
+    low = float(p[layout.low].sum()) / total
+    mid = float(p[layout.mid].sum()) / total
+    high = float(p[layout.high].sum()) / total
 
     # Strongest peak in the drum-head range, refined by a parabola through log power.
-    idx = np.flatnonzero((freqs >= params.peak_min_hz) & (freqs <= params.peak_max_hz))
-    k = int(idx[np.argmax(power[idx])])
+    k = layout.peak.start + int(np.argmax(power[layout.peak]))
     offset = 0.0
     if 0 < k < power.size - 1:
         a, b, c = np.log(power[k - 1 : k + 2] + _TINY)
@@ -342,7 +393,6 @@ class FeatureCache:
     ) -> None:
         """Store ``features`` (and ``extra``) for the file's current content."""
         entry = self._entry(path)
-        entry.parent.mkdir(parents=True, exist_ok=True)
         text = json.dumps(
             {
                 "features": {name: float(features[name]) for name in FEATURE_NAMES},
@@ -354,7 +404,12 @@ class FeatureCache:
         # rest of the write), then an atomic rename.
         tmp = entry.with_name(f"{entry.name}.{os.getpid()}.tmp")
         try:
-            with open(tmp, "w", encoding="utf-8") as handle:
+            try:
+                handle = open(tmp, "w", encoding="utf-8")  # noqa: SIM115 (closed below)
+            except FileNotFoundError:  # the entry's folder, made on its first write only
+                entry.parent.mkdir(parents=True, exist_ok=True)
+                handle = open(tmp, "w", encoding="utf-8")  # noqa: SIM115
+            with handle:
                 handle.write(text)
             os.replace(tmp, entry)
         except BaseException:
@@ -395,6 +450,18 @@ TAIL_AT_S = 0.5
 ~30 dB there, a crash by ~15, a closed hat is gone."""
 
 
+def _bins(freqs: np.ndarray, lo: float, hi: float) -> slice:
+    """The bins of ascending ``freqs`` with ``lo <= f < hi``, as a slice."""
+    return slice(int(np.searchsorted(freqs, lo, "left")), int(np.searchsorted(freqs, hi, "left")))
+
+
+def _band_sum(power: np.ndarray, bins: slice) -> np.ndarray:
+    """Per-frame power of a band of ``(frames, bins)`` spectra, summed bin after bin on a
+    column-major copy: the order (and so the float32 totals, to the last bit) of the boolean
+    mask this replaces, whose copy is column-major, i.e. the values the scorer trained on."""
+    return np.asfortranarray(power[:, bins]).sum(axis=1)
+
+
 def _fit_decay(level_db: np.ndarray, frame_s: float) -> tuple[float, float]:
     """Extrapolated 30 dB decay time (s) and RMS residual (dB) of a line fitted to a level
     curve from its peak to `DECAY_FIT_DB` below it (only rate matters, so a tail cut short
@@ -406,7 +473,11 @@ def _fit_decay(level_db: np.ndarray, frame_s: float) -> tuple[float, float]:
     if seg.size < 3:  # gone within two frames: as short as this analysis can tell
         return seg.size * frame_s, 0.0
     t = np.arange(seg.size) * frame_s
-    slope, intercept = np.polyfit(t, seg, 1)
+    # Least squares in closed form (`np.polyfit(t, seg, 1)`'s line, without its LAPACK
+    # call; they differ in the last bits only).
+    dt = t - t.mean()
+    slope = float(np.dot(dt, seg) / np.dot(dt, dt))
+    intercept = float(seg.mean()) - slope * float(t.mean())
     residual = float(np.sqrt(np.mean((seg - (slope * t + intercept)) ** 2)))
     rate = max(-float(slope), 30.0 / MAX_T30_S)  # dB/s; flat or rising: the cap
     return 30.0 / rate, residual
@@ -437,8 +508,10 @@ def decay_shape_features(
         (-10 when the clip has ended).
     """
     tiny = 1e-20
+    # Bin frequencies ascend, so each band is a contiguous run of bins: a slice, copied
+    # (`_band_sum`) rather than gathered through a boolean mask.
     broad_db = 10.0 * np.log10(power.sum(axis=1) + tiny)
-    high_db = 10.0 * np.log10(power[:, freqs >= HIGH_BAND_HZ].sum(axis=1) + tiny)
+    high_db = 10.0 * np.log10(_band_sum(power, _bins(freqs, HIGH_BAND_HZ, np.inf)) + tiny)
     broad_t30, residual = _fit_decay(broad_db, frame_s)
     high_t30, _ = _fit_decay(high_db, frame_s)
     peak = int(np.argmax(broad_db))
@@ -448,7 +521,7 @@ def decay_shape_features(
     if at < power.shape[0] and edges.size > 1:
         levels = []
         for lo, hi in itertools.pairwise(edges):
-            band = 10.0 * np.log10(power[:, (freqs >= lo) & (freqs < hi)].sum(axis=1) + tiny)
+            band = 10.0 * np.log10(_band_sum(power, _bins(freqs, lo, hi)) + tiny)
             levels.append(max(band[at] - band.max(), -100.0))
         tail = float(np.mean(levels)) / 10.0
     return {
@@ -468,14 +541,31 @@ BODY_HZ = (40.0, 500.0)
 """Where a drum head's fundamental is: kicks 40-100 Hz, toms 70-300, snares 150-250."""
 
 
+@functools.cache
+def _body_window() -> np.ndarray:
+    window = np.hanning(BODY_N)
+    window.flags.writeable = False
+    return window
+
+
+@functools.cache
+def _body_bins(sr: int) -> tuple[np.ndarray, int, int]:
+    """`BODY_FFT` bin frequencies at ``sr`` (read-only), and the first and one past the last
+    bin inside `BODY_HZ` (ascending frequencies: a contiguous run)."""
+    freqs = np.fft.rfftfreq(BODY_FFT, 1.0 / sr)
+    freqs.flags.writeable = False
+    idx = np.flatnonzero((freqs >= BODY_HZ[0]) & (freqs <= BODY_HZ[1]))
+    return freqs, int(idx[0]), int(idx[-1]) + 1
+
+
 def _peak_hz(seg: np.ndarray, sr: int) -> tuple[float, float, np.ndarray, np.ndarray]:
     """Strongest partial in `BODY_HZ` of a Hann-windowed segment (parabola-refined Hz),
     its power, and the segment's power spectrum and bin frequencies."""
     seg = np.pad(seg, (0, max(0, BODY_N - seg.size)))
-    spec = np.abs(np.fft.rfft(seg * np.hanning(seg.size), n=BODY_FFT)) ** 2
-    freqs = np.fft.rfftfreq(BODY_FFT, 1.0 / sr)
-    idx = np.flatnonzero((freqs >= BODY_HZ[0]) & (freqs <= BODY_HZ[1]))
-    k = int(idx[np.argmax(spec[idx])])
+    window = _body_window() if seg.size == BODY_N else np.hanning(seg.size)
+    spec = np.abs(np.fft.rfft(seg * window, n=BODY_FFT)) ** 2
+    freqs, lo, hi = _body_bins(sr)
+    k = lo + int(np.argmax(spec[lo:hi]))
     a, b, c = np.log(spec[k - 1 : k + 2] + 1e-20)
     denom = a - 2.0 * b + c
     offset = float(np.clip(0.5 * (a - c) / denom, -0.5, 0.5)) if denom < 0 else 0.0
@@ -511,12 +601,12 @@ def body_pitch_features(x: np.ndarray, *, sr: int) -> dict[str, float]:
     f1, _, _, _ = _peak_hz(later, sr)
     e0, e1 = float(np.sum(first**2)), float(np.sum(later**2))
     glide = 12.0 * np.log2(f1 / f0) if e1 > e0 * 1e-6 else 0.0
-    band = (freqs >= BODY_HZ[0]) & (freqs <= BODY_HZ[1])
-    salience = 10.0 * np.log10(p0 / (float(np.median(spec0[band])) + 1e-20) + 1e-20)
+    _, lo, hi = _body_bins(sr)
+    salience = 10.0 * np.log10(p0 / (float(np.median(spec0[lo:hi])) + 1e-20) + 1e-20)
     body = x[: 3 * BODY_N]
     spec = np.abs(np.fft.rfft(body, n=BODY_FFT)) ** 2
-    fb = np.fft.rfftfreq(BODY_FFT, 1.0 / sr)
-    sub = float(spec[fb < 70.0].sum() / (spec[fb < 2000.0].sum() + 1e-20))
+    sub_bins, body_bins = _bins(freqs, -np.inf, 70.0), _bins(freqs, -np.inf, 2000.0)
+    sub = float(spec[sub_bins].sum() / (spec[body_bins].sum() + 1e-20))
 
     # Highs by a second difference (+12 dB/octave, no window to leak a loud low body up)
     d2 = np.diff(x[: 3 * BODY_N], 2)
