@@ -3,9 +3,11 @@
 Usage (by hand, never by CI; needs ../shared/data/gmd)::
 
     .venv/bin/python bench/bench_groove.py [--gmd PATH] [--n 40] [--bars 16] [--seed 42]
-        [--humanizer_loader MODULE:FUNCTION]
+        [--split test|validation] [--humanizer_loader MODULE:FUNCTION]
 
-Quick try: ``--n 3``. Everything runs in one process pinned to one core (`_onecore`), one
+Quick try: ``--n 3``. ``--split validation`` runs the same protocol on GMD validation beats
+(there are fewer than 40 with 16 bars): where a model's choices may be measured; the test
+split is for the report. Everything runs in one process pinned to one core (`_onecore`), one
 thread per pool, and prints one markdown table, then the issue's goals (met or not, computed
 from the measured numbers) and the speed.
 
@@ -160,10 +162,10 @@ def summarize(tally: Tally, *, truth: bool = False) -> Row:
 # --- cases and the template ------------------------------------------------------------------
 
 
-def test_cases(gmd: Path, n: int, bars: int) -> list[Case]:
-    """The protocol's cases: test beats sorted by id, the first ``n`` of ``bars`` bars."""
+def protocol_cases(gmd: Path, n: int, bars: int, split: str = "test") -> list[Case]:
+    """The protocol's cases: ``split``'s beats sorted by id, the first ``n`` of ``bars`` bars."""
     cases = []
-    for row in sorted(info_rows(gmd, "test", beat_type="beat"), key=lambda r: r["id"]):
+    for row in sorted(info_rows(gmd, split, beat_type="beat"), key=lambda r: r["id"]):
         case = load_case(gmd, row, bars)
         if case is not None:
             cases.append(case)
@@ -474,7 +476,13 @@ def speed_lines(results: dict[str, dict | str]) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--gmd", type=Path, default=DEFAULT_GMD)
-    parser.add_argument("--n", type=int, default=40, help="test beats (default 40)")
+    parser.add_argument("--n", type=int, default=40, help="beats (default 40)")
+    parser.add_argument(
+        "--split",
+        choices=("test", "validation"),
+        default="test",
+        help="test: the report; validation: the same protocol where choices may be made",
+    )
     parser.add_argument("--bars", type=int, default=16, help="bars of each (default 16)")
     parser.add_argument("--seed", type=int, default=GrooveSettings.seed, help="feel 1's seed")
     parser.add_argument("--humanizer_loader", default=HUMANIZER_LOADER)
@@ -487,11 +495,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     where = _onecore.pin_one_core()
     started = time.perf_counter()
-    cases = test_cases(args.gmd, args.n, args.bars)
+    cases = protocol_cases(args.gmd, args.n, args.bars, args.split)
     results = measure(cases, methods(args.gmd, args.seed))
     n_hits = sum(len(c.events) for c in cases)
     print(
-        f"GMD test beats (4-4, sorted by id, the first {len(cases)} with {args.bars} bars), "
+        f"GMD {args.split} beats (4-4, sorted by id, the first {len(cases)} with {args.bars} "
+        f"bars), "
         f"first {args.bars} bars each, quantized at velocity 100/127: {n_hits:,} hits; "
         f"feel 1 seed {args.seed}; {where}; {time.perf_counter() - started:.0f} s"
     )
