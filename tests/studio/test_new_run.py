@@ -7,6 +7,7 @@ a time; a failed run ends its stream with one line.
 from __future__ import annotations
 
 import io
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -176,11 +177,23 @@ def test_a_new_run_needs_the_token_like_every_change(studio) -> None:
 
 
 def test_a_run_stopped_from_the_page_stops_at_its_next_file_and_leaves_no_stage_half_done(
-    studio,
+    studio, monkeypatch
 ) -> None:
+    # The click lands while stage 1's first file is at hand, however loaded the machine:
+    # the run waits at that file's start until the stop has been posted.
+    posted = threading.Event()
+    added = new_run.RunJob.add
+
+    def add_then_wait_for_the_click(job, kind: str, **data) -> None:
+        added(job, kind, **data)
+        if kind == "stage" and (data["stage"], data["state"]) == ("preprocess", "started"):
+            posted.wait(timeout=60)
+
+    monkeypatch.setattr(new_run.RunJob, "add", add_then_wait_for_the_click)
     good = [(f"{name}.wav", voice_wav(name)) for name in TINY_RUN_VOICES]
     run = studio.upload(good, params=TINY_RUN).json()["run"]
     stopping = studio.post("/api/new-run/stop", {"run": run})
+    posted.set()
     assert stopping.status_code == 202 and stopping.json() == {"run": run, "stopping": True}
     events = studio.run_events(run)
     stopped = events[-1]
