@@ -232,6 +232,9 @@ def test_no_hits_is_one_error_and_leaves_no_library(tmp_path: Path) -> None:
         (["--bars", "0"], "--bars must be at least 1"),
         (["--temperature", "-1"], "--temperature must be"),
         (["--swing", "2"], "--swing must be"),
+        (["--feel", "1.5"], "--feel must be 0..1"),
+        (["--drummer", "11"], "--drummer must be 1..10"),
+        (["--style", "polka"], "--style must be one of"),
         (["--workers", "0"], "--workers must be at least 1, got 0"),
         (["--bars", "2000"], "--bars must be between 1 and 1024"),  # build_grid's num_bars
     ],

@@ -31,7 +31,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from drumgenx import __version__
 from drumgenx.core.console import silent
@@ -57,9 +57,6 @@ from drumgenx.core.versioning import (
 from drumgenx.groove.settings import GrooveSettings
 from drumgenx.render.settings import RenderSettings
 from drumgenx.skeleton.settings import PatternSettings
-
-if TYPE_CHECKING:
-    from drumgenx.groove.convert import Feel
 
 STAGES: tuple[str, ...] = ("preprocess", "roles", "skeleton", "groove")
 Progress = Callable[[str, int, int, str], None]  # (stage, done, total, current item)
@@ -130,24 +127,18 @@ class ChainParams:
             raise ParameterError("mode", f"must be {' or '.join(MODES)}, got {self.mode!r}")
         if not (math.isfinite(self.temperature) and self.temperature >= 0):
             raise ParameterError("temperature", f"must be a number >= 0, got {self.temperature:g}")
-        self.groove_feel()
+        self.check_groove_feel()
         self.engine_settings().validate()
         self.roles_identity()  # a bad role config or prompts file
 
-    def groove_feel(self) -> Feel:
-        """Stage 4's feel, drummer and style, checked against the shipped humanizer (a
-        drummer or style it does not know, a feel outside 0..1)."""
-        from drumgenx.groove.convert import Feel
-        from drumgenx.groove.humanizer import Humanizer
+    def check_groove_feel(self) -> None:
+        """Stage 4's feel, drummer and style, checked as stage 4 checks them (a feel outside
+        0..1; a drummer or style the shipped humanizer does not know)."""
+        from drumgenx.groove.humanizer import Humanizer, check_feel
 
-        feel = Feel(
-            feel=self.feel, drummer=self.drummer or None, style=self.style or None, seed=self.seed
-        )
-        if not 0 <= feel.feel <= 1:
-            raise ParameterError("feel", f"must be 0..1, got {feel.feel:g}")
-        if self.mode == "humanize" and (feel.drummer is not None or feel.style):
-            Humanizer.load().condition(drummer=feel.drummer, style=feel.style)
-        return feel
+        check_feel(self.feel)
+        if self.mode == "humanize" and (self.drummer or self.style):
+            Humanizer.load().condition(drummer=self.drummer or None, style=self.style or None)
 
     def engine_settings(self) -> EngineSettings:
         """Where stages 1 and 2 map their per-file work."""

@@ -22,6 +22,7 @@ __all__ = [
     "model_folder",
     "model_identity",
     "model_weights",
+    "uses_humanizer",
 ]
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
@@ -41,10 +42,16 @@ def is_groovae_folder(path: str | Path) -> bool:
     return (Path(path) / MODEL_FILE).is_file()
 
 
+def uses_humanizer(task: str, model_dir: str | Path | None = None) -> bool:
+    """Whether a ``task`` run loads the humanizer: ``humanize``, unless ``model_dir`` is a
+    GrooVAE folder."""
+    return task == "humanize" and not (model_dir is not None and is_groovae_folder(model_dir))
+
+
 def model_weights(task: str, model_dir: str | Path | None = None) -> Path:
-    """What a ``task`` run loads: the humanizer's ``.npz`` (``humanize``, unless
-    ``model_dir`` is a GrooVAE folder) or a GrooVAE folder."""
-    if task == "humanize" and not (model_dir is not None and is_groovae_folder(model_dir)):
+    """What a ``task`` run loads: the humanizer's ``.npz`` (`uses_humanizer`) or a GrooVAE
+    folder."""
+    if uses_humanizer(task, model_dir):
         path = Path(model_dir) if model_dir is not None else WEIGHTS_DIR / HUMANIZER_FILE
         return path / Path(HUMANIZER_FILE).name if path.is_dir() else path
     return model_folder(task, model_dir)

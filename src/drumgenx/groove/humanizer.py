@@ -40,6 +40,7 @@ __all__ = [
     "Humanizer",
     "HumanizerError",
     "Prediction",
+    "check_feel",
     "default_humanizer_path",
     "perform",
 ]
@@ -201,6 +202,12 @@ class Humanizer:
         return attended @ w[f"l{layer}.proj_w"].T + w[f"l{layer}.proj_b"]
 
 
+def check_feel(feel: float) -> None:
+    """Raise `ParameterError` for a ``feel`` outside 0..1."""
+    if not 0.0 <= feel <= 1.0:
+        raise ParameterError("feel", f"must be 0..1, got {feel:g}")
+
+
 def perform(
     prediction: Prediction,
     hits: np.ndarray,
@@ -222,8 +229,7 @@ def perform(
     ParameterError
         ``feel`` outside 0..1.
     """
-    if not 0.0 <= feel <= 1.0:
-        raise ParameterError("feel", f"must be 0..1, got {feel:g}")
+    check_feel(feel)
     velocity, offset = prediction.velocity.copy(), prediction.offset_ms.copy()
     if feel > 0:
         rng = np.random.default_rng(seed)

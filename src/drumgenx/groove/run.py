@@ -26,7 +26,7 @@ from drumgenx.core.formats import (
 from drumgenx.core.records import events_to_json
 from drumgenx.core.versioning import write_versioned
 from drumgenx.groove.convert import Feel, GrooveModelLike, humanize_events, vary_events
-from drumgenx.groove.files import is_groovae_folder
+from drumgenx.groove.files import uses_humanizer
 from drumgenx.groove.humanizer import Humanizer
 from drumgenx.groove.settings import MODES, GrooveSettings
 from drumgenx.render.run import render_wav_bytes
@@ -196,7 +196,7 @@ def load_model(mode: str, model_dir: str | Path | None = None) -> GrooveModelLik
     DrumgenxError
         Missing or unreadable weights, or torch missing where GrooVAE is needed.
     """
-    if mode == "humanize" and not (model_dir is not None and is_groovae_folder(model_dir)):
+    if uses_humanizer(mode, model_dir):
         return Humanizer.load(model_dir)
     try:  # torch: only when a run needs it
         from drumgenx.groove.model import GrooveModel
