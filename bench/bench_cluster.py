@@ -204,18 +204,13 @@ def report(args: argparse.Namespace, results: dict[str, dict]) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--oneshots", type=int, default=10000, help="good one-shots (stage 2)")
-    parser.add_argument("--audio_minutes", type=float, default=120.0, help="stage-1 audio")
-    parser.add_argument("--audio_files", type=int, default=24, help="files it is split into")
-    parser.add_argument("--workers", type=int, default=2, help="pool processes; cluster workers")
-    parser.add_argument("--separator", default="auto", choices=("auto", "demucs", "hpss", "none"))
-    parser.add_argument("--overhead_tasks", type=int, default=2000)
-    parser.add_argument("--stages", nargs="+", default=["roles", "preprocess", "overhead"])
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument(
-        "--work_dir", type=Path, default=Path("/tmp/drumgenx-bench-cluster"), help="inputs, outputs"
+    bench_scale.add_workload_arguments(
+        parser,
+        stages=["roles", "preprocess", "overhead"],
+        work_dir=Path("/tmp/drumgenx-bench-cluster"),
+        workers_help="pool processes; cluster workers",
     )
-    parser.add_argument("--_stage", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--overhead_tasks", type=int, default=2000)
     args = parser.parse_args()
     if args._stage is not None:
         return stage_main(args._stage, STAGES)

@@ -732,22 +732,33 @@ def report(
             print(f"  hits per track: {per_track}")
 
 
+def add_workload_arguments(
+    parser: argparse.ArgumentParser, *, stages: list[str], work_dir: Path, workers_help: str
+) -> None:
+    """The workload's flags (sizes, workers, separator, stages, seed, folder), shared with
+    bench_cluster.py, which makes its inputs with this bench's generators."""
+    parser.add_argument("--oneshots", type=int, default=10000, help="good one-shots (stage 2)")
+    parser.add_argument("--audio_minutes", type=float, default=120.0, help="stage-1 audio")
+    parser.add_argument("--audio_files", type=int, default=24, help="files it is split into")
+    parser.add_argument("--workers", type=int, default=2, help=workers_help)
+    parser.add_argument("--separator", default="auto", choices=("auto", "demucs", "hpss", "none"))
+    parser.add_argument("--stages", nargs="+", default=stages)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--work_dir", type=Path, default=work_dir, help="inputs, outputs")
+    parser.add_argument("--_stage", type=Path, help=argparse.SUPPRESS)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--oneshots", type=int, default=10000, help="good one-shots (stage 2)")
+    add_workload_arguments(
+        parser,
+        stages=["roles", "preprocess"],
+        work_dir=Path("/tmp/drumgenx-bench-scale"),
+        workers_help="processes (generation, stages)",
+    )
     parser.add_argument("--bad_share", type=float, default=0.01, help="bad files per one-shot")
     parser.add_argument("--huge", type=int, default=2, help="long WAVs among the one-shots")
     parser.add_argument("--huge_minutes", type=float, default=10.0)
-    parser.add_argument("--audio_minutes", type=float, default=120.0, help="stage-1 audio")
-    parser.add_argument("--audio_files", type=int, default=24, help="files it is split into")
-    parser.add_argument("--workers", type=int, default=2, help="processes (generation, stages)")
-    parser.add_argument("--separator", default="auto", choices=("auto", "demucs", "hpss", "none"))
-    parser.add_argument("--stages", nargs="+", default=["roles", "preprocess"])
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument(
-        "--work_dir", type=Path, default=Path("/tmp/drumgenx-bench-scale"), help="inputs, outputs"
-    )
-    parser.add_argument("--_stage", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args._stage is not None:
         return stage_main(args._stage, STAGES)
