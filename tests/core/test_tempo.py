@@ -62,15 +62,18 @@ def _groove(
     start: float = 0.37,
     kick_beats: tuple[int, ...] = (0, 2),
     first_beat: int = 0,
+    crash_every: int = 0,
     seed: int = 0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """A played 4/4 groove: kick on ``kick_beats``, snare on 2 and 4, a hat on every eighth
-    (the off-beat one at ``swing`` of a beat), uniform timing jitter of +-``jitter`` s, the kick
+    (the off-beat one at ``swing`` of a beat; a crash instead on the downbeat of every
+    ``crash_every`` bars, when more than 0), uniform timing jitter of +-``jitter`` s, the kick
     on 1 a little louder than the one on 3. The hits start at beat ``first_beat`` of the first
-    bar. Returns times, strengths, kick and snare probabilities, and the true bar starts."""
+    bar. Returns times, strengths, kick and snare probabilities, the true bar starts, and
+    each hit's cymbal probability."""
     rng = np.random.default_rng(seed)
     beat = 60.0 / bpm
-    times, strengths, kick, snare = [], [], [], []
+    times, strengths, kick, snare, cymbal = [], [], [], [], []
     for i in range(first_beat, bars * 4):
         on = start + i * beat
         b = i % 4
@@ -78,9 +81,17 @@ def _groove(
         strengths += [1.0 if b == 0 else 0.9, 0.5]
         kick += [float(b in kick_beats), 0.0]
         snare += [float(b in (1, 3)), 0.0]
+        cymbal += [float(crash_every > 0 and i % (4 * crash_every) == 0), 0.0]
     times = np.asarray(times) + rng.uniform(-jitter, jitter, len(times))
     bar_starts = start + np.arange(1 if first_beat else 0, bars) * 4 * beat
-    return times, np.asarray(strengths), np.asarray(kick), np.asarray(snare), bar_starts
+    return (
+        times,
+        np.asarray(strengths),
+        np.asarray(kick),
+        np.asarray(snare),
+        bar_starts,
+        np.asarray(cymbal),
+    )
 
 
 def _nearest(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -91,8 +102,11 @@ def _nearest(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 @pytest.mark.parametrize("swing", [0.5, 0.62])
 @pytest.mark.parametrize("bpm", [70.0, 96.0, 110.0, 128.0, 174.0])
 def test_beats_and_downbeats_of_a_played_groove(bpm: float, swing: float) -> None:
-    times, strengths, kick, snare, bars = _groove(bpm, swing=swing, seed=int(bpm))
-    grid = track_beats(times, strengths=strengths, kick=kick, snare=snare)
+    # kick on 1 and 3, snare on 2 and 4: the crash every 4 bars says which beat starts them
+    times, strengths, kick, snare, bars, cymbal = _groove(
+        bpm, swing=swing, crash_every=4, seed=int(bpm)
+    )
+    grid = track_beats(times, strengths=strengths, kick=kick, snare=snare, cymbal=cymbal)
     assert grid is not None
     assert grid.bpm == pytest.approx(bpm, rel=0.02)
     true_beats = bars[0] + np.arange(len(bars) * 4) * 60.0 / bpm
@@ -106,7 +120,7 @@ def test_beats_and_downbeats_of_a_played_groove(bpm: float, swing: float) -> Non
 
 def test_the_downbeat_follows_the_kick_after_a_pickup() -> None:
     """Kick on 1 only, the hits starting on beat 3: the bar starts where the kick is."""
-    times, strengths, kick, snare, bars = _groove(100.0, kick_beats=(0,), first_beat=2)
+    times, strengths, kick, snare, bars, _ = _groove(100.0, kick_beats=(0,), first_beat=2)
     grid = track_beats(times, strengths=strengths, kick=kick, snare=snare)
     assert grid is not None
     assert grid.beats[0] == pytest.approx(times.min(), abs=0.03)  # the pickup's beats count
@@ -141,11 +155,11 @@ def test_beat_tracking_refuses_mismatched_options() -> None:
     with pytest.raises(ValueError):
         track_beats(np.arange(5.0), kick=np.ones(3))
     with pytest.raises(ValueError):
-        track_beats(np.arange(5.0), beats_per_bar=0)
+        track_beats(np.arange(5.0), cymbal=np.ones(4))
 
 
 def test_the_grid_is_read_only_and_in_the_callers_time() -> None:
-    times, strengths, kick, snare, _ = _groove(120.0, start=100.0, bars=8)
+    times, strengths, kick, snare, *_ = _groove(120.0, start=100.0, bars=8)
     grid = track_beats(times[::-1], strengths=strengths[::-1], kick=kick[::-1], snare=snare[::-1])
     assert grid is not None
     assert grid.beats[0] == pytest.approx(100.0, abs=0.03)

@@ -48,18 +48,25 @@ snare carry the accents that hi-hats on every 16th hide).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
+from drumgenx.core.errors import FormatError
 from drumgenx.core.peaks import refine_peaks
 
 __all__ = [
     "BPM_RANGE",
+    "DEFAULT_DOWNBEAT_WEIGHTS",
+    "DOWNBEAT_FEATURES",
     "MIN_HITS",
     "STEADY_THRESHOLD",
     "BeatGrid",
+    "downbeat_features",
     "estimate_tempo",
+    "load_downbeat_weights",
     "tempo_from_activation",
     "track_beats",
 ]
@@ -196,8 +203,22 @@ TIGHTNESS = 100.0
 """How strongly the beat tracker keeps the period (Ellis 2007; librosa's default)."""
 DOWNBEAT_WINDOW = 0.05
 """Hits within this many seconds of a beat (at most an eighth of a beat) count for it."""
-DOWNBEAT_TIE = 0.1
-"""Bar phases scoring within this share of the best one are tied (broken by the first kick)."""
+BEATS_PER_BAR = 4
+"""The bar the downbeats mark (the tempo's comb assumes 4/4 too)."""
+DOWNBEAT_CLASSES = ("kick", "snare", "hihat", "tom", "cymbal")
+"""The class probabilities `downbeat_features` reads, in this order."""
+DOWNBEAT_FEATURES = (
+    *(
+        f"{where}{q + 1}_{signal}"
+        for q in range(BEATS_PER_BAR)
+        for where in ("beat", "eighth")
+        for signal in (*DOWNBEAT_CLASSES, "hit")
+    ),
+    "first_accent",
+)
+"""The downbeat model's features per bar phase (:func:`downbeat_features`)."""
+DEFAULT_DOWNBEAT_WEIGHTS = Path(__file__).resolve().parent / "weights" / "downbeat.npz"
+"""The shipped downbeat model: `DOWNBEAT_FEATURES` weights (``drumgenx train downbeats``)."""
 STEADY_THRESHOLD = 0.12
 STEADY_SPAN_S = 30.0
 STEADY_MAX = 0.5
@@ -231,10 +252,13 @@ def track_beats(
     strengths: np.ndarray | None = None,
     kick: np.ndarray | None = None,
     snare: np.ndarray | None = None,
-    beats_per_bar: int = 4,
+    hihat: np.ndarray | None = None,
+    tom: np.ndarray | None = None,
+    cymbal: np.ndarray | None = None,
     fps: float = BEAT_FPS,
     tightness: float = TIGHTNESS,
     steady_threshold: float = STEADY_THRESHOLD,
+    downbeat_weights: str | Path | np.ndarray | None = None,
 ) -> BeatGrid | None:
     """Tempo, beats, downbeats and steadiness of hits at ``times``, or None for too few hits.
 
@@ -244,9 +268,10 @@ def track_beats(
         As for :func:`estimate_tempo` (seconds, any order; a weight per hit, default 1).
     kick, snare : np.ndarray, optional
         Each hit's kick and snare probability (0..1); they weigh the hits, choose the tempo's
-        octave (backbeat) and place the downbeats. Without them the hits' strengths do.
-    beats_per_bar : int
-        Beats a bar (default 4; the tempo's comb assumes 4/4 either way).
+        octave (backbeat) and, with the other classes, place the downbeats. Without any
+        class probabilities the hits' strengths do.
+    hihat, tom, cymbal : np.ndarray, optional
+        Each hit's probability of the other three classes (0..1): they place the downbeats.
     fps : float
         Rate of the onset train (default `BEAT_FPS`).
     tightness : float
@@ -254,6 +279,9 @@ def track_beats(
     steady_threshold : float
         ``confidence`` from which ``steady`` is true for hits spanning `STEADY_SPAN_S`
         (default `STEADY_THRESHOLD`; scaled as the module says).
+    downbeat_weights : str, Path or np.ndarray, optional
+        The downbeat model (`DOWNBEAT_FEATURES` weights, or a file of them); default the
+        shipped `DEFAULT_DOWNBEAT_WEIGHTS` (``drumgenx train downbeats``).
 
     Returns
     -------
@@ -264,29 +292,27 @@ def track_beats(
     Raises
     ------
     ValueError
-        Per-hit arrays whose lengths differ from ``times``, or ``beats_per_bar < 1``.
+        Per-hit arrays whose lengths differ from ``times``.
     """
-    if beats_per_bar < 1:
-        raise ValueError(f"beats_per_bar must be >= 1, got {beats_per_bar}")
     t = np.asarray(times, dtype=np.float64).reshape(-1)
     per_hit = []
+    classes = {"kick": kick, "snare": snare, "hihat": hihat, "tom": tom, "cymbal": cymbal}
     for name, values, default in (
         ("strengths", strengths, 1.0),
-        ("kick", kick, 0.0),
-        ("snare", snare, 0.0),
+        *((name, values, 0.0) for name, values in classes.items()),
     ):
         v = np.full_like(t, default) if values is None else np.asarray(values, np.float64)
         v = v.reshape(-1)
         if v.shape != t.shape:
             raise ValueError(f"{name} ({v.size}) and times ({t.size}) differ in length")
         per_hit.append(v)
-    s, k, sn = per_hit
-    keep = np.isfinite(t) & np.isfinite(s) & (s > 0) & np.isfinite(k) & np.isfinite(sn)
-    t, s, k, sn = t[keep], s[keep], np.clip(k[keep], 0, 1), np.clip(sn[keep], 0, 1)
-    if t.size < MIN_HITS or t.max() - t.min() < MIN_SPAN_S:
+    s, probs = per_hit[0], np.column_stack(per_hit[1:])
+    keep = np.isfinite(t) & np.isfinite(s) & (s > 0) & np.isfinite(probs).all(axis=1)
+    if keep.sum() < MIN_HITS or np.ptp(t[keep]) < MIN_SPAN_S:
         return None
-    order = np.argsort(t, kind="stable")
-    t, s, k, sn = t[order], s[order], k[order], sn[order]
+    order = np.argsort(t[keep], kind="stable")
+    t, s, probs = t[keep][order], s[keep][order], np.clip(probs[keep][order], 0, 1)
+    k, sn = probs[:, 0], probs[:, 1]
     start = t[0]
     rel = t - start
     weight = s * (1.0 + k + sn)
@@ -302,10 +328,11 @@ def track_beats(
     confidence = float(np.clip(_comb(acf, lag), 0.0, 1.0))
     beat_frames = _dp_beats(onsets, lag, tightness)
     beats = start + beat_frames / fps
-    accent = (k - sn) if (kick is not None or snare is not None) else s
-    first = _downbeat_phase(beats, t, accent, weight, 60.0 * fps / lag, beats_per_bar)
+    has_classes = any(values is not None for values in classes.values())
+    features = downbeat_features(beats, t, s, probs if has_classes else None, beat_s=lag / fps)
+    first = int(np.argmax(features @ load_downbeat_weights(downbeat_weights)))
     beats.setflags(write=False)
-    downbeats = beats[first::beats_per_bar].copy()
+    downbeats = beats[first::BEATS_PER_BAR].copy()
     downbeats.setflags(write=False)
     return BeatGrid(
         bpm=float(60.0 * fps / lag),
@@ -397,35 +424,72 @@ def _dp_beats(onsets: np.ndarray, period: float, tightness: float) -> np.ndarray
     return np.asarray(frames[::-1], dtype=np.float64)
 
 
-def _downbeat_phase(
+def downbeat_features(
     beats: np.ndarray,
-    t: np.ndarray,
-    accent: np.ndarray,
-    weight: np.ndarray,
+    times: np.ndarray,
+    strengths: np.ndarray,
+    class_probs: np.ndarray | None,
+    *,
     beat_s: float,
-    beats_per_bar: int,
-) -> int:
-    """Index (0..``beats_per_bar``-1) of the first downbeat among ``beats`` (see the module)."""
-    if beats_per_bar == 1 or beats.size < 2:
-        return 0
+) -> np.ndarray:
+    """``(BEATS_PER_BAR, len(DOWNBEAT_FEATURES))``: each bar phase's features (row ``p``:
+    the bar starts on ``beats[p]``).
+
+    Per beat, and per eighth between two beats, the hits within `DOWNBEAT_WINDOW` (at most
+    an eighth of a beat) sum their strength times each class probability
+    (`DOWNBEAT_CLASSES`; ``class_probs`` is ``(hits, 5)``, None for none), and their
+    strength. For a phase, each of those is averaged over the beats at each position of the
+    bar, relative to that signal's mean over all beats and eighths (less 1). The
+    last feature is 1 for the phase of the first beat the hits' accent leads on (the kick
+    less the snare, or the strength without classes; at least half the largest): pieces
+    mostly start on a downbeat.
+    """
+    t = np.asarray(times, dtype=np.float64)
+    s = np.asarray(strengths, dtype=np.float64)
+    probs = np.zeros((t.size, len(DOWNBEAT_CLASSES))) if class_probs is None else class_probs
     window = min(DOWNBEAT_WINDOW, beat_s / 8)
-    near = np.abs(t[None, :] - beats[:, None]) <= window
-    per_beat = near.astype(np.float64) @ (accent * weight / max(weight.max(), 1e-12))
-    template = np.full(beats_per_bar, -0.5)
-    template[0] = 1.0
-    if beats_per_bar % 2 == 0 and beats_per_bar >= 4:
-        template[beats_per_bar // 2] = 0.5
-    scores = np.full(beats_per_bar, -np.inf)
-    for phase in range(beats_per_bar):
-        position = (np.arange(beats.size) - phase) % beats_per_bar
+    per_hit = np.column_stack([probs * s[:, None], s])
+    at_beats = (np.abs(t[None, :] - beats[:, None]) <= window) @ per_hit
+    eighths = beats[:-1] + np.diff(beats) / 2
+    at_eighths = np.zeros_like(at_beats)
+    at_eighths[:-1] = (np.abs(t[None, :] - eighths[:, None]) <= window) @ per_hit
+    per_beat = np.hstack([at_beats, at_eighths])
+    # One scale per signal, on the beats and the eighths alike: an eighth position that is
+    # almost always empty stays near -1 whatever a few stray hits there do.
+    overall = np.tile((at_beats.mean(axis=0) + at_eighths.mean(axis=0)) / 2 + 1e-6, 2)
+    accent = at_beats[:, 0] - at_beats[:, 1] if class_probs is not None else at_beats[:, -1]
+    led = np.flatnonzero(accent >= 0.5 * accent.max()) if accent.size else []
+    first_led = int(led[0]) % BEATS_PER_BAR if len(led) else 0
+    rows = []
+    for phase in range(BEATS_PER_BAR):
+        position = (np.arange(len(beats)) - phase) % BEATS_PER_BAR
         means = [
-            per_beat[position == q].mean() for q in range(beats_per_bar) if (position == q).any()
+            per_beat[position == q].mean(axis=0) / overall - 1.0
+            if (position == q).any()
+            else np.zeros(per_beat.shape[1])
+            for q in range(BEATS_PER_BAR)
         ]
-        if len(means) == beats_per_bar:
-            scores[phase] = float(np.dot(template, means))
-    best = int(np.argmax(scores))
-    tied = scores >= scores[best] - DOWNBEAT_TIE * abs(scores[best])
-    led = np.flatnonzero(per_beat >= 0.5 * per_beat.max()) if per_beat.max() > 0 else []
-    if len(led) and tied[int(led[0]) % beats_per_bar]:
-        return int(led[0]) % beats_per_bar
-    return best
+        rows.append(np.concatenate([*means, [float(phase == first_led)]]))
+    return np.asarray(rows)
+
+
+@functools.lru_cache(maxsize=4)
+def _read_downbeat_weights(path: Path) -> np.ndarray:
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            names, weights = tuple(str(n) for n in data["features"]), data["weights"]
+    except (OSError, ValueError, KeyError) as exc:
+        raise FormatError(f"{path}: not a downbeat model ({exc})") from None
+    if names != DOWNBEAT_FEATURES or weights.shape != (len(DOWNBEAT_FEATURES),):
+        raise FormatError(f"{path}: its features are not this version's DOWNBEAT_FEATURES")
+    weights = weights.astype(np.float64)
+    weights.setflags(write=False)
+    return weights
+
+
+def load_downbeat_weights(weights: str | Path | np.ndarray | None = None) -> np.ndarray:
+    """The downbeat model's weights: ``weights`` itself if an array, else read from the file
+    (default `DEFAULT_DOWNBEAT_WEIGHTS`; read once per process)."""
+    if isinstance(weights, np.ndarray):
+        return weights
+    return _read_downbeat_weights(Path(weights or DEFAULT_DOWNBEAT_WEIGHTS).resolve())

@@ -39,7 +39,7 @@ from drumgenx.core.formats import read_json
 from drumgenx.core.pools import seeded_rng
 from drumgenx.core.records import Pools
 from drumgenx.core.roles import ROLES
-from drumgenx.core.tempo import BeatGrid, track_beats
+from drumgenx.core.tempo import DOWNBEAT_CLASSES, BeatGrid, track_beats
 from drumgenx.skeleton.grid import check_bpm
 from drumgenx.skeleton.settings import AUTO, PATTERNS
 from drumgenx.skeleton.source import (
@@ -147,11 +147,11 @@ def source_candidates(transcription: Mapping, pools: Pools) -> list[SourceCandid
         listed = entry["hit_list"]
         probs = [h.get("class_probs") or {} for h in listed]
         with_classes = all(probs)
+        classes = {name: np.array([p.get(name, 0.0) for p in probs]) for name in DOWNBEAT_CLASSES}
         grid = track_beats(
             np.array([h["time_s"] for h in listed]),
             strengths=np.array([h["strength"] for h in listed]),
-            kick=np.array([p.get("kick", 0.0) for p in probs]) if with_classes else None,
-            snare=np.array([p.get("snare", 0.0) for p in probs]) if with_classes else None,
+            **(classes if with_classes else {}),
         )
         if grid is None or not grid.steady:
             continue

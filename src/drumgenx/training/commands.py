@@ -74,6 +74,12 @@ def run_corpus(args: argparse.Namespace) -> None:
     run_command(args)
 
 
+def run_downbeats(args: argparse.Namespace) -> None:
+    from drumgenx.training.downbeats import run_command
+
+    run_command(args)
+
+
 def run_styles(args: argparse.Namespace) -> None:
     from drumgenx.training.styles import run_command
 
@@ -88,6 +94,7 @@ RUNNERS = {
     "onsets": run_onsets,
     "transcriber": run_transcriber,
     "corpus": run_corpus,
+    "downbeats": run_downbeats,
     "styles": run_styles,
 }
 

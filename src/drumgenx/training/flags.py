@@ -22,6 +22,7 @@ from drumgenx.core.errors import DrumgenxError
 from drumgenx.training.settings import (
     KIT_VARIATION,
     CorpusSettings,
+    DownbeatTrainSettings,
     GrooveTrainSettings,
     HumanizerTrainSettings,
     OnsetTrainSettings,
@@ -207,6 +208,21 @@ def _corpus_inputs(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cache_dir", help="one-shot cache (default: OUT/cache/oneshots)")
 
 
+def _downbeats_inputs(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--corpus",
+        required=True,
+        help="a corpus folder with train/ and validation/ (drumgenx train corpus)",
+    )
+    _shipped_out(parser, "WEIGHTS.npz", "core/weights/downbeat.npz")
+    parser.add_argument(
+        "--workers", type=int, default=2, help="processes transcribing (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--cache_dir", help="the excerpts' transcriptions (default: ~/.cache/drumgenx/downbeats)"
+    )
+
+
 def _styles_inputs(parser: argparse.ArgumentParser) -> None:
     _gmd(parser)
     _shipped_out(parser, "STYLES.json.gz", "skeleton/data/styles.json.gz")
@@ -271,6 +287,14 @@ MODELS: dict[str, Model] = {
         "fluidsynth, the SoundFonts and the Debian kits (see the README).",
         settings=CorpusSettings,
         add_inputs=_corpus_inputs,
+    ),
+    "downbeats": Model(
+        help="the beat tracker's downbeat model on a mixture corpus (drumgenx train corpus)",
+        description="Transcribe CORPUS/train and CORPUS/validation's beat excerpts (cached), "
+        "fit where bars start on train (GMD files start on a downbeat), score validation; "
+        "writes the weights to --out.",
+        settings=DownbeatTrainSettings,
+        add_inputs=_downbeats_inputs,
     ),
     "styles": Model(
         help="build the GMD style library (drumgenx styles; the skeleton's style patterns)",

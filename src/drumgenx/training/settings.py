@@ -20,6 +20,7 @@ __all__ = [
     "KIT_VARIATION",
     "SHIPPED_GROOVE_THREADS",
     "CorpusSettings",
+    "DownbeatTrainSettings",
     "GrooveTrainSettings",
     "OnsetTrainSettings",
     "RoleDataSettings",
@@ -231,6 +232,16 @@ class OnsetTrainSettings(_Ranged):
     workers: int = _setting(2, "processes rendering the data, 1 or more", low=1)
     threads: int = _setting(2, "torch CPU threads, 1 or more", low=1)
     limit: int = _setting(0, "the first N performances of each split only, 0 or more; 0: all")
+
+
+@dataclass(frozen=True)
+class DownbeatTrainSettings(_Ranged):
+    """`training.downbeats.fit_weights`: the beat tracker's downbeat model. The shipped one
+    (``core/weights/downbeat.npz``, ``meta``) was fitted with these defaults."""
+
+    l2: float = _setting(
+        10.0, "L2 penalty on the weights, 0 or more (1, 10 and 100 alike on validation)"
+    )
 
 
 @dataclass(frozen=True)
