@@ -15,6 +15,7 @@ from drumgenx.cli import build_parser, main
 from drumgenx.training.flags import MODELS, add_model_arguments, settings_from
 from drumgenx.training.settings import (
     CorpusSettings,
+    DownbeatTrainSettings,
     GrooveTrainSettings,
     OnsetTrainSettings,
     RoleTrainSettings,
@@ -30,6 +31,7 @@ REQUIRED = {  # each model's required inputs, for parsing its defaults
     "onsets": ["--gmd", "g", "--out", "w.npz"],
     "transcriber": ["--corpus", "c", "--out", "o"],
     "corpus": ["--gmd", "g", "--out", "o", "--split", "train", "--n", "1"],
+    "downbeats": ["--corpus", "c", "--out", "d.npz"],
     "styles": ["--gmd", "g", "--out", "s.json.gz"],
 }
 
@@ -43,8 +45,8 @@ def _help(capsys, argv: list[str]) -> str:
 
 def test_train_help_lists_every_model(capsys) -> None:
     assert (
-        "train a model: groove, humanizer, roles, role-data, onsets, transcriber, corpus, styles"
-        in " ".join(build_parser().format_help().split())
+        "train a model: groove, humanizer, roles, role-data, onsets, transcriber, corpus, "
+        "downbeats, styles" in " ".join(build_parser().format_help().split())
     )
     text = _help(capsys, ["train"])
     for model in REQUIRED:
@@ -163,6 +165,13 @@ def test_transcriber_defaults_are_the_shipped_weights_where_not_given() -> None:
     defaults = vars(TranscriberTrainSettings())
     not_given = {k: v for k, v in meta["settings"].items() if k not in given}
     assert not_given and not_given == {k: defaults[k] for k in not_given}
+
+
+def test_downbeat_defaults_are_the_shipped_model() -> None:
+    with np.load(PACKAGE / "core" / "weights" / "downbeat.npz") as z:
+        meta = json.loads(str(z["meta"]))
+    assert meta["settings"] == vars(DownbeatTrainSettings())
+    assert "train downbeats" in meta["command"]
 
 
 def test_corpus_defaults_are_the_shipped_corpus() -> None:

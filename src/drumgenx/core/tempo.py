@@ -32,13 +32,16 @@ snare carry the accents that hi-hats on every 16th hide).
    score is its onset strength plus the best earlier score at a half to two beat periods
    before it, less ``tightness * log(gap / period) ** 2``; the beats are the best path back
    from the best frame of the last beat period.
-3. **Downbeats** (bars of ``beats_per_bar``, 4 by default): per beat, the kick weight minus
-   the snare weight of the hits within `DOWNBEAT_WINDOW` of it (without class
-   probabilities, the hits' strengths: the loudest beat starts the bar). Each phase of the
-   bar scores the mean of that over its first beats, half as much over its middle beats
-   (beat 3 of 4) and minus half over the others (the kick on 1 and 3, the snare on 2 and
-   4). Phases within `DOWNBEAT_TIE` of the best are told apart by the first beat the kick
-   leads on (pieces and loops mostly start on a downbeat).
+3. **Downbeats** (4/4 bars): a small learned model. Per beat, and per eighth between
+   beats, the hits within `DOWNBEAT_WINDOW` sum their strength times each class probability
+   (kick, snare, hi-hat, tom, cymbal) and their strength; each of the four bar phases reads
+   those at the four positions of its bars (relative to their means), plus whether it is
+   the phase of the first beat the accent leads on (pieces mostly start on a downbeat).
+   The phase with the highest score under `DEFAULT_DOWNBEAT_WEIGHTS` starts the bars: a
+   conditional logistic regression fitted on GMD *train* excerpts of the transcriber's
+   corpus (``drumgenx train downbeats``; GMD files start on bar 1). A crash marks a bar's 1,
+   fills lead into it; the kick on 1 and 3 alone cannot tell them apart. Without class
+   probabilities only the strengths speak (the class features are then constant).
 4. **Steadiness.** ``confidence`` is the beat period's score from step 1 (0..1): 0.1-0.55
    for GMD drummers (median 0.3), 0.02-0.18 for hits at random (Poisson) times, higher the
    shorter the hits' span (chance correlations shrink as one over its square root).

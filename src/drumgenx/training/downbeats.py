@@ -201,6 +201,8 @@ def run_command(args: argparse.Namespace) -> None:
     from drumgenx.core.tempo import DEFAULT_DOWNBEAT_WEIGHTS, load_downbeat_weights
 
     settings = settings_from(args, DownbeatTrainSettings)
+    if args.workers < 1:
+        raise DrumgenxError("--workers must be at least 1")
     corpus = Path(args.corpus)
     cache_dir = Path(args.cache_dir) if args.cache_dir else default_cache_dir() / "downbeats"
     t0 = time.perf_counter()

@@ -216,7 +216,10 @@ def _downbeats_inputs(parser: argparse.ArgumentParser) -> None:
     )
     _shipped_out(parser, "WEIGHTS.npz", "core/weights/downbeat.npz")
     parser.add_argument(
-        "--workers", type=int, default=2, help="processes transcribing (default: %(default)s)"
+        "--workers",
+        type=int,
+        default=2,
+        help="processes transcribing, 1 or more (default: %(default)s)",
     )
     parser.add_argument(
         "--cache_dir", help="the excerpts' transcriptions (default: ~/.cache/drumgenx/downbeats)"
