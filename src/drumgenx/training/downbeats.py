@@ -206,7 +206,7 @@ def run_command(args: argparse.Namespace) -> None:
     corpus = Path(args.corpus)
     cache_dir = Path(args.cache_dir) if args.cache_dir else default_cache_dir() / "downbeats"
     t0 = time.perf_counter()
-    data = {}
+    sets: dict[str, list[Example]] = {}
     for split in ("train", "validation"):
         items = transcribed(
             corpus / split,
@@ -214,36 +214,20 @@ def run_command(args: argparse.Namespace) -> None:
             workers=args.workers,
             progress=progress_printer(f"transcribing {split} excerpts", unit=""),
         )
-        data[split] = {c: examples(items, classes=c) for c in (True, False)}
-    train = data["train"][True] + data["train"][False]
-    weights = fit_weights(train, l2=settings.l2)
-    scores = {
-        f"{split}_{'classes' if c else 'strengths'}": round(phase_accuracy(ex, weights), 4)
-        for split, by_kind in data.items()
-        for c, ex in by_kind.items()
-    }
-    counts = {
-        f"{split}_{'classes' if c else 'strengths'}": len(ex)
-        for split, by in data.items()
-        for c, ex in by.items()
-    }
-    print(f"{'set':<24} {'excerpts':>8} {'new':>6} {'shipped':>8} {'first beat':>10}")
+        sets[f"{split}_classes"] = examples(items, classes=True)
+        sets[f"{split}_strengths"] = examples(items, classes=False)
+    weights = fit_weights(sets["train_classes"] + sets["train_strengths"], l2=settings.l2)
+    scores = {name: round(phase_accuracy(ex, weights), 4) for name, ex in sets.items()}
     shipped = load_downbeat_weights() if DEFAULT_DOWNBEAT_WEIGHTS.is_file() else None
-    first_beat = np.zeros_like(weights)
-    first_beat[-1] = 1.0  # the phase the accent first leads on, as before a model
-    for split, by_kind in data.items():
-        for c, ex in by_kind.items():
-            name = f"{split}_{'classes' if c else 'strengths'}"
-            old = f"{phase_accuracy(ex, shipped):.3f}" if shipped is not None else "-"
-            print(
-                f"{name:<24} {len(ex):>8} {scores[name]:>6.3f} {old:>8} "
-                f"{phase_accuracy(ex, first_beat):>10.3f}"
-            )
+    print(f"{'set':<24} {'excerpts':>8} {'new':>6} {'shipped':>8}")
+    for name, ex in sets.items():
+        old = f"{phase_accuracy(ex, shipped):.3f}" if shipped is not None else "-"
+        print(f"{name:<24} {len(ex):>8} {scores[name]:>6.3f} {old:>8}")
     meta = {
         "command": command_line(),
         "settings": asdict(settings),
         "corpus": str(corpus.resolve()),
-        "excerpts": counts,
+        "excerpts": {name: len(ex) for name, ex in sets.items()},
         "accuracy": scores,
         "data": "fitted on the corpus's GMD train excerpts, scored on its validation ones; "
         "GMD test never read",
