@@ -451,11 +451,25 @@ def downbeat_features(
     s = np.asarray(strengths, dtype=np.float64)
     probs = np.zeros((t.size, len(DOWNBEAT_CLASSES))) if class_probs is None else class_probs
     window = min(DOWNBEAT_WINDOW, beat_s / 8)
-    per_hit = np.column_stack([probs * s[:, None], s])
-    at_beats = (np.abs(t[None, :] - beats[:, None]) <= window) @ per_hit
-    eighths = beats[:-1] + np.diff(beats) / 2
+    order = np.argsort(t, kind="stable")
+    t = t[order]
+    # Running sums: each window's total is a difference of two rows (an hour of hits and
+    # beats needs no beats-by-hits matrix).
+    running = np.vstack(
+        [
+            np.zeros(probs.shape[1] + 1),
+            np.cumsum(np.column_stack([probs[order] * s[order, None], s[order]]), axis=0),
+        ]
+    )
+
+    def near(centres: np.ndarray) -> np.ndarray:
+        lo = np.searchsorted(t, centres - window, side="left")
+        hi = np.searchsorted(t, centres + window, side="right")
+        return running[hi] - running[lo]
+
+    at_beats = near(beats)
     at_eighths = np.zeros_like(at_beats)
-    at_eighths[:-1] = (np.abs(t[None, :] - eighths[:, None]) <= window) @ per_hit
+    at_eighths[:-1] = near(beats[:-1] + np.diff(beats) / 2)
     per_beat = np.hstack([at_beats, at_eighths])
     # One scale per signal, on the beats and the eighths alike: an eighth position that is
     # almost always empty stays near -1 whatever a few stray hits there do.
