@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from drumgenx.cli import main
 from drumgenx.core.errors import FormatError
 from drumgenx.core.tempo import (
     DOWNBEAT_FEATURES,
@@ -94,3 +95,14 @@ def test_the_tracker_places_bars_where_the_weights_say() -> None:
     features = downbeat_features(grid.beats, times, strengths, probs, beat_s=BEAT)
     cymbal_on_one = features[:, DOWNBEAT_FEATURES.index("beat1_cymbal")]
     assert int(np.argmax(cymbal_on_one)) == 0 and cymbal_on_one[0] > 0
+
+
+def test_the_command_without_a_corpus_is_one_line(capsys, tmp_path) -> None:
+    out = tmp_path / "d.npz"
+    argv = ["train", "downbeats", "--corpus", str(tmp_path / "none"), "--out", str(out)]
+    assert main([*argv, "--cache_dir", str(tmp_path / "cache")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("drumgenx: error: ") and "build the corpus first" in err
+    assert "\n" not in err and not out.exists()
+    assert main([*argv, "--workers", "0"]) == 2
+    assert capsys.readouterr().err.strip() == "drumgenx: error: --workers must be at least 1"
