@@ -106,3 +106,17 @@ def test_the_command_without_a_corpus_is_one_line(capsys, tmp_path) -> None:
     assert "\n" not in err and not out.exists()
     assert main([*argv, "--workers", "0"]) == 2
     assert capsys.readouterr().err.strip() == "drumgenx: error: --workers must be at least 1"
+
+
+def test_only_long_four_four_beats_are_read(tmp_path) -> None:
+    from drumgenx.training.downbeats import _rows
+
+    head = "item_id,midi_path,beat_type,duration_s\n"
+    rows = [
+        "a,drummer1/s/1_rock_120_beat_4-4.mid,beat,20.0",
+        "b,drummer1/s/2_jazz_100_beat_3-4.mid,beat,20.0",  # bars of three beats
+        "c,drummer1/s/3_rock_120_fill_4-4.mid,fill,20.0",
+        "d,drummer1/s/4_rock_120_beat_4-4.mid,beat,3.0",  # too short
+    ]
+    (tmp_path / "manifest.csv").write_text(head + "\n".join(rows) + "\n")
+    assert [r["item_id"] for r in _rows(tmp_path)] == ["a"]

@@ -38,6 +38,8 @@ from drumgenx.training.settings import DownbeatTrainSettings, command_line, defa
 
 __all__ = ["MIN_EXCERPT_S", "Example", "examples", "fit_weights", "phase_accuracy", "run_command"]
 
+FOUR_FOUR = "_4-4.mid"
+"""How a GMD file name ends in 4/4 (``..._funk_95_beat_4-4.mid``): bars of four beats."""
 MIN_EXCERPT_S = 8.0
 """Shorter excerpts hold too few bars to tell where they start (most are 20 s)."""
 TEMPO_TOLERANCE = 0.04
@@ -56,7 +58,9 @@ def _rows(split_dir: Path) -> list[dict[str, str]]:
         return [
             r
             for r in csv.DictReader(f)
-            if r["beat_type"] == "beat" and float(r["duration_s"]) >= MIN_EXCERPT_S
+            if r["beat_type"] == "beat"
+            and r["midi_path"].endswith(FOUR_FOUR)
+            and float(r["duration_s"]) >= MIN_EXCERPT_S
         ]
 
 
@@ -119,13 +123,19 @@ def transcribed(
 def examples(items, *, classes: bool) -> list[Example]:
     """The excerpts of ``items`` (`transcribed`) that teach (see the module), with the class
     probabilities (``classes``) or the strengths only."""
-    from drumgenx.core.tempo import BEATS_PER_BAR, DOWNBEAT_FEATURES, downbeat_features, track_beats
+    from drumgenx.core.tempo import (
+        BEATS_PER_BAR,
+        DOWNBEAT_CLASSES,
+        DOWNBEAT_FEATURES,
+        downbeat_features,
+        track_beats,
+    )
 
     any_weights = np.zeros(len(DOWNBEAT_FEATURES))  # the beats do not depend on them
     out: list[Example] = []
     for row, (times, strengths, probs) in items:
         bpm, start = float(row["bpm"]), float(row["start_s"])
-        columns = dict(zip(("kick", "snare", "hihat", "tom", "cymbal"), probs.T, strict=True))
+        columns = dict(zip(DOWNBEAT_CLASSES, probs.T, strict=True))
         grid = track_beats(
             times,
             strengths=strengths,
