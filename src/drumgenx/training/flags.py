@@ -178,12 +178,16 @@ def _onsets_inputs(parser: argparse.ArgumentParser) -> None:
     _shipped_out(parser, "WEIGHTS.npz", "preprocess/weights/onset_activation.npz")
 
 
-def _transcriber_inputs(parser: argparse.ArgumentParser) -> None:
+def _corpus_folder(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--corpus",
         required=True,
         help="a corpus folder with train/ and validation/ (drumgenx train corpus)",
     )
+
+
+def _transcriber_inputs(parser: argparse.ArgumentParser) -> None:
+    _corpus_folder(parser)
     parser.add_argument("--out", required=True, help="folder for transcriber.npz and its log")
 
 
@@ -209,11 +213,7 @@ def _corpus_inputs(parser: argparse.ArgumentParser) -> None:
 
 
 def _downbeats_inputs(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--corpus",
-        required=True,
-        help="a corpus folder with train/ and validation/ (drumgenx train corpus)",
-    )
+    _corpus_folder(parser)
     _shipped_out(parser, "WEIGHTS.npz", "core/weights/downbeat.npz")
     parser.add_argument(
         "--workers",
@@ -293,7 +293,7 @@ MODELS: dict[str, Model] = {
     ),
     "downbeats": Model(
         help="the beat tracker's downbeat model on a mixture corpus (drumgenx train corpus)",
-        description="Transcribe CORPUS/train and CORPUS/validation's beat excerpts (cached), "
+        description="Transcribe CORPUS/train and CORPUS/validation's 4/4 beat excerpts (cached), "
         "fit where bars start on train (GMD files start on a downbeat), score validation; "
         "writes the weights to --out.",
         settings=DownbeatTrainSettings,
