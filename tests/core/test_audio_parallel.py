@@ -61,3 +61,36 @@ def test_a_wav_cut_short_is_refused_and_a_whole_one_is_not(tmp_path: Path) -> No
         with pytest.raises(AudioReadError, match=r"cut\.wav: truncated"):
             read(tmp_path / "cut.wav")
     assert read_audio(tmp_path / "whole.wav")[0].shape == (4410, 2)
+
+
+_STOP_WHILE_WRITING = """
+import time
+import numpy as np
+from drumgenx.core.parallel import map_in_processes
+
+def big(i):
+    return np.ones(40_000_000 if i else 1, dtype=np.uint8).tobytes()
+
+if __name__ == "__main__":
+    try:
+        for result in map_in_processes(big, range(8), workers=2):
+            time.sleep(0.05)
+            raise KeyboardInterrupt  # Ctrl-C while the other worker writes 40 MB
+    except KeyboardInterrupt:
+        print("interrupted")
+"""
+
+
+def test_stopping_while_a_worker_writes_its_result_exits_promptly(tmp_path: Path) -> None:
+    """A worker stopped halfway through writing its result left the pool's manager thread
+    waiting for the rest, and the interpreter's exit waited on it (2 runs in 5 hung)."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "stop.py"
+    script.write_text(_STOP_WHILE_WRITING)
+    for _ in range(3):
+        done = subprocess.run(
+            [sys.executable, str(script)], capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 0 and done.stdout.strip() == "interrupted", done.stderr
