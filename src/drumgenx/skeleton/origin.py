@@ -146,12 +146,15 @@ def source_candidates(transcription: Mapping, pools: Pools) -> list[SourceCandid
     for entry in transcription["files"]:
         listed = entry["hit_list"]
         probs = [h.get("class_probs") or {} for h in listed]
-        with_classes = all(probs)
-        classes = {name: np.array([p.get(name, 0.0) for p in probs]) for name in DOWNBEAT_CLASSES}
+        classes = (  # every hit's, or none: the tracker then reads the strengths alone
+            {name: np.array([p.get(name, 0.0) for p in probs]) for name in DOWNBEAT_CLASSES}
+            if all(probs)
+            else {}
+        )
         grid = track_beats(
             np.array([h["time_s"] for h in listed]),
             strengths=np.array([h["strength"] for h in listed]),
-            **(classes if with_classes else {}),
+            **classes,
         )
         if grid is None or not grid.steady:
             continue
