@@ -6,7 +6,7 @@ Usage (by hand, never by CI; set-up: ``bash bench/setup_bench_venv.sh``, as for
 ``bench_transcriber.py``; the tables and the command are in ``bench/PATTERN.md``)::
 
     .venv-bench/bin/python bench/bench_pattern.py [--n 24] [--duration 30] [--seed 0]
-        [--conditions drums mix0] [--keep DIR]
+        [--conditions drums mix0] [--keep DIR [--reuse]]
 
 Audio: ``bench_transcriber.render`` (imported, not copied): the first ``duration`` s of ``n``
 GMD *test* beats (seeded choice) through the *frozen* kits, drums alone and under TimGM6mb
@@ -37,6 +37,8 @@ is more than one step from every true bar start is "off a true bar" (a downbeat 
 error: its cells then land on the wrong steps, and count so). Where ``source`` found no
 section (it fell back to a style), its loop is scored against true bars 0-1.
 The peers' loops are scored against the same true bars as the source loop of their item.
+``--keep DIR --reuse`` reads stages 1 and 2 back from an earlier ``--keep DIR`` run (same
+items) and redoes stage 3 alone: stage-3 choices compared on the very same hits, in seconds.
 
 Scores, pooled over items: per role (CORE, ACCENT, MOTION, FILL) the F1 of (bar, step)
 cells of the loop's first ``section_bars`` bars against the reference bars. Goal: CORE and
@@ -212,8 +214,11 @@ def alignment(meta: dict, true_bpm: float) -> tuple[int, int, float | None]:
     return bar0, int(pattern["section_bars"]), (start - bar0 * bar_s) / (bar_s / STEPS_PER_BAR)
 
 
-def run_item(wav: Path, work: Path, notices: list[str]) -> dict[str, tuple[dict, list[dict]]]:
-    """Stages 1-3 of ``drumgenx run`` on one file: ``{pattern: (skeleton_meta, events)}``."""
+def run_item(
+    wav: Path, work: Path, notices: list[str], *, reuse: bool = False
+) -> dict[str, tuple[dict, list[dict]]]:
+    """Stages 1-3 of ``drumgenx run`` on one file: ``{pattern: (skeleton_meta, events)}``;
+    with ``reuse``, stages 1 and 2 are read back from ``work`` where an earlier run left them."""
     from drumgenx.chain.run import ChainParams
     from drumgenx.core.formats import read_json
     from drumgenx.preprocess.run import run_preprocess
@@ -222,26 +227,28 @@ def run_item(wav: Path, work: Path, notices: list[str]) -> dict[str, tuple[dict,
 
     params = ChainParams(pattern="source")
     library = work / "library_1"
-    run_preprocess(
-        dataset_root=wav.parent,
-        output_root=library,
-        config=params.preprocess_config(),
-        notify=notices.append,
-    )
-    roles = run_roles(
-        input_dir=library,
-        out_dir=work / "roles",
-        limit=0,
-        clap_model=params.clap_model,
-        notify=notices.append,
-    )
+    pools_path = work / "roles" / "pools_1.json"
+    if not (reuse and pools_path.is_file() and (library / "manifest_1.json").is_file()):
+        run_preprocess(
+            dataset_root=wav.parent,
+            output_root=library,
+            config=params.preprocess_config(),
+            notify=notices.append,
+        )
+        pools_path = run_roles(
+            input_dir=library,
+            out_dir=work / "roles",
+            limit=0,
+            clap_model=params.clap_model,
+            notify=notices.append,
+        ).pools_path
     out = {}
     for pattern in PATTERNS:
         chosen = replace(params, pattern=pattern)
         run = run_skeleton(
             out_dir=work / f"skeleton_{pattern}",
             bpm=chosen.bpm,
-            pools_json=roles.pools_path,
+            pools_json=pools_path,
             params=chosen.skeleton_params(),
             sample_root=library,
             render=False,
@@ -494,7 +501,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0, help="which beats (default 0)")
     ap.add_argument("--conditions", nargs="+", default=["drums", "mix0"], choices=["drums", "mix0"])
     ap.add_argument("--keep", help="keep every run's files under this folder")
+    ap.add_argument(
+        "--reuse",
+        action="store_true",
+        help="with --keep: read stages 1 and 2 back from an earlier run there and redo only "
+        "stage 3 (to compare stage-3 choices on the same hits)",
+    )
     args = ap.parse_args(argv)
+    if args.reuse and not args.keep:
+        ap.error("--reuse reads an earlier run's files: give --keep DIR")
     warnings.filterwarnings("ignore")
     if not GMD_DIR.joinpath("info.csv").is_file():
         print(f"SKIP: no GMD at {GMD_DIR}")
@@ -526,7 +541,7 @@ def main(argv: list[str] | None = None) -> int:
                 (work / "input").mkdir(parents=True, exist_ok=True)
                 wav = work / "input" / f"{name}.wav"
                 sf.write(wav, audio[cond], SR, subtype="PCM_16")
-                loops = run_item(wav, work, notices)
+                loops = run_item(wav, work, notices, reuse=args.reuse)
                 bar0, n_bars, off = alignment(loops["source"][0], true_bpm)
                 for pattern, (meta, events) in loops.items():
                     outcome = score_loop(name, true_bpm, ref, meta, events, (bar0, n_bars))
