@@ -26,6 +26,7 @@ from drumgenx.transcribe.model import CLASSES, TranscriberModel, activations, lo
 __all__ = [
     "TranscribeParams",
     "Transcription",
+    "framed_activations",
     "hits_from_activations",
     "pick_peaks",
     "transcribe_audio",
@@ -158,5 +159,17 @@ def transcribe_audio(
     if not np.any(y):
         act = np.zeros((0, len(CLASSES) + 1), dtype=np.float32)
         return hits_from_activations(act, model=model, params=params)
-    act = activations(transcriber_features(y, sr=sr), model=model)
+    act = framed_activations(y, sr=sr, model=model)
     return hits_from_activations(act, model=model, params=params)
+
+
+def framed_activations(
+    y: np.ndarray, *, sr: int, model: TranscriberModel, peak: float | None = None
+) -> np.ndarray:
+    """The network's activations ``(frames, 6)`` for mono audio ``y`` (frame ``i`` at
+    ``i / FPS`` s), heard between as many frames of silence as the network looks each side
+    (`TranscriberModel.context`), so hits on the first and last samples count as others do.
+    ``peak``: as for `transcriber_features`."""
+    pad = model.context
+    features = transcriber_features(y, sr=sr, peak=peak, silence=pad)
+    return activations(features, model=model)[pad : features.shape[1] - pad]

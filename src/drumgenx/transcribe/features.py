@@ -57,7 +57,9 @@ def n_frames(n_samples: int) -> int:
     return 1 + n_samples // HOP
 
 
-def transcriber_features(y: np.ndarray, *, sr: int, peak: float | None = None) -> np.ndarray:
+def transcriber_features(
+    y: np.ndarray, *, sr: int, peak: float | None = None, silence: int = 0
+) -> np.ndarray:
     """The network's input for mono audio ``y`` at ``sr``.
 
     Parameters
@@ -69,12 +71,17 @@ def transcriber_features(y: np.ndarray, *, sr: int, peak: float | None = None) -
     peak : float, optional
         The level that scales to 1 (the features see peak-normalised audio). Default: the
         peak of ``y`` after resampling; a block of a longer file passes the whole file's.
+    silence : int
+        Frames of digital silence put before and after the audio (default 0). The network
+        then hears a file's first hit after silence, as it hears any other, instead of
+        after nothing: without it, a hit on a file's very first sample scored low.
 
     Returns
     -------
     np.ndarray
-        float32 ``(2, frames, filters)``: the log filterbank spectrogram and its positive
-        first difference. Frame ``i`` is centred on ``i / FPS`` seconds.
+        float32 ``(2, silence + frames + silence, filters)``: the log filterbank spectrogram
+        and its positive first difference. Frame ``silence + i`` is centred on ``i / FPS``
+        seconds.
     """
     y = np.asarray(y, dtype=np.float32)
     if y.ndim != 1:
@@ -87,6 +94,11 @@ def transcriber_features(y: np.ndarray, *, sr: int, peak: float | None = None) -
         peak = float(np.max(np.abs(y))) if y.size else 0.0
     if peak > 0:
         y = y * np.float32(1.0 / peak)
+    if silence < 0:
+        raise ValueError(f"silence must be >= 0 frames, got {silence}")
+    if silence:
+        quiet = np.zeros(silence * HOP, dtype=np.float32)
+        y = np.concatenate([quiet, y, quiet])
     frames = frame_signal(y, n_fft=N_FFT, hop=HOP)
     # Windowed and transformed STFT_CHUNK frames at a time: a long file's windowed frames
     # would otherwise take n_fft floats per frame (~3 GB for an hour).

@@ -127,9 +127,8 @@ def file_hits(
         The hits, the duration in seconds and the sample rate; or why the file was skipped
         (silent). Undecodable files raise `AudioReadError`.
     """
-    from drumgenx.transcribe.detect import hits_from_activations
-    from drumgenx.transcribe.features import FPS, transcriber_features
-    from drumgenx.transcribe.model import activations
+    from drumgenx.transcribe.detect import framed_activations, hits_from_activations
+    from drumgenx.transcribe.features import FPS
 
     if block_s < 1 or int(block_s) != block_s:
         raise ValueError(f"block_s must be a whole number of seconds >= 1, got {block_s!r}")
@@ -139,13 +138,13 @@ def file_hits(
         return f"silent (peak below {SILENCE_DBFS:g} dBFS)"
     duration = n_samples / sr
     if whole is not None:  # one block held the file: it is decoded once, not twice
-        act = activations(transcriber_features(whole, sr=sr, peak=peak), model=model)
+        act = framed_activations(whole, sr=sr, model=model, peak=peak)
         return hits_from_activations(act, model=model), duration, sr
     pieces = []
     for start in range(0, max(1, math.ceil(duration / block_s)) * block_s, block_s):
         lo = max(0, start - BLOCK_CONTEXT_S)
         y, _ = read_audio(path, start_s=lo, max_seconds=start + block_s + BLOCK_CONTEXT_S - lo)
-        act = activations(transcriber_features(downmix(y), sr=sr, peak=peak), model=model)
+        act = framed_activations(downmix(y), sr=sr, model=model, peak=peak)
         first = round((start - lo) * FPS)  # whole seconds: a whole number of frames
         pieces.append(act[first : first + round(block_s * FPS)])
     found = hits_from_activations(np.concatenate(pieces), model=model)
