@@ -6,7 +6,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from drumgenx.core.tempo import estimate_tempo, tempo_from_activation, track_beats
+from drumgenx.core.tempo import (
+    LOOP_MAX_S,
+    estimate_tempo,
+    tempo_from_activation,
+    track_beats,
+    track_loop,
+)
 
 
 @pytest.mark.parametrize("bpm", [90.0, 120.0, 150.0])
@@ -166,6 +172,22 @@ def test_the_beats_come_back_to_the_groove_after_a_fill_played_late() -> None:
             assert grid is not None
             after = grid.beats[grid.beats > 32.5 * beat] / beat  # from the bar after the fill
             assert np.abs(after - np.round(after)).max() < 0.1, (late, seed)
+
+
+def test_a_one_bar_loop_is_tracked_end_to_end_at_its_exact_tempo() -> None:
+    # one bar at 123 bpm (1.95 s): too short for the tracker alone
+    times, strengths, kick, snare, _, _ = _groove(123.0, bars=1, start=0.0, jitter=0.004)
+    length = 4 * 60.0 / 123.0
+    assert track_beats(times, strengths=strengths, kick=kick, snare=snare) is None
+    loop = track_loop(times, duration_s=length, strengths=strengths, kick=kick, snare=snare)
+    assert loop is not None and (loop.bars, loop.period_s) == (1, length)
+    assert loop.grid.bpm == pytest.approx(123.0, abs=1e-9)  # the bar's, not an estimate
+    assert loop.turns * length >= 30.0 and loop.grid.steady
+    assert _nearest(loop.grid.downbeats[:3], length * np.arange(3)).max() < 0.03
+    # the same hits in a file a third of a bar longer, or a long file: not a loop
+    assert track_loop(times, duration_s=length * 4 / 3, strengths=strengths) is None
+    long_times, long_strengths, *_ = _groove(120.0, bars=12, start=0.0)
+    assert track_loop(long_times, duration_s=LOOP_MAX_S + 4, strengths=long_strengths) is None
 
 
 def test_without_class_probabilities_the_tempo_still_comes() -> None:

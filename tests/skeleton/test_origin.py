@@ -120,6 +120,40 @@ def test_no_steady_input_falls_back_to_a_style_with_one_notice() -> None:
     assert choose_pattern("auto", bpm="auto", **{**args, "seed": 6}).origin != auto.origin
 
 
+def test_a_file_that_is_itself_a_four_bar_loop_plays_its_own_four_bars() -> None:
+    """A break of four different bars, cut to the sample (no bar repeats inside it): before
+    it was heard end to end, its best section scored under 0.6 and a style came instead."""
+    bpm, bars = 140.0, 4
+    step = 60.0 / bpm / 4
+    kicks = [(0, 10), (0, 2, 10, 11), (2, 8, 14), (0, 6)]
+    snares = [(4, 12), (4, 7, 9, 12, 15), (4, 10, 12), (1, 3, 4, 7, 9, 14)]
+    hats = [range(0, 16, 2), range(0, 16, 2), range(16), ()]
+    hits = []
+    for b in range(bars):
+        cells = [
+            *((s, "CORE") for s in kicks[b]),
+            *((s, "ACCENT") for s in snares[b]),
+            *((s, "MOTION") for s in hats[b] if s not in kicks[b] + snares[b]),
+        ]
+        for s, role in cells:
+            probs = dict.fromkeys(("kick", "snare", "hihat", "tom", "cymbal"), 0.02)
+            probs[CLASS_OF[role]] = 0.95
+            hits.append({"time_s": (16 * b + s) * step, "strength": 0.9, "class_probs": probs})
+    hits.append({**hits[0], "time_s": bars * 16 * step - 0.01})  # the next turn's kick, cut in
+    data = transcription(sorted(hits, key=lambda h: h["time_s"]), "break.wav")
+    args = dict(bpm="auto", bars=8, seed=1, fill_bars=[], pools=pools_of())
+    data["files"][0]["duration_s"] = bars * 16 * step
+    choice = choose_pattern("auto", transcription=data, **args)
+    assert choice.kind == "source" and choice.bpm == 140.0
+    assert choice.origin["loop_bars"] == 4 and choice.origin["section_bars"] == 4
+    assert choice.origin["section_start_s"] == pytest.approx(0.0, abs=0.01)
+    assert "a 4-bar loop" in choice.reason
+    played = {(h.bar, h.step) for h in choice.hits if h.role == "CORE"}
+    assert played == {(b + 4 * turn, s) for turn in (0, 1) for b in range(4) for s in kicks[b]}
+    del data["files"][0]["duration_s"]  # a manifest without lengths: heard once, as before
+    assert choose_pattern("auto", transcription=data, **args).kind == "style"
+
+
 def test_style_by_name_and_the_seed_rules() -> None:
     args = dict(bars=2, seed=1, fill_bars=[], transcription=None, pools=pools_of())
     funk = choose_pattern("style:funk", bpm=100, **args)

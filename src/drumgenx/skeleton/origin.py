@@ -9,7 +9,8 @@
   (`core.tempo.track_beats`) whose best section loops faithfully (a score of at least
   `source.STEADY_SCORE`) is a candidate; the one with the most hits wins (the input with
   the most drumming: a song over a two-bar loop beside it), then the higher score, then
-  its name.
+  its name. An input that is itself a loop (`core.tempo.track_loop`) is heard played end
+  to end, at the exact tempo of its bars.
 - ``style`` or ``style:NAME``: a GMD drummer's pattern (`skeleton.styles`); without a name,
   the style whose tempo range holds the loop's tempo.
 - ``auto`` (``drumgenx run``'s default): ``source`` where an input has a steady drum pattern
@@ -39,7 +40,14 @@ from drumgenx.core.formats import read_json
 from drumgenx.core.pools import seeded_rng
 from drumgenx.core.records import Pools
 from drumgenx.core.roles import ROLES
-from drumgenx.core.tempo import DOWNBEAT_CLASSES, BeatGrid, track_beats
+from drumgenx.core.tempo import (
+    DOWNBEAT_CLASSES,
+    LOOP_SEAM_S,
+    BeatGrid,
+    LoopGrid,
+    track_beats,
+    track_loop,
+)
 from drumgenx.skeleton.grid import check_bpm
 from drumgenx.skeleton.settings import AUTO, PATTERNS
 from drumgenx.skeleton.source import (
@@ -47,6 +55,7 @@ from drumgenx.skeleton.source import (
     PlacedHit,
     Section,
     best_section,
+    laid_end_to_end,
     place_on_grid,
     smooth_beats,
     source_hits,
@@ -136,11 +145,16 @@ class SourceCandidate:
     grid: BeatGrid
     section: Section
     n_hits: int
+    loop: LoopGrid | None = None
+    """Set when the input is itself a loop (`core.tempo.track_loop`): ``grid`` is then its
+    turns laid end to end."""
 
 
 def source_candidates(transcription: Mapping, pools: Pools) -> list[SourceCandidate]:
     """Every input of ``transcription`` with a steady beat, best first (see the module;
-    the caller keeps those that loop faithfully)."""
+    the caller keeps those that loop faithfully). An input that is itself a loop (one to
+    eight whole bars, `core.tempo.track_loop`) is heard played end to end, as it is meant
+    to be: its own bars are then its repeats."""
     pool_roles = {item.sample_id: role for role, items in pools.by_role.items() for item in items}
     found = []
     for entry in transcription["files"]:
@@ -151,17 +165,27 @@ def source_candidates(transcription: Mapping, pools: Pools) -> list[SourceCandid
             if all(probs)
             else {}
         )
-        grid = track_beats(
-            np.array([h["time_s"] for h in listed]),
-            strengths=np.array([h["strength"] for h in listed]),
-            **classes,
-        )
-        if grid is None or not grid.steady:
-            continue
+        times = np.array([h["time_s"] for h in listed])
+        strengths = np.array([h["strength"] for h in listed])
         hits = source_hits(transcription, entry["source"], pool_roles=pool_roles)
-        section = best_section(place_on_grid(hits, beats=grid.beats, downbeats=grid.downbeats))
+        loop = None
+        if "duration_s" in entry:
+            loop = track_loop(
+                times, duration_s=float(entry["duration_s"]), strengths=strengths, **classes
+            )
+        if loop is not None:
+            grid = loop.grid
+            played = laid_end_to_end(
+                hits, period_s=loop.period_s, turns=loop.turns, seam_s=LOOP_SEAM_S
+            )
+        else:
+            grid = track_beats(times, strengths=strengths, **classes)
+            if grid is None or not grid.steady:
+                continue
+            played = hits
+        section = best_section(place_on_grid(played, beats=grid.beats, downbeats=grid.downbeats))
         if section is not None:
-            found.append(SourceCandidate(entry["source"], grid, section, len(hits)))
+            found.append(SourceCandidate(entry["source"], grid, section, len(hits), loop))
     return sorted(found, key=lambda c: (-c.n_hits, -c.section.score, c.source))
 
 
@@ -197,6 +221,12 @@ def _source_choice(best: SourceCandidate, *, bpm: float | None, bars: int) -> Pa
         round(float(np.interp(first + 4 * bar, np.arange(beats.size), beats)), 3)
         for bar in (section.start_bar, section.start_bar + section.n_bars)
     )
+    what = ""
+    if best.loop is not None:  # seconds into the file, whichever turn the section began in
+        period = best.loop.period_s
+        turn = (start_s + LOOP_SEAM_S) // period * period  # a beat a hair before a turn: in it
+        start_s, end_s = round(max(0.0, start_s - turn), 3), round(end_s - turn, 3)
+        what = f"a {best.loop.bars}-bar loop; "
     origin = {
         "kind": "source",
         "file": best.source,
@@ -208,14 +238,16 @@ def _source_choice(best: SourceCandidate, *, bpm: float | None, bars: int) -> Pa
         "source_bpm": round(best.grid.bpm, 2),
         "beat_confidence": round(best.grid.confidence, 4),
     }
+    if best.loop is not None:
+        origin["loop_bars"] = best.loop.bars
     return PatternChoice(
         kind="source",
         bpm=float(round(best.grid.bpm)) if bpm is None else bpm,
         hits=tile_section(section, bars=bars),
         origin=origin,
         reason=(
-            f"pattern: {Path(best.source).name}'s own, its {section.n_bars}-bar section from "
-            f"{start_s:g} s (repeats {section.score:.0%} alike, {best.grid.bpm:.1f} bpm)"
+            f"pattern: {Path(best.source).name}'s own ({what}its {section.n_bars}-bar section "
+            f"from {start_s:g} s, repeats {section.score:.0%} alike, {best.grid.bpm:.1f} bpm)"
         ),
     )
 

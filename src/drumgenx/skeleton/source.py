@@ -26,7 +26,7 @@ drummer put them. Pure functions, no disk.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -39,6 +39,7 @@ __all__ = [
     "Section",
     "SourceHit",
     "best_section",
+    "laid_end_to_end",
     "place_on_grid",
     "smooth_beats",
     "source_hits",
@@ -185,6 +186,16 @@ def source_hits(
             mine = role == keeper if keeper else i == 0
             hits.append(SourceHit(t, vel, role, own if mine else None))
     return sorted(hits, key=lambda x: x.time_s)
+
+
+def laid_end_to_end(
+    hits: Sequence[SourceHit], *, period_s: float, turns: int, seam_s: float
+) -> list[SourceHit]:
+    """A loop file's hits played ``turns`` times, one turn every ``period_s`` seconds (as
+    `core.tempo.track_loop` hears it); hits within ``seam_s`` of the end are the next turn's
+    first hit cut into the file and are left out. Every copy keeps its hit's own slice."""
+    once = [h for h in hits if h.time_s < period_s - seam_s]
+    return [replace(h, time_s=h.time_s + turn * period_s) for turn in range(turns) for h in once]
 
 
 SMOOTH_BEATS = 8
