@@ -188,6 +188,8 @@ def test_a_one_bar_loop_is_tracked_end_to_end_at_its_exact_tempo() -> None:
     assert track_loop(times, duration_s=length * 4 / 3, strengths=strengths) is None
     long_times, long_strengths, *_ = _groove(120.0, bars=12, start=0.0)
     assert track_loop(long_times, duration_s=LOOP_MAX_S + 4, strengths=long_strengths) is None
+    # a one-shot of 4 s (a crash) repeated would be a bar at 60 bpm: it is no loop
+    assert track_loop(np.array([0.0]), duration_s=4.0, cymbal=np.array([0.9])) is None
 
 
 def test_without_class_probabilities_the_tempo_still_comes() -> None:

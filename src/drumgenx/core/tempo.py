@@ -404,9 +404,10 @@ def track_loop(
     A drum loop holds one, two, four or eight bars and is meant to be played end to end, so
     its hits are tracked that way: laid end to end `LOOP_SPAN_S` long (a one-bar loop alone
     is too short for :func:`track_beats`, and a four-bar loop of four different bars never
-    repeats inside itself). It is a loop when it is at most `LOOP_MAX_S` long, the turns have
-    a steady beat, and its length is within `LOOP_TOLERANCE` of a whole number of bars
-    (`LOOP_BARS`) at that beat; the grid's tempo is then the exact one of those bars.
+    repeats inside itself). It is a loop when it is at most `LOOP_MAX_S` long, holds at least
+    `MIN_HITS` hits (a one-shot is none), the turns have a steady beat, and its length is
+    within `LOOP_TOLERANCE` of a whole number of bars (`LOOP_BARS`) at that beat; the
+    grid's tempo is then the exact one of those bars.
 
     Parameters
     ----------
@@ -418,9 +419,10 @@ def track_loop(
         ``kick``, ``snare``, ``hihat``, ``tom``, ``cymbal`` per hit, as for `track_beats`.
     """
     t = np.asarray(times, dtype=np.float64).reshape(-1)
-    if not 0 < duration_s <= LOOP_MAX_S or t.size == 0:
-        return None
     keep = t < duration_s - LOOP_SEAM_S
+    # a one-shot repeats too, but a crash every 4 s is no drum pattern
+    if not 0 < duration_s <= LOOP_MAX_S or keep.sum() < MIN_HITS:
+        return None
     turns = max(2, int(np.ceil(LOOP_SPAN_S / duration_s)))
     shifts = np.repeat(np.arange(turns) * duration_s, int(keep.sum()))
 
