@@ -26,8 +26,9 @@ Pipeline
    ``lag_s + ref_span_s`` to ``lag_s`` earlier: vibrato and glides move energy between
    neighbouring filters and so cancel, a decaying, beating cymbal or tom tail never rises
    above its own recent maximum, while a hit raises all of them. Half-wave rectified: only
-   rises count. At the very start of the file the reference is each filter's median level,
-   so a downbeat at t=0 is an onset but a noise floor that starts there is not.
+   rises count. At the very start of the file the reference is each filter's median level
+   (the first frame, which has no earlier one, included), so a downbeat at t=0 is an onset
+   but a noise floor that starts there is not.
 4. **Multi-band combination and normalisation.** The filters are grouped into coarse bands
    (``band_edges_hz``: kick, low drums/body, snare/mid, presence, hats/air). Each band's flux
    is the *mean* over its filters (so a band counts the same however many filters it holds),
@@ -283,9 +284,13 @@ def _band_flux(y: np.ndarray, sr: int, params: OnsetParams) -> tuple[np.ndarray,
     # compare with each filter's median level instead, so audio that starts with a noise
     # floor or a held sound is no onset, while a hit at t=0 (a loop's downbeat) still is.
     n_edge = min(len(ref), -(-n_fft // (2 * hop)) + span)
-    np.maximum(ref[:n_edge], np.median(logspec, axis=0)[None, :], out=ref[:n_edge])
-    diff = np.zeros_like(logspec)
+    median = np.median(logspec, axis=0)
+    np.maximum(ref[:n_edge], median[None, :], out=ref[:n_edge])
+    diff = np.empty_like(logspec)
     diff[lag:] = logspec[lag:] - ref[:-lag]
+    # The first frames have no earlier frame: their reference is that median too (a hit on
+    # the first sample rises in frame 0, which a difference of frames alone never scores).
+    diff[:lag] = logspec[:lag] - median[None, :]
     np.maximum(diff, 0.0, out=diff)  # half-wave rectification: only rises count
     edges = np.asarray(params.band_edges_hz, dtype=float)
     band_of = np.searchsorted(edges, centres, side="right") - 1
