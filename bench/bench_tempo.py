@@ -33,6 +33,9 @@ Methods, same audio, same run, one thread pinned to one core:
 - ``librosa beat_track`` and ``librosa feature.tempo``: librosa's defaults on the same audio.
 - ``madmom RNN + comb`` (``--madmom``): ``RNNBeatProcessor`` -> ``TempoEstimationProcessor``
   (comb, its defaults), the strongest tempo.
+- Then, on the loops, ``drumgenx track_loop``: each loop file transcribed as it is (played
+  once, as stage 1 reads it) -> ``core.tempo.track_loop`` (what ``drumgenx run`` does with
+  a loop file): how many it takes for loops, and their tempo (the exact one of their bars).
 
 Scores (Gouyon et al. 2006; mir_eval's convention): Acc1, the share of items whose estimate
 is within 4 % of the true tempo; Acc2, the same allowing the estimate to be 2, 1/2, 3 or 1/3
