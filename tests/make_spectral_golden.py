@@ -7,6 +7,10 @@ script was run once *before* that refactor and its output is committed; ``tests/
 compares the refactored functions with it. Do not regenerate it to make a failing test pass:
 a difference means the models' inputs moved.
 
+One recorded change since: frame 0 of each ``onset_strength`` (the flux detector's novelty,
+which no model reads) was replaced on 2026-12-07 by that day's code, which scores a hit on a
+file's first sample (the frame had been 0); every other value is as first written.
+
 Three short deterministic signals (seeded noise bursts, decaying sines, a steady sine; two at
 44.1 kHz, one at 22.05 kHz), each fed to the public feature function of every caller. Arrays
 are stored as float32; the long ones (the HPSS output, the onset model's and the transcriber's
