@@ -79,6 +79,21 @@ def test_last_hit_runs_to_the_end_of_the_file() -> None:
     assert _frames(slices[0].end_s) == _frames(0.8) - PRE_ROLL
 
 
+def test_a_hit_the_file_was_cut_into_is_dropped_a_whole_last_hit_kept() -> None:
+    # a loop cut 40 ms into its next downbeat: that fragment still sounds at the file's end
+    y = _track([0.0, 0.5, 1.0], length_s=1.04, tau_s=0.2)
+    assert [round(s.start_s, 3) for s in _slice(y, [0.0, 0.5, 1.0])] == [0.0, 0.495]
+    assert len(_slice(y, [0.0, 0.5, 1.0], SliceParams(cut_tail_ms=0.0))) == 3
+    # the same fragment as a file's only hit (a one-shot trimmed tight) is kept
+    (only,) = _slice(y[_frames(1.0) :], [0.0])
+    assert only.audio.shape[0] == _frames(0.04)
+    # a short last hit that dies away before the end is a whole hit: kept
+    short = _track([0.0, 0.5, 1.0], length_s=1.06, tau_s=0.007)
+    assert len(_slice(short, [0.0, 0.5, 1.0])) == 3
+    with pytest.raises(ValueError, match="cut_tail_ms"):
+        SliceParams(cut_tail_ms=-1.0)
+
+
 # --- decay trim and fades -------------------------------------------------------------------
 
 

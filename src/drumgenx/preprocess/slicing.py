@@ -49,6 +49,11 @@ class SliceParams:
     min_peak_dbfs : float
         Slices whose peak is below this (-50 dBFS) are dropped as near-silent: room noise,
         bleed and reverb tails that an onset detector can still trigger on.
+    cut_tail_ms : float
+        A slice after the file's first hit that the file's end cuts off while it still
+        sounds, shorter than this (80 ms), is dropped: it is the start of a hit the file was
+        cut into (a loop cut a little late keeps 30-60 ms of its next downbeat), not a drum.
+        0 keeps them.
     """
 
     pre_roll_ms: float = 5.0
@@ -58,6 +63,7 @@ class SliceParams:
     fade_in_ms: float = 1.0
     min_length_ms: float = 30.0
     min_peak_dbfs: float = -50.0
+    cut_tail_ms: float = 80.0
 
     def __post_init__(self) -> None:
         if self.pre_roll_ms < 0 or self.fade_out_ms < 0 or self.fade_in_ms < 0:
@@ -71,8 +77,8 @@ class SliceParams:
             raise ValueError(f"max_length_s must be > 0, got {self.max_length_s}")
         if self.decay_db <= 0:
             raise ValueError(f"decay_db must be > 0 (dB below the peak), got {self.decay_db}")
-        if self.min_length_ms < 0:
-            raise ValueError(f"min_length_ms must be >= 0, got {self.min_length_ms}")
+        if self.min_length_ms < 0 or self.cut_tail_ms < 0:
+            raise ValueError("min_length_ms and cut_tail_ms must be >= 0")
 
 
 @dataclass
@@ -218,7 +224,8 @@ def slice_hits(
     ``peak - decay_db``: after it the envelope stays below the threshold for good, which is
     what "has decayed" means. The slice's peak is measured before the fades; slices under
     ``min_peak_dbfs`` are dropped, and so are slices shorter than ``min_length_ms`` after
-    the trim.
+    the trim, and those after the first hit that run to the file's end untrimmed (still
+    sounding there) and are shorter than ``cut_tail_ms``.
     """
     audio, onsets, weights = _checked_inputs(y, sr, starts, strengths)
 
@@ -226,6 +233,7 @@ def slice_hits(
     pre_roll = _ms_to_frames(params.pre_roll_ms, sr)
     max_len = max(1, round(params.max_length_s * sr))
     min_len = _ms_to_frames(params.min_length_ms, sr)
+    cut_tail = _ms_to_frames(params.cut_tail_ms, sr)
     fade_in = _ms_to_frames(params.fade_in_ms, sr)
     fade_out = _ms_to_frames(params.fade_out_ms, sr)
     min_peak = 10.0 ** (params.min_peak_dbfs / 20.0)
@@ -245,6 +253,8 @@ def slice_hits(
         length = _decayed_length(audio[begin:end], min_peak=min_peak, decay=decay)
         if length is None or length < min_len:
             continue
+        if index > 0 and end == n_frames and length == end - begin and length < cut_tail:
+            continue  # the file was cut into this hit
         # Fade in only over the pre-roll actually there: a hit at the file's very start has
         # none, and its attack is left untouched.
         n_in = min(fade_in, attack - begin, length)
