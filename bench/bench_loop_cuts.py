@@ -36,7 +36,7 @@ FIRST_BAR = 2  # from bar 3: past any count-in
 
 
 def main(argv: list[str] | None = None) -> int:
-    import drumgenx.core.tempo as tempo
+    from drumgenx.core.tempo import track_loop
     from drumgenx.training.gmd import load_performances
     from drumgenx.transcribe.detect import transcribe_audio
     from drumgenx.transcribe.model import CLASSES
@@ -67,13 +67,13 @@ def main(argv: list[str] | None = None) -> int:
     print("| tolerance | whole bars: taken | ...tempo right | not whole bars: taken |")
     print("|---|---|---|---|")
     for tolerance in a.tolerance:
-        tempo.LOOP_TOLERANCE = tolerance
         taken = right = wrongly = 0
         for bars, bpm, seconds, hits in cuts:
-            loop = tempo.track_loop(
+            loop = track_loop(
                 hits.times,
                 duration_s=seconds,
                 strengths=hits.strengths,
+                tolerance=tolerance,
                 **dict(zip(CLASSES, hits.class_probs.T, strict=True)),
             )
             if loop is None:

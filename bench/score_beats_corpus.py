@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from drumgenx.core.tempo import DOWNBEAT_CLASSES, DOWNBEAT_FEATURES, TIGHTNESS, track_beats
-from drumgenx.training.downbeats import TEMPO_TOLERANCE, transcribed
+from drumgenx.training.downbeats import ON_BEAT, TEMPO_TOLERANCE, transcribed
 from drumgenx.training.settings import default_cache_dir
 
 
@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             position = (grid.beats + float(row["start_s"])) / (60.0 / bpm)
             off = np.abs(position - np.round(position))
-            on_beat += np.median(off) <= 0.125
+            on_beat += np.median(off) <= ON_BEAT
             shares.append(np.mean(off <= 0.1))
         s = np.asarray(shares)
         n = max(1, s.size)

@@ -397,6 +397,7 @@ def track_loop(
     *,
     duration_s: float,
     strengths: np.ndarray | None = None,
+    tolerance: float = LOOP_TOLERANCE,
     **classes: np.ndarray | None,
 ) -> LoopGrid | None:
     """The beat grid of a file that is a loop, or None when it is not one.
@@ -406,8 +407,8 @@ def track_loop(
     is too short for :func:`track_beats`, and a four-bar loop of four different bars never
     repeats inside itself). It is a loop when it is at most `LOOP_MAX_S` long, holds at least
     `MIN_HITS` hits (a one-shot is none), the turns have a steady beat, and its length is
-    within `LOOP_TOLERANCE` of a whole number of bars (`LOOP_BARS`) at that beat; the
-    grid's tempo is then the exact one of those bars.
+    within ``tolerance`` of a whole number of bars (`LOOP_BARS`) at that beat; the grid's
+    tempo is then the exact one of those bars.
 
     Parameters
     ----------
@@ -415,6 +416,9 @@ def track_loop(
         The file's hits (seconds from its start) and their weights, as for `track_beats`.
     duration_s : float
         The file's length in seconds.
+    tolerance : float
+        How far from whole bars the length may be (default `LOOP_TOLERANCE`, chosen on
+        cuts of GMD validation beats).
     **classes
         ``kick``, ``snare``, ``hihat``, ``tom``, ``cymbal`` per hit, as for `track_beats`.
     """
@@ -438,7 +442,7 @@ def track_loop(
         return None
     bars = duration_s * grid.bpm / 60.0 / BEATS_PER_BAR
     whole = round(bars)
-    if whole not in LOOP_BARS or abs(bars / whole - 1.0) > LOOP_TOLERANCE:
+    if whole not in LOOP_BARS or abs(bars / whole - 1.0) > tolerance:
         return None
     exact = replace(grid, bpm=60.0 * BEATS_PER_BAR * whole / duration_s)
     return LoopGrid(grid=exact, bars=whole, turns=turns, period_s=float(duration_s))
