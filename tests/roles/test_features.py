@@ -90,3 +90,53 @@ def test_cache_hit_miss_and_invalidation(tmp_path: Path) -> None:
     path.write_bytes(encode_wav(np.zeros(4410, dtype=np.float32) + 0.1, SR))
     assert FeatureCache(tmp_path / "cache").get(path) is None
     assert cache.get(path) is None
+
+
+def _wav(path: Path, freq: float) -> Path:
+    path.write_bytes(encode_wav(np.sin(2 * np.pi * freq * T[:4410]).astype(np.float32), SR))
+    return path
+
+
+def test_cache_writers_each_append_to_their_own_shard(tmp_path: Path) -> None:
+    a, b = _wav(tmp_path / "a.wav", 55.0), _wav(tmp_path / "b.wav", 110.0)
+    fa, fb = dict.fromkeys(FEATURE_NAMES, 1.0), dict.fromkeys(FEATURE_NAMES, 2.0)
+    with FeatureCache(tmp_path / "c") as one, FeatureCache(tmp_path / "c") as two:
+        one.put(a, fa)
+        two.put(b, fb, np.array([0.5]))
+        assert one.get(a) == (fa, None)  # its own entry, found after it indexed
+    shards = sorted((tmp_path / "c").rglob(f"*{FeatureCache.SHARD_SUFFIX}"))
+    assert len(shards) == 2
+    reader = FeatureCache(tmp_path / "c")
+    assert reader.get(a) == (fa, None)
+    got = reader.get(b)
+    assert got is not None and got[0] == fb and got[1].tolist() == [0.5]
+
+
+def test_cache_ignores_a_line_cut_short_and_a_damaged_one(tmp_path: Path) -> None:
+    a, b = _wav(tmp_path / "a.wav", 55.0), _wav(tmp_path / "b.wav", 110.0)
+    feats = dict.fromkeys(FEATURE_NAMES, 1.0)
+    with FeatureCache(tmp_path / "c") as cache:
+        cache.put(a, feats)
+        cache.put(b, feats)
+    (shard,) = (tmp_path / "c").rglob(f"*{FeatureCache.SHARD_SUFFIX}")
+    first, second = shard.read_bytes().splitlines(keepends=True)
+    # An interrupted write: b's line without its end. A damaged a: its JSON cut.
+    shard.write_bytes(first[:-30] + b"\n" + second[:-1])
+    fresh = FeatureCache(tmp_path / "c")
+    assert fresh.get(a) is None and fresh.get(b) is None
+    # Recomputed entries go to a new shard and win over nothing.
+    with fresh:
+        fresh.put(b, feats)
+    assert FeatureCache(tmp_path / "c").get(b) == (feats, None)
+
+
+def test_cache_survives_pickling_to_a_worker(tmp_path: Path) -> None:
+    import pickle
+
+    a = _wav(tmp_path / "a.wav", 55.0)
+    feats = dict.fromkeys(FEATURE_NAMES, 3.0)
+    cache = FeatureCache(tmp_path / "c")
+    cache.put(a, feats)  # an open shard does not travel; the folder does
+    worker = pickle.loads(pickle.dumps(cache))
+    assert worker.folder == cache.folder and worker.get(a) == (feats, None)
+    cache.close()

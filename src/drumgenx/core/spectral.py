@@ -14,6 +14,7 @@ frames) is imported on first use, so importing this module costs nothing.
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -51,10 +52,18 @@ def hann_window(n: int, *, periodic: bool = True, dtype: DTypeLike = np.float32)
     Returns
     -------
     numpy.ndarray
-        ``(n,)`` window.
+        ``(n,)`` window, read-only (one cached copy per length, kind and type).
     """
-    window = np.hanning(n + 1)[:-1] if periodic else np.hanning(n)
-    return window.astype(dtype, copy=False)
+    return _hann(int(n), bool(periodic), np.dtype(dtype).str)
+
+
+@functools.lru_cache(maxsize=64)
+def _hann(n: int, periodic: bool, dtype: str) -> np.ndarray:
+    # Cached: per-clip analyses (stage 2's features) ask for the same few windows thousands
+    # of times, and building one costs as much as a short FFT.
+    window = (np.hanning(n + 1)[:-1] if periodic else np.hanning(n)).astype(dtype)
+    window.flags.writeable = False
+    return window
 
 
 def frame_signal(x: np.ndarray, *, n_fft: int, hop: int, centre: bool = True) -> np.ndarray:

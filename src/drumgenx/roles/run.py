@@ -278,20 +278,20 @@ def run_roles(
             raise DrumgenxError(f"learned role scorer: {exc}") from None
 
     class_probs = manifest_class_probs(input_dir, notify=notify)
-    cache = FeatureCache(
+    with FeatureCache(
         out_dir / ".drumgenx-cache", params=config.features, tag=f"learned{LEARNED_VERSION}"
-    )
-    scores, skipped = _score_files(
-        files,
-        input_dir,
-        config=config,
-        cache=cache,
-        class_probs=class_probs,
-        use_model=use_model,
-        engine=engine_settings,
-        progress=progress,
-        notify=notify,
-    )
+    ) as cache:
+        scores, skipped = _score_files(
+            files,
+            input_dir,
+            config=config,
+            cache=cache,
+            class_probs=class_probs,
+            use_model=use_model,
+            engine=engine_settings,
+            progress=progress,
+            notify=notify,
+        )
 
     clap = ClapScorer.load(clap_model or DEFAULT_CLAP_MODEL, prompts=prompts, notify=notify)
     p_claps = _clap_scores(clap, scores) if clap is not None else [None] * len(scores)
