@@ -9,6 +9,7 @@ import pytest
 from drumgenx.core.tempo import (
     LOOP_MAX_S,
     estimate_tempo,
+    in_one_turn,
     tempo_from_activation,
     track_beats,
     track_loop,
@@ -190,6 +191,19 @@ def test_a_one_bar_loop_is_tracked_end_to_end_at_its_exact_tempo() -> None:
     assert track_loop(long_times, duration_s=LOOP_MAX_S + 4, strengths=long_strengths) is None
     # a one-shot of 4 s (a crash) repeated would be a bar at 60 bpm: it is no loop
     assert track_loop(np.array([0.0]), duration_s=4.0, cymbal=np.array([0.9])) is None
+
+
+def test_a_loop_cut_a_little_late_leaves_the_next_turns_first_hit_out() -> None:
+    times, strengths, kick, snare, _, _ = _groove(123.0, bars=1, start=0.0, jitter=0.0)
+    length = 4 * 60.0 / 123.0
+    late = length + 0.02  # the file runs 20 ms into the next turn: its downbeat cut in
+    with_seam = np.append(times, length)
+    keep = in_one_turn(with_seam, period_s=late)
+    assert keep[:-1].all() and not keep[-1]
+    args = {"strengths": np.append(strengths, 1.0), "kick": np.append(kick, 1.0)}
+    loop = track_loop(with_seam, duration_s=late, snare=np.append(snare, 0.0), **args)
+    assert loop is not None and loop.bars == 1
+    assert loop.grid.bpm == pytest.approx(60.0 * 4 / late)  # the file's length is the bar
 
 
 def test_without_class_probabilities_the_tempo_still_comes() -> None:

@@ -8,6 +8,7 @@ import pytest
 from drumgenx.skeleton.source import (
     SourceHit,
     best_section,
+    laid_end_to_end,
     place_on_grid,
     smooth_beats,
     source_hits,
@@ -208,3 +209,31 @@ def test_velocity_follows_the_hits_level_and_the_grid_is_smoothed() -> None:
         [SourceHit(float(line[8]) + 0.02, 1.0, "ACCENT", None)], beats=line, downbeats=line[::4]
     )
     assert late[0].offset == pytest.approx(0.02 / 0.125)  # 20 ms late on a 125 ms step
+
+
+def test_a_loop_is_laid_end_to_end_without_the_next_turns_cut_in_hit() -> None:
+    from drumgenx.core.tempo import BeatGrid, LoopGrid
+
+    period = 2.0
+    hits = [
+        SourceHit(0.0, 1.0, "CORE", "kick"),
+        SourceHit(1.0, 0.8, "ACCENT", "snare"),
+        SourceHit(period - 0.01, 0.9, "CORE", "kick_cut_in"),  # the next downbeat, cut in
+    ]
+    grid = BeatGrid(
+        bpm=120.0,
+        beats=np.arange(8) * 0.5,
+        downbeats=np.arange(2) * 2.0,
+        steady=True,
+        confidence=1.0,
+    )
+    loop = LoopGrid(grid=grid, bars=1, turns=3, period_s=period)
+    played = laid_end_to_end(hits, loop=loop)
+    assert [(h.time_s, h.sample_id) for h in played] == [
+        (0.0, "kick"),
+        (1.0, "snare"),
+        (2.0, "kick"),
+        (3.0, "snare"),
+        (4.0, "kick"),
+        (5.0, "snare"),
+    ]

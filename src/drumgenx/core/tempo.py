@@ -378,6 +378,12 @@ LOOP_SEAM_S = 0.03
 (loops are often cut a little late): they are left out, the turn's own first hit counts."""
 
 
+def in_one_turn(times: np.ndarray, *, period_s: float) -> np.ndarray:
+    """Which of a loop file's hit ``times`` (s) belong to one turn of it, ``period_s`` long:
+    all but those within `LOOP_SEAM_S` of its end (the next turn's first hit)."""
+    return np.asarray(times, dtype=np.float64).reshape(-1) < period_s - LOOP_SEAM_S
+
+
 @dataclass(frozen=True, eq=False)
 class LoopGrid:
     """A loop file's beat grid (:func:`track_loop`)."""
@@ -387,7 +393,8 @@ class LoopGrid:
     bars: int
     """Whole 4/4 bars the file holds (one of `LOOP_BARS`)."""
     turns: int
-    """How many times the loop was laid end to end for the tracker."""
+    """How many times the loop was laid end to end for the tracker (the hits of one turn:
+    `in_one_turn`)."""
     period_s: float
     """The file's length: one turn."""
 
@@ -423,7 +430,7 @@ def track_loop(
         ``kick``, ``snare``, ``hihat``, ``tom``, ``cymbal`` per hit, as for `track_beats`.
     """
     t = np.asarray(times, dtype=np.float64).reshape(-1)
-    keep = t < duration_s - LOOP_SEAM_S
+    keep = in_one_turn(t, period_s=duration_s)
     # a one-shot repeats too, but a crash every 4 s is no drum pattern
     if not 0 < duration_s <= LOOP_MAX_S or keep.sum() < MIN_HITS:
         return None

@@ -175,9 +175,7 @@ def source_candidates(transcription: Mapping, pools: Pools) -> list[SourceCandid
             )
         if loop is not None:
             grid = loop.grid
-            played = laid_end_to_end(
-                hits, period_s=loop.period_s, turns=loop.turns, seam_s=LOOP_SEAM_S
-            )
+            played = laid_end_to_end(hits, loop=loop)
         else:
             grid = track_beats(times, strengths=strengths, **classes)
             if grid is None or not grid.steady:

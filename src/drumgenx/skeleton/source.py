@@ -31,6 +31,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from drumgenx.core.roles import CLASS_ROLES
+from drumgenx.core.tempo import LoopGrid, in_one_turn
 
 __all__ = [
     "SECTION_BARS",
@@ -188,14 +189,17 @@ def source_hits(
     return sorted(hits, key=lambda x: x.time_s)
 
 
-def laid_end_to_end(
-    hits: Sequence[SourceHit], *, period_s: float, turns: int, seam_s: float
-) -> list[SourceHit]:
-    """A loop file's hits played ``turns`` times, one turn every ``period_s`` seconds (as
-    `core.tempo.track_loop` hears it); hits within ``seam_s`` of the end are the next turn's
-    first hit cut into the file and are left out. Every copy keeps its hit's own slice."""
-    once = [h for h in hits if h.time_s < period_s - seam_s]
-    return [replace(h, time_s=h.time_s + turn * period_s) for turn in range(turns) for h in once]
+def laid_end_to_end(hits: Sequence[SourceHit], *, loop: LoopGrid) -> list[SourceHit]:
+    """A loop file's hits played as `core.tempo.track_loop` heard them: the hits of one turn
+    (`core.tempo.in_one_turn`) ``loop.turns`` times, one turn every ``loop.period_s``
+    seconds. Every copy keeps its hit's own slice."""
+    keep = in_one_turn(np.array([h.time_s for h in hits]), period_s=loop.period_s)
+    once = [h for h, kept in zip(hits, keep, strict=True) if kept]
+    return [
+        replace(h, time_s=h.time_s + turn * loop.period_s)
+        for turn in range(loop.turns)
+        for h in once
+    ]
 
 
 SMOOTH_BEATS = 8
