@@ -7,6 +7,7 @@ Usage (by hand, never by CI; set-up: ``bash bench/setup_bench_venv.sh``, as for
 
     .venv-bench/bin/python bench/bench_pattern.py [--n 24] [--duration 30] [--seed 0]
         [--conditions drums mix0] [--keep DIR [--reuse]]
+    .venv/bin/python bench/bench_pattern.py --groove ...   # stage 4 too (needs torch)
 
 Audio: ``bench_transcriber.render`` (imported, not copied): the first ``duration`` s of ``n``
 GMD *test* beats (seeded choice) through the *frozen* kits, drums alone and under TimGM6mb
@@ -17,11 +18,13 @@ stages 1-3 exactly as ``drumgenx run INPUT --pattern source`` runs them (`chain.
 ``run_preprocess`` with ``ChainParams().preprocess_config()``, ``run_roles``, then
 ``run_skeleton`` with ``ChainParams(pattern=...).skeleton_params()``, ``bpm`` auto, 8 bars,
 seed 42; the stage functions, since stage 4 needs torch, which the bench venv does not
-install). Stage 4 (GrooVAE) is not run: it moves the timing, and the pattern scored is the
-skeleton's event grid, stage 3's output. CLAP does not load (offline, not installed): stage
-2 fuses its rules, its learned scorer and the transcriber's classes. The same stage-2 pools
-then give the peers' loops: ``--pattern seed`` (the seed's rules) and ``--pattern style``
-(a GMD train drummer's pattern, the style whose tempo range holds the loop's tempo).
+install). The pattern scored is the skeleton's event grid, stage 3's output; with
+``--groove`` (the project's venv, which has torch) each loop is scored again after stage 4
+as ``drumgenx run`` makes it (its defaults: the humanizer at feel 0, a pattern's played hits
+kept as played). CLAP does not load (offline, not installed): stage 2 fuses its rules, its
+learned scorer and the transcriber's classes. The same stage-2 pools then give the peers'
+loops: ``--pattern seed`` (the seed's rules) and ``--pattern style`` (a GMD train drummer's
+pattern, the style whose tempo range holds the loop's tempo).
 
 Reference: the render's sounding notes (``render_item``'s labels) on the TRUE grid: 16 steps
 a bar at ``info.csv``'s bpm, bar 0 at 0 s (a GMD file starts on its first downbeat), each
@@ -83,6 +86,8 @@ from bench_transcriber import GMD_DIR, SR, render
 
 ROLES4 = ("CORE", "ACCENT", "MOTION", "FILL")
 PATTERNS = ("source", "seed", "style")
+GROOVED = ", after stage 4"
+"""``--groove``: the name of a pattern's loop after `drumgenx run`'s stage 4 (its defaults)."""
 CONDITION_NAMES = {"drums": "drums alone", "mix0": "mix 0 dB"}
 STEPS_PER_BAR = 16
 TEMPO_TOLERANCE = 0.04
@@ -215,10 +220,12 @@ def alignment(meta: dict, true_bpm: float) -> tuple[int, int, float | None]:
 
 
 def run_item(
-    wav: Path, work: Path, notices: list[str], *, reuse: bool = False
+    wav: Path, work: Path, notices: list[str], *, reuse: bool = False, groove: bool = False
 ) -> dict[str, tuple[dict, list[dict]]]:
     """Stages 1-3 of ``drumgenx run`` on one file: ``{pattern: (skeleton_meta, events)}``;
-    with ``reuse``, stages 1 and 2 are read back from ``work`` where an earlier run left them."""
+    with ``reuse``, stages 1 and 2 are read back from ``work`` where an earlier run left them.
+    With ``groove``, each pattern's loop after stage 4 too, as ``drumgenx run`` makes it
+    (its defaults), under ``pattern + GROOVED``."""
     from drumgenx.chain.run import ChainParams
     from drumgenx.core.formats import read_json
     from drumgenx.preprocess.run import run_preprocess
@@ -259,6 +266,26 @@ def run_item(
         meta = read_json(run.paths["skeleton_meta"], "skeleton_meta")
         events = read_json(run.paths["event_grid"], "event_grid")
         out[pattern] = (meta, events)
+        if groove:
+            from drumgenx.groove.run import run_groove
+
+            grooved = run_groove(
+                grid_json=run.paths["grid"],
+                events_json=run.paths["event_grid"],
+                pools_json=pools_path,
+                out_dir=work / f"groove_{pattern}",
+                mode=chosen.mode,
+                temperature=chosen.temperature,
+                seed=chosen.seed,
+                feel=chosen.feel,
+                drummer=chosen.drummer or None,
+                style=chosen.style or None,
+                sample_root=library,
+                swing=chosen.swing,
+                loop=chosen.loop,
+                notify=lambda m: None,
+            )
+            out[pattern + GROOVED] = (meta, read_json(grooved.events_path, "event_grid"))
     return out
 
 
@@ -350,6 +377,11 @@ def fmt(v: float) -> str:
     return "—" if np.isnan(v) else f"{v:.3f}"
 
 
+def loop_label(pattern: str) -> str:
+    name, grooved, _ = pattern.partition(GROOVED)
+    return f"`--pattern {name}`{GROOVED if grooved else ''}"
+
+
 def print_tables(results: dict[str, dict[str, list[Outcome]]], styles: dict[str, str]) -> None:
     conds = list(results)
     print("\n## Grid and sections (`--pattern source`)\n")
@@ -383,12 +415,12 @@ def print_tables(results: dict[str, dict[str, list[Outcome]]], styles: dict[str,
     print("\n## Pattern: per-role F1 of (bar, step) cells, pooled over items\n")
     print("| loop | condition | items | CORE | ACCENT | MOTION | FILL | reference cells |")
     print("|---|---|---|---|---|---|---|---|")
-    for pattern in PATTERNS:
+    for pattern in results[conds[0]]:
         for cond in conds:
             outs = results[cond][pattern]
             f = pooled(outs)
             ref = sum(o.counts[r][0] + o.counts[r][2] for o in outs for r in ROLES4)
-            label = f"`--pattern {pattern}`"
+            label = loop_label(pattern)
             cells = " | ".join(
                 f"**{fmt(f[r])}**" if r in ("CORE", "ACCENT") else fmt(f[r]) for r in ROLES4
             )
@@ -414,11 +446,11 @@ def print_tables(results: dict[str, dict[str, list[Outcome]]], styles: dict[str,
         "| velocity r | velocity r within (item, role) |"
     )
     print("|---|---|---|---|---|---|---|")
-    for pattern in PATTERNS:
+    for pattern in results[conds[0]]:
         for cond in conds:
             r = feel(results[cond][pattern])
             print(
-                f"| `--pattern {pattern}` | {CONDITION_NAMES[cond]} | {r['n']} | "
+                f"| {loop_label(pattern)} | {CONDITION_NAMES[cond]} | {r['n']} | "
                 f"**{r['t']:.3f}** | {r['t_in']:.3f} | **{r['v']:.3f}** | {r['v_in']:.3f} |"
             )
     print("| a quantized loop at one velocity (any pattern) | both | — | 0 | 0 | 0 | 0 |")
@@ -507,6 +539,12 @@ def main(argv: list[str] | None = None) -> int:
         help="with --keep: read stages 1 and 2 back from an earlier run there and redo only "
         "stage 3 (to compare stage-3 choices on the same hits)",
     )
+    ap.add_argument(
+        "--groove",
+        action="store_true",
+        help="also score each loop after stage 4 at `drumgenx run`'s defaults (needs torch: "
+        "run with the project's .venv)",
+    )
     args = ap.parse_args(argv)
     if args.reuse and not args.keep:
         ap.error("--reuse reads an earlier run's files: give --keep DIR")
@@ -527,9 +565,7 @@ def main(argv: list[str] | None = None) -> int:
     import soundfile as sf
 
     root = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench-pattern-"))
-    results: dict[str, dict[str, list[Outcome]]] = {
-        c: {p: [] for p in PATTERNS} for c in args.conditions
-    }
+    results: dict[str, dict[str, list[Outcome]]] = {c: {} for c in args.conditions}
     diagnostics: dict[str, list[tuple]] = {c: [] for c in args.conditions}
     notices: list[str] = []
     try:
@@ -541,12 +577,12 @@ def main(argv: list[str] | None = None) -> int:
                 (work / "input").mkdir(parents=True, exist_ok=True)
                 wav = work / "input" / f"{name}.wav"
                 sf.write(wav, audio[cond], SR, subtype="PCM_16")
-                loops = run_item(wav, work, notices, reuse=args.reuse)
+                loops = run_item(wav, work, notices, reuse=args.reuse, groove=args.groove)
                 bar0, n_bars, off = alignment(loops["source"][0], true_bpm)
                 for pattern, (meta, events) in loops.items():
                     outcome = score_loop(name, true_bpm, ref, meta, events, (bar0, n_bars))
                     outcome.off_steps = off if pattern == "source" else None
-                    results[cond][pattern].append(outcome)
+                    results[cond].setdefault(pattern, []).append(outcome)
                 diagnostics[cond] += hit_rows(work, audio[cond], labels, true_bpm)
     finally:
         if not args.keep:

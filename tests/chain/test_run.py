@@ -492,3 +492,9 @@ def test_a_bad_role_config_fails_before_any_stage(audio_dir: Path, tmp_path: Pat
     err = capsys.readouterr().err
     assert rc == 2 and err.count("\n") == 1 and "bad.yaml" in err and "alpah" in err
     assert not (tmp_path / "out").exists()
+
+
+def test_played_is_checked_before_any_stage() -> None:
+    ChainParams().validate()  # keep, the default
+    with pytest.raises(DrumgenxError, match="played must be keep or replace, got 'blend'"):
+        ChainParams(played="blend").validate()

@@ -270,6 +270,42 @@ def test_humanize_keeps_every_hit_and_only_replaces_velocity_and_timing() -> Non
     assert out.added == out.removed == 0
 
 
+def test_played_hits_keep_how_they_were_played_when_asked() -> None:
+    events = [
+        replace(e, source="played", vel=0.3 + 0.01 * i, micro_offset_ms=-7.0 + i)
+        if e.role in ("CORE", "ACCENT")
+        else e
+        for i, e in enumerate(rich_pattern(4))
+    ]
+    played = [e for e in events if e.source == "played"]
+    model = ContextModel()
+    kept = humanize_events(events, GRID, model=model, keep_played=True).events
+    assert Counter(e for e in kept if e.source == "played") == Counter(played)  # untouched
+    assert {e.source for e in kept if e.role not in ("CORE", "ACCENT")} == {"groovae"}
+    # the model still heard them: the others' timing is the same as without keeping
+    replaced = humanize_events(events, GRID, model=ContextModel()).events
+    assert {e.source for e in replaced} == {"groovae"}
+    assert [e for e in kept if e.source == "groovae"] == [
+        e for e in replaced if e.role not in ("CORE", "ACCENT")
+    ]
+    assert sorted((e.vel, e.micro_offset_ms) for e in replaced if e.role == "CORE") != sorted(
+        (e.vel, e.micro_offset_ms) for e in played if e.role == "CORE"
+    )
+
+
+def test_vary_keeps_the_played_hits_it_does_not_remove() -> None:
+    events = [replace(e, source="played", vel=0.42) for e in rich_pattern(4)]
+    model = ScriptedVary(add={19: ["kick"]}, remove=("snare",))
+    out = vary_events(
+        events, GRID, kit_pools(), model=model, temperature=0.7, seed=5, keep_played=True
+    )
+    assert not [e for e in out.events if e.role == "ACCENT"]  # removed all the same
+    old = [e for e in out.events if e.source == "played"]
+    assert old and all(e.vel == 0.42 and e.micro_offset_ms == 0.0 for e in old)
+    new = [e for e in out.events if e.source == "groovae"]
+    assert new and all(e.vel == 0.7 for e in new)
+
+
 def test_texture_never_reaches_the_model_and_is_kept_as_it_is() -> None:
     bed = hit(0, 0, "TEXTURE", "pad", vel=0.5, dur_steps=16, micro_offset_ms=-3.0)
     model = ContextModel()

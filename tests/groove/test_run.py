@@ -111,6 +111,33 @@ def test_humanize_writes_events_and_render_under_one_new_n(stage3, tmp_path: Pat
     assert info.subtype == "PCM_24" and info.samplerate == 44100 and info.frames > 0
 
 
+def test_played_hits_are_kept_unless_replace_is_asked(stage3, tmp_path: Path) -> None:
+    events = json.loads(stage3["events_json"].read_text())
+    for e in events[::2]:  # as stage 3 marks an input's own hits
+        e.update(source="played", vel=0.37, micro_offset_ms=-4.5)
+    played_path = tmp_path / "played.json"
+    played_path.write_text(json.dumps(events))
+    inputs = {**stage3, "events_json": played_path}
+    said: list[str] = []
+    kept = run_groove(**inputs, out_dir=tmp_path / "k", model=FakeModel(), notify=said.append)
+    grooved = load_events(kept.events_path)
+    played = [e for e in load_events(played_path) if e.source == "played"]
+    assert [e for e in grooved if e.source == "played"] == played
+    assert {e.source for e in grooved} == {"played", "groovae"}
+    assert [m for m in said if "played with" in m] == [
+        f"{len(played)} hit(s) keep the velocity and micro-timing they were played with (the "
+        "input's own pattern, or a GMD drummer's); --played replace gives them the model's"
+    ]
+    said.clear()
+    out = run_groove(
+        **inputs, out_dir=tmp_path / "r", model=FakeModel(), played="replace", notify=said.append
+    )
+    assert {e.source for e in load_events(out.events_path)} == {"groovae"} and not said
+    with pytest.raises(DrumgenxError, match="played must be keep or replace"):
+        run_groove(**inputs, out_dir=tmp_path / "x", model=FakeModel(), played="blend")
+    assert not (tmp_path / "x").exists()
+
+
 def test_same_seed_gives_byte_identical_files_and_nothing_is_overwritten(
     stage3, tmp_path: Path
 ) -> None:

@@ -184,3 +184,20 @@ def test_events_are_time_then_priority_ordered() -> None:
 def test_bad_params_are_refused(params: SkeletonParams) -> None:
     with pytest.raises(DrumgenxError):
         build_skeleton(_pools(), params)
+
+
+def test_a_patterns_hits_are_marked_played_and_the_rules_hits_and_the_bed_not() -> None:
+    from drumgenx.skeleton.source import PlacedHit
+
+    hits = [
+        PlacedHit(bar=0, step=0, role="CORE", vel=0.9, offset=0.1, sample_id=None, time_s=None),
+        PlacedHit(bar=0, step=4, role="ACCENT", vel=0.6, offset=-0.05, sample_id=None, time_s=None),
+    ]
+    events = build_skeleton(_pools(), SkeletonParams(bars=1, texture=True), hits=hits).events
+    assert {(e.role, e.source) for e in events} == {
+        ("CORE", "played"),
+        ("ACCENT", "played"),
+        ("TEXTURE", "skeleton"),
+    }
+    ruled = build_skeleton(_pools(), SkeletonParams(bars=1)).events
+    assert {e.source for e in ruled} == {"skeleton"}

@@ -66,7 +66,8 @@ def add_run_settings(parser: argparse.ArgumentParser) -> None:
     stage_files.add_argument(
         "--groove_config",
         metavar="FILE",
-        help="YAML as drumgenx groove --config: any of mode, temperature, seed; a flag typed "
+        help="YAML as drumgenx groove --config: any of mode, temperature, seed, feel, drummer, "
+        "style, played; a flag typed "
         "beats it. The run has one seed: a file's applies to both stages unless --seed is "
         "typed (two files with different seeds are an error)",
     )

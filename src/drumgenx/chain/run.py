@@ -69,8 +69,9 @@ class ChainParams:
     Defaults: ``bpm`` auto and ``pattern`` auto (the input's own pattern at its tempo where
     it has a steady one, else a GMD style's; `skeleton.origin`), ``seed`` 42 as stage 3's
     examples, ``bars`` 8 (a loop long enough for GrooVAE's 2-bar windows to vary), ``mode``
-    humanize, ``temperature`` 0.5, ``feel`` 0, ``drummer`` 0 and ``style`` "" (any) as stage
-    4 (`GrooveSettings`). ``separator`` /
+    humanize, ``temperature`` 0.5, ``feel`` 0, ``drummer`` 0, ``style`` "" (any) and
+    ``played`` keep (the input's own pattern keeps its velocity and micro-timing) as stage 4
+    (`GrooveSettings`). ``separator`` /
     ``demucs_repo`` / ``onset_method`` / ``clap_model`` None: the stage's own default (Demucs
     with the HPSS fallback, its weights from the local caches, the drum transcriber, the
     cached CLAP checkpoint);
@@ -96,6 +97,7 @@ class ChainParams:
     feel: float = GrooveSettings.feel
     drummer: int = GrooveSettings.drummer
     style: str = GrooveSettings.style
+    played: str = GrooveSettings.played
     swing: float = RenderSettings.swing
     loop: bool = RenderSettings.loop
     separator: str | None = None
@@ -115,7 +117,7 @@ class ChainParams:
 
     def validate(self) -> None:
         """Fail before stage 1 spends minutes, not at stage 3."""
-        from drumgenx.groove.run import MODES
+        from drumgenx.groove.run import MODES, PLAYED_CHOICES
         from drumgenx.render.timing import check_swing
         from drumgenx.skeleton.grid import build_grid
         from drumgenx.skeleton.origin import DEFAULT_BPM, parse_bpm
@@ -125,6 +127,10 @@ class ChainParams:
         check_swing(self.swing)
         if self.mode not in MODES:
             raise ParameterError("mode", f"must be {' or '.join(MODES)}, got {self.mode!r}")
+        if self.played not in PLAYED_CHOICES:
+            raise ParameterError(
+                "played", f"must be {' or '.join(PLAYED_CHOICES)}, got {self.played!r}"
+            )
         if not (math.isfinite(self.temperature) and self.temperature >= 0):
             raise ParameterError("temperature", f"must be a number >= 0, got {self.temperature:g}")
         self.check_groove_feel()
@@ -212,9 +218,17 @@ class ChainRun:
         return self.output("groove", "midi")
 
 
-def _groove_label(mode: str) -> str:
-    """The step grid's stage-4 panel: the model that made it."""
-    return "humanizer" if mode == "humanize" else f"GrooVAE {mode}"
+def _groove_label(mode: str, events: Path) -> str:
+    """The step grid's stage-4 panel: the model that made it, and whether the played hits
+    kept their own feel (`GrooveSettings.played`)."""
+    from drumgenx.core.formats import load_events
+    from drumgenx.core.records import PLAYED
+
+    model = "humanizer" if mode == "humanize" else f"GrooVAE {mode}"
+    sources = {e.source for e in load_events(events) if e.role != "TEXTURE"}
+    if sources == {PLAYED}:
+        return f"{model}: every hit kept as played"
+    return f"{model}, played hits kept" if PLAYED in sources else model
 
 
 def _skeleton_label(skeleton_meta: Path) -> str:
@@ -486,6 +500,7 @@ class _Chain:
             feel=self.params.feel,
             drummer=self.params.drummer or None,
             style=self.params.style or None,
+            played=self.params.played,
             render=True,
             sample_root=self.path("preprocess", "library"),
             swing=self.params.swing,
@@ -500,7 +515,7 @@ class _Chain:
             grid,
             [
                 (_skeleton_label(self.path("skeleton", "skeleton_meta")), events),
-                (_groove_label(self.params.mode), result.events_path),
+                (_groove_label(self.params.mode, result.events_path), result.events_path),
             ],
             out_dir=out,
         )
@@ -549,7 +564,7 @@ class _Chain:
         from drumgenx.groove.files import model_identity
 
         groove = model_identity(p.mode)
-        feel = (p.feel, p.drummer, p.style)
+        feel = (p.feel, p.drummer, p.style, p.played)
         return _key(stage, before, p.mode, p.temperature, p.seed, *feel, p.swing, p.loop, groove)
 
 

@@ -11,7 +11,12 @@ from typing import Any
 
 from drumgenx.core.roles import ROLES, pool_key
 
-EVENT_SOURCES: tuple[str, ...] = ("skeleton", "groovae", "edit")
+EVENT_SOURCES: tuple[str, ...] = ("skeleton", "played", "groovae", "edit")
+"""Who made an event: the seed's rules (``skeleton``), a drummer (``played``: the input's own
+pattern or a GMD drummer's, stage 3 with its velocity and micro-timing as played), the
+groove model (``groovae``, stage 4) or the editor (``edit``)."""
+PLAYED = "played"
+"""`EVENT_SOURCES`' value for a hit that keeps how it was played (stage 4 leaves it be)."""
 
 
 @dataclass(frozen=True)
@@ -57,7 +62,7 @@ class Event:
     """One drum hit on the grid.
 
     ``vel`` is 0..1; ``micro_offset_ms`` moves the hit off its step (positive = late);
-    ``source`` says who made it (``skeleton``, ``groovae`` or ``edit``).
+    ``source`` says who made it (one of `EVENT_SOURCES`).
     """
 
     bar: int

@@ -11,7 +11,7 @@ import argparse
 
 from drumgenx.core.config import Given
 from drumgenx.core.console import Command, notice, report
-from drumgenx.groove.settings import MODES, GrooveSettings
+from drumgenx.groove.settings import MODES, PLAYED_CHOICES, GrooveSettings
 from drumgenx.render.cli_args import add_render_options, render_options
 
 __all__ = ["GROOVE", "add_arguments", "add_mode_arguments", "groove_settings", "main"]
@@ -23,8 +23,8 @@ def add_mode_arguments(
     mode: str = GrooveSettings.mode,
     temperature: float = GrooveSettings.temperature,
 ) -> None:
-    """``--mode``, ``--temperature`` and the humanizer's ``--feel``, ``--drummer``, ``--style``
-    (``drumgenx run`` passes `ChainParams`' defaults)."""
+    """``--mode``, ``--temperature``, ``--played`` and the humanizer's ``--feel``,
+    ``--drummer``, ``--style`` (``drumgenx run`` passes `ChainParams`' defaults)."""
     parser.add_argument(
         "--mode",
         action=Given,
@@ -40,6 +40,15 @@ def add_mode_arguments(
         default=temperature,
         help="--mode vary only: sampling temperature, 0 or more; 0 the model's closest "
         "reconstruction of the input, 1 free sampling (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--played",
+        action=Given,
+        choices=PLAYED_CHOICES,
+        default=GrooveSettings.played,
+        help="hits stage 3 took as played (the input's own pattern, a GMD style's): keep "
+        "their velocity and micro-timing, or replace them with the model's like any hit "
+        "(default: %(default)s)",
     )
     parser.add_argument(
         "--feel",
@@ -94,7 +103,7 @@ def add_arguments(parser: argparse.ArgumentParser, *, extended: bool = True) -> 
     parser.add_argument(
         "--config",
         metavar="FILE",
-        help="YAML setting any of mode, temperature, seed, feel, drummer, style (only the "
+        help="YAML setting any of mode, temperature, seed, feel, drummer, style, played (only the "
         "keys it changes); a flag "
         "given beats the file",
     )
@@ -135,6 +144,7 @@ def main(args: argparse.Namespace) -> None:
         feel=settings.feel,
         drummer=settings.drummer or None,
         style=settings.style or None,
+        played=settings.played,
         model_dir=args.model,
         render=args.render,
         sample_root=args.sample_root,

@@ -22,7 +22,7 @@ FILL     the tom or crash the name says; else crash when the hit lasts a bar or 
          (``dur_steps >= 16``: it rings), else a run down the toms within each beat:
          the beat's 1st and 2nd 16th high_tom, 3rd mid_tom, 4th low_tom
 TEXTURE  none: never sent to the model, kept as it is (only ``source`` becomes
-         ``groovae``, as for every event of a stage-4 file)
+         ``groovae``, as for every event stage 4 gives the model's timing)
 =======  =========================================================================
 
 Classes to roles (new hits of ``vary``)
@@ -84,7 +84,7 @@ from drumgenx.core.console import silent
 from drumgenx.core.errors import DrumgenxError, ParameterError
 from drumgenx.core.events import DUR_STEPS, MAX_VOICES, sort_events
 from drumgenx.core.pools import choose_samples
-from drumgenx.core.records import Event, Grid, PoolItem, Pools
+from drumgenx.core.records import PLAYED, Event, Grid, PoolItem, Pools
 from drumgenx.groove.humanizer import Humanizer, Prediction, perform
 from drumgenx.groove.representation import DRUM_CLASSES, STEPS_PER_BAR, WINDOW_STEPS
 
@@ -336,11 +336,15 @@ def _regroove(
     grid: Grid,
     *,
     present: np.ndarray | None = None,
+    keep_played: bool = False,
 ) -> list[Event]:
     """The events with ``source="groovae"`` and the model's timing (TEXTURE keeps its own); a
-    hit whose cell is not ``present`` (the model removed it) is left out."""
+    hit whose cell is not ``present`` (the model removed it) is left out. With
+    ``keep_played``, a played hit (``source="played"``) is left exactly as it is."""
     return [
-        replace(event, source="groovae")
+        event
+        if keep_played and event.source == PLAYED
+        else replace(event, source="groovae")
         if cell is None
         else replace(event, source="groovae", **_timing(velocity[cell], offset[cell], grid))
         for event, cell in zip(events, encoded.cells, strict=True)
@@ -410,12 +414,15 @@ def humanize_events(
     model: GrooveModelLike | Humanizer,
     pools: Pools | None = None,
     feel: Feel | None = None,
+    keep_played: bool = False,
 ) -> Grooved:
     """Give every hit the model's velocity and micro-timing; the hits stay exactly the same.
 
     Each non-TEXTURE event keeps bar, step, role, sample and length, and gets the model's
     velocity and ``micro_offset_ms``. TEXTURE events keep theirs. Every event gets
-    ``source="groovae"``. With the humanizer, ``feel`` conditions and samples the
+    ``source="groovae"``, except that with ``keep_played`` a played hit (``source="played"``:
+    the input's own pattern, a GMD drummer's) stays exactly as it was played; the model still
+    hears it as context. With the humanizer, ``feel`` conditions and samples the
     performance (`groove.humanizer.perform`, after the windows are cross-faded, so a draw is
     made once per hit); GrooVAE has no such inputs.
 
@@ -448,7 +455,9 @@ def humanize_events(
             )
         velocities, offsets = model.humanize(windows)
         _, velocity, offset = blend_windows(windows, velocities, offsets)
-    return Grooved(sort_events(_regroove(events, encoded, velocity, offset, grid)))
+    return Grooved(
+        sort_events(_regroove(events, encoded, velocity, offset, grid, keep_played=keep_played))
+    )
 
 
 def humanizer_prediction(
@@ -483,14 +492,16 @@ def vary_events(
     temperature: float,
     seed: int,
     notify: Callable[[str], None] | None = None,
+    keep_played: bool = False,
 ) -> Grooved:
     """Let the model add and remove hits, then re-apply the 3-voice limit (`limit_voices`).
 
-    Kept hits get the model's velocity and timing as in `humanize_events`; removed hits are
-    dropped. A new hit takes its role from `class_roles` (its own, else the nearest role with
-    samples), its sample from `pool_rotation` (in turn, in time order), the skeleton's length
-    for the role (`core.events.DUR_STEPS`) and ``source="groovae"``. TEXTURE events
-    are kept (``source`` aside) and keep their voice. ``notify`` receives a line per role
+    Kept hits get the model's velocity and timing as in `humanize_events` (with
+    ``keep_played``, played hits keep their own); removed hits are dropped. A new hit takes
+    its role from `class_roles` (its own, else the nearest role with samples), its sample
+    from `pool_rotation` (in turn, in time order), the skeleton's length for the role
+    (`core.events.DUR_STEPS`) and ``source="groovae"``. TEXTURE events are kept (``source``
+    aside) and keep their voice. ``notify`` receives a line per role
     standing in for an empty pool and per class no pool supplies (None: dropped).
     """
     encoded = encode_events(events, grid, pools=pools)
@@ -502,7 +513,9 @@ def vary_events(
         seed=seed,
     )
     present, velocity, offset = blend_windows(hits, velocities, offsets)
-    kept = _regroove(events, encoded, velocity, offset, grid, present=present)
+    kept = _regroove(
+        events, encoded, velocity, offset, grid, present=present, keep_played=keep_played
+    )
     roles = class_roles(pools)
     rotations: dict[tuple[str, str], list[PoolItem]] = {}
     turn: Counter[tuple[str, str]] = Counter()

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from drumgenx.core.console import silent
 from drumgenx.core.errors import DrumgenxError, ParameterError
 from drumgenx.core.formats import (
     check_events_fit_grid,
@@ -23,12 +24,12 @@ from drumgenx.core.formats import (
     load_grid,
     load_pools,
 )
-from drumgenx.core.records import events_to_json
+from drumgenx.core.records import PLAYED, events_to_json
 from drumgenx.core.versioning import write_versioned
 from drumgenx.groove.convert import Feel, GrooveModelLike, humanize_events, vary_events
 from drumgenx.groove.files import uses_humanizer
 from drumgenx.groove.humanizer import Humanizer
-from drumgenx.groove.settings import MODES, GrooveSettings
+from drumgenx.groove.settings import MODES, PLAYED_CHOICES, GrooveSettings
 from drumgenx.render.run import render_wav_bytes
 from drumgenx.render.settings import RenderSettings
 
@@ -75,6 +76,7 @@ def run_groove(
     feel: float = GrooveSettings.feel,
     drummer: int | None = None,
     style: str | None = None,
+    played: str = GrooveSettings.played,
     model_dir: str | Path | None = None,
     render: bool = False,
     sample_root: str | Path | None = None,
@@ -108,6 +110,10 @@ def run_groove(
         ``humanize`` with the humanizer (`GrooveSettings`): 0..1 from the most likely
         performance to a drummer's spread (default 0); GMD's drummer 1..10 and a GMD style
         to play like (default None: any).
+    played
+        ``keep`` (default): hits stage 3 took as played (``source="played"``: the input's own
+        pattern, a GMD drummer's) keep their velocity and micro-timing, and one notice says
+        so; ``replace``: they get the model's like every hit (`GrooveSettings.played`).
     model_dir
         ``humanize``: a humanizer ``.npz`` (or a folder holding ``humanizer.npz``), or a
         GrooVAE folder (``model.pt`` and ``config.json``); ``vary``: a GrooVAE folder.
@@ -131,6 +137,8 @@ def run_groove(
     """
     if mode not in MODES:
         raise ParameterError("mode", f"must be {' or '.join(MODES)}, got {mode!r}")
+    if played not in PLAYED_CHOICES:
+        raise ParameterError("played", f"must be {' or '.join(PLAYED_CHOICES)}, got {played!r}")
     if not (math.isfinite(temperature) and temperature >= 0):
         raise ParameterError("temperature", f"must be a number >= 0, got {temperature:g}")
     steps = ["inputs", "model", mode, *(["render"] if render else []), "write"]
@@ -155,10 +163,24 @@ def run_groove(
             model=model,
             pools=pools,
             feel=Feel(feel=feel, drummer=drummer, style=style, seed=seed),
+            keep_played=played == "keep",
         )
     else:
         grooved = vary_events(
-            events, grid, pools, model=model, temperature=temperature, seed=seed, notify=notify
+            events,
+            grid,
+            pools,
+            model=model,
+            temperature=temperature,
+            seed=seed,
+            notify=notify,
+            keep_played=played == "keep",
+        )
+    kept = sum(e.source == PLAYED for e in grooved.events)
+    if kept:
+        (notify or silent)(
+            f"{kept} hit(s) keep the velocity and micro-timing they were played with (the "
+            "input's own pattern, or a GMD drummer's); --played replace gives them the model's"
         )
     done(mode)
     files = {EVENTS_FAMILY: (".json", dump_json(events_to_json(grooved.events)))}

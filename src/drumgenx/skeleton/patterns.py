@@ -17,7 +17,7 @@ from drumgenx.core.console import silent
 from drumgenx.core.errors import DrumgenxError, ParameterError
 from drumgenx.core.events import DUR_STEPS, FILL_STEPS, MAX_VOICES, step_class, velocity
 from drumgenx.core.pools import ROTATION, choose_samples, seeded_rng, weighted_order
-from drumgenx.core.records import Event, PoolItem, Pools
+from drumgenx.core.records import PLAYED, Event, PoolItem, Pools
 from drumgenx.core.roles import ROLE_PRIORITY, ROLES
 from drumgenx.skeleton.grid import STEPS_PER_BAR
 from drumgenx.skeleton.origin import parse_pattern
@@ -146,8 +146,10 @@ def build_skeleton(
     each with its velocity, its micro-timing (steps of ``tstep`` seconds) and, for an
     input's hit, the slice cut from it, played from whichever pool holds it (so a role whose
     pool stage 2 left empty still plays the hits it has slices for); None: the seed's rules
-    place them (`place_hits`). ``params.texture`` adds the TEXTURE bed either
-    way; the polyphony limit applies either way.
+    place them (`place_hits`). A pattern's hits are marked ``source="played"`` (stage 4
+    keeps their velocity and timing unless told otherwise), the rules' ``"skeleton"``.
+    ``params.texture`` adds the TEXTURE bed either way; the polyphony limit applies either
+    way.
 
     Roles whose pool is empty are skipped with a notice to ``notify`` (None: dropped). Hits
     of one role take the chosen samples in turn, in time order, so a repeated hit does not
@@ -185,7 +187,8 @@ def build_skeleton(
                 vel=vel,
                 dur_steps=DUR_STEPS[role],
                 micro_offset_ms=offset_ms,
-                source="skeleton",
+                # a pattern's hits as played; the seed's rules and the TEXTURE bed are ours
+                source=PLAYED if hits is not None and role != "TEXTURE" else "skeleton",
             )
         )
     return Skeleton(
