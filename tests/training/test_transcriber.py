@@ -102,6 +102,21 @@ def test_training_writes_loadable_weights_with_provenance(tmp_path) -> None:
     assert (tmp_path / "a" / "train_log.jsonl").is_file()
 
 
+def test_the_network_widths_are_settings(tmp_path) -> None:
+    _tiny_corpus(tmp_path / "corpus", np.random.default_rng(0))
+    settings = TrainSettings(
+        steps=1, batch_size=2, crop_frames=64, threads=1, conv_channels=5, temporal_channels=7
+    )
+    train_transcriber(
+        corpus=tmp_path / "corpus", out_dir=tmp_path / "w", settings=settings, log=lambda m: None
+    )
+    model = load_model(tmp_path / "w" / "transcriber.npz")
+    convs = [la.weight.shape[0] for la in model.layers if la.kind == "conv2d"]
+    temporal = [la.weight.shape[0] for la in model.layers if la.kind == "conv1d"]
+    assert convs == [5, 5, 10] and temporal[:-1] == [7] * (len(temporal) - 1)
+    assert model.meta["settings"]["temporal_channels"] == 7
+
+
 def test_the_command_and_its_module_alias_train_with_the_settings_flags(tmp_path, capsys) -> None:
     from drumgenx.cli import main
     from drumgenx.training.transcriber import main as module_main

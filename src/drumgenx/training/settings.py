@@ -273,6 +273,12 @@ class TranscriberTrainSettings(_Ranged):
         "share of crops given a random smooth EQ (up to +-9 dB) on their spectrogram, 0..1",
         high=1,
     )
+    conv_channels: int = _setting(
+        12, "channels of the first two 3x3 convolutions (the third has twice), 1 or more", low=1
+    )
+    temporal_channels: int = _setting(
+        96, "channels of the dilated 1-D convolutions over time, 1 or more", low=1
+    )
 
 
 @dataclass(frozen=True)

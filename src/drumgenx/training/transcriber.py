@@ -418,7 +418,13 @@ def train_transcriber(
         f" in {time.monotonic() - t0:.0f} s"
     )
     mean, std = _standardisation(train)
-    net = TranscriberNet(NetworkSpec(n_filters=n_filters()))
+    width = settings.conv_channels
+    spec = NetworkSpec(
+        n_filters=n_filters(),
+        conv_channels=(width, width, 2 * width),
+        temporal_channels=settings.temporal_channels,
+    )
+    net = TranscriberNet(spec)
     steps, chosen = _fit(
         net,
         train,
