@@ -9,11 +9,13 @@ errors as one JSON line.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from drumgenx.core.formats import load_events
+from drumgenx.core.formats import dump_json, load_events
+from drumgenx.core.records import events_to_json
 from drumgenx.core.roles import ROLES
 
 RECORD = "run_1.json"
@@ -288,12 +290,16 @@ def test_humanize_and_vary_run_stage_4_and_answer_the_new_grid(
     open_studio, groove_models: dict[str, Path], one_torch_thread
 ) -> None:
     studio = open_studio(groove_models)
+    # as --pattern source leaves them: the button hands played hits to the model too
+    played = [replace(e, source="played") for e in load_events(studio.out / EVENTS)]
+    (studio.out / EVENTS).write_bytes(dump_json(events_to_json(played)))
     source = load_events(studio.out / EVENTS)
     body = {"record": RECORD, "events": EVENTS, "temperature": 0.5, "seed": 3}
     humanized = studio.post("/api/groove", {**body, "mode": "humanize"}).json()
     assert humanized["path"] == "groove/event_grid_groovae_1.json"
     grooved = load_events(studio.out / humanized["path"])
     assert [(e.bar, e.step, e.role) for e in grooved] == [(e.bar, e.step, e.role) for e in source]
+    assert {e.source for e in grooved} == {"groovae"}
     assert humanized["events"] == [e.to_json() for e in grooved] and humanized["added"] == 0
     varied = studio.post("/api/groove", {**body, "mode": "vary"}).json()
     assert varied["path"] == "groove/event_grid_groovae_2.json"

@@ -634,7 +634,9 @@ class StudioApi:
     ) -> dict[str, Any]:
         """Humanize (the humanizer) or vary (GrooVAE) ``events`` (`run_groove`), on the run's
         grid and pools; the result goes to the run's ``groove/`` as a new
-        ``event_grid_groovae_N.json``.
+        ``event_grid_groovae_N.json``. Every hit goes to the model, played ones too
+        (``played="replace"``): the button asks for the model's feel, and A, the loop it
+        started from, still has theirs to compare with.
 
         Returns
         -------
@@ -657,6 +659,7 @@ class StudioApi:
             mode=mode,
             temperature=temperature,
             seed=seed,
+            played="replace",
             model_dir=self.groove_models.get(mode),
             swing=loop.swing,
             progress=progress,
