@@ -65,6 +65,8 @@ def test_sources_default_file_and_flag(capsys, tmp_path: Path) -> None:
     groove = _show(capsys, "groove", "--tails", "--mode", "vary")
     assert "loop: false  # --tails" in groove and "mode: vary  # --mode" in groove
     assert "weights" in groove and "vary" in groove
+    assert "played: keep  # default" in groove
+    assert "played: replace  # --played" in _show(capsys, "groove", "--played", "replace")
 
 
 def test_a_flag_typed_at_its_default_is_named_as_the_source(capsys) -> None:

@@ -157,7 +157,18 @@ def _groove(params: ChainParams, flags: Mapping[str, str], files: Files) -> list
 
     run = _traced(ChainParams(), params, flags, lambda p: p, files)
     body = format_traced(
-        run, fields=["mode", "temperature", "seed", "feel", "drummer", "style", "swing", "loop"]
+        run,
+        fields=[
+            "mode",
+            "temperature",
+            "seed",
+            "feel",
+            "drummer",
+            "style",
+            "played",
+            "swing",
+            "loop",
+        ],
     )
     model = "humanizer" if params.mode == "humanize" else "GrooVAE"
     weights = f"# {model} weights (shipped): {model_weights(params.mode)}\n"
