@@ -341,12 +341,16 @@ def _regroove(
     """The events with ``source="groovae"`` and the model's timing (TEXTURE keeps its own); a
     hit whose cell is not ``present`` (the model removed it) is left out. With
     ``keep_played``, a played hit (``source="played"``) is left exactly as it is."""
+
+    def regrooved(event: Event, cell: tuple[int, int] | None) -> Event:
+        if keep_played and event.source == PLAYED:
+            return event
+        if cell is None:  # TEXTURE: the model never saw it
+            return replace(event, source="groovae")
+        return replace(event, source="groovae", **_timing(velocity[cell], offset[cell], grid))
+
     return [
-        event
-        if keep_played and event.source == PLAYED
-        else replace(event, source="groovae")
-        if cell is None
-        else replace(event, source="groovae", **_timing(velocity[cell], offset[cell], grid))
+        regrooved(event, cell)
         for event, cell in zip(events, encoded.cells, strict=True)
         if cell is None or present is None or present[cell]
     ]
