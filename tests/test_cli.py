@@ -110,3 +110,8 @@ def test_the_main_job_runs_on_the_demo_audio(tmp_path: Path, repo_root: Path) ->
     assert meta["pattern"]["file"].endswith("demo_song.wav")
     assert "demo_song.wav's own" in done.stderr or "(reused)" in done.stdout
     assert len(audio) == round(8 * 4 * 60 / 110 * sr) and abs(audio).max() > 0.1  # 8 bars
+    # ... and with its own feel: stage 4 keeps the played hits' velocity and micro-timing
+    skeleton = json.loads((run_dir / record["stages"][2]["outputs"]["event_grid"]).read_text())
+    grooved = json.loads((run_dir / record["stages"][3]["outputs"]["event_grid"]).read_text())
+    played = [e for e in skeleton if e["source"] == "played"]
+    assert played and [e for e in grooved if e["source"] == "played"] == played
