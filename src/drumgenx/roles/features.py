@@ -57,7 +57,6 @@ A silent (or empty) signal gives all features 0.0, never NaN.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import functools
 import hashlib
@@ -477,8 +476,13 @@ class FeatureCache:
                 self._writer = None
 
     def __del__(self) -> None:
-        with contextlib.suppress(Exception):
-            self.close()
+        # No module globals here: at interpreter exit they may already be gone (None).
+        writer = getattr(self, "_writer", None)
+        if writer is not None:
+            try:  # noqa: SIM105 (contextlib may be gone by then)
+                writer.close()
+            except Exception:
+                pass
 
 
 # --- Shape features of the learned scorer (issue #15's confusions) ---------------------------
