@@ -99,7 +99,7 @@ LOOP_BEATS = {
     "loop_weirdo.flac": 8,
 }
 NOT_DRUMS = ("loop_3d_printer.flac", "loop_drone_g_97.flac")
-LOOP_PATHS: dict[str, str] = {}  # file name -> path under LOOPS_ROOT, filled by loop_items
+LOOP_ONCE: dict[str, np.ndarray] = {}  # file name -> its audio played once, by loop_items
 
 Estimate = tuple[float | None, bool | None]  # tempo, and "steady" where the method says
 
@@ -117,7 +117,7 @@ def gmd_items(n: int, duration: float, seed: int, split: str) -> list[tuple[str,
 
 def loop_items() -> tuple[list[tuple[str, float, np.ndarray]], list[tuple[str, np.ndarray]]]:
     """The drum loops (name, true bpm, audio repeated to `LOOP_MIN_S`) and the non-drum ones
-    (name, audio repeated); `once` reads a loop as it is."""
+    (name, audio repeated); each file's audio played once goes to `LOOP_ONCE`."""
     from drumgenx.core.audio import downmix, read_audio, resample
 
     drums, others = [], []
@@ -128,23 +128,14 @@ def loop_items() -> tuple[list[tuple[str, float, np.ndarray]], list[tuple[str, n
         name = path.name
         if name not in LOOP_BEATS and name not in NOT_DRUMS:
             raise SystemExit(f"{name}: a loop of drum_loops.csv the bench has no tempo for")
-        LOOP_PATHS[name] = row["path_in_package"]
         y, sr = read_audio(path)
-        y = downmix(resample(y, sr, SR))
+        y = LOOP_ONCE[name] = downmix(resample(y, sr, SR))
         looped = np.tile(y, int(np.ceil(LOOP_MIN_S * SR / y.size)))
         if name in NOT_DRUMS:
             others.append((name, looped))
         else:
             drums.append((name, 60.0 * LOOP_BEATS[name] * SR / y.size, looped))
     return drums, others
-
-
-def once(name: str) -> np.ndarray:
-    """A loop file's own audio, at `SR`, by its name in `loop_items`."""
-    from drumgenx.core.audio import downmix, read_audio, resample
-
-    y, sr = read_audio(LOOPS_ROOT / LOOP_PATHS[name])
-    return downmix(resample(y, sr, SR))
 
 
 def loop_file_row(loops, others) -> str:
@@ -156,7 +147,7 @@ def loop_file_row(loops, others) -> str:
     from drumgenx.transcribe.model import CLASSES
 
     def found(name: str):
-        y = once(name)
+        y = LOOP_ONCE[name]
         hits = transcribe_audio(y, sr=SR)
         probs = dict(zip(CLASSES, hits.class_probs.T, strict=True))
         return track_loop(hits.times, duration_s=y.size / SR, strengths=hits.strengths, **probs)

@@ -431,11 +431,12 @@ def track_loop(
     """
     t = np.asarray(times, dtype=np.float64).reshape(-1)
     keep = in_one_turn(t, period_s=duration_s)
+    n_kept = int(keep.sum())
     # a one-shot repeats too, but a crash every 4 s is no drum pattern
-    if not 0 < duration_s <= LOOP_MAX_S or keep.sum() < MIN_HITS:
+    if not 0 < duration_s <= LOOP_MAX_S or n_kept < MIN_HITS:
         return None
     turns = max(2, int(np.ceil(LOOP_SPAN_S / duration_s)))
-    shifts = np.repeat(np.arange(turns) * duration_s, int(keep.sum()))
+    shifts = np.repeat(np.arange(turns) * duration_s, n_kept)
 
     def laid(values: np.ndarray | None) -> np.ndarray | None:
         return None if values is None else np.tile(np.asarray(values, np.float64)[keep], turns)

@@ -366,8 +366,7 @@ class FeatureCache:
         # since a caller typically calls get() and then put() on the same path.
         self._hashes: dict[tuple[str, int, int], str] = {}
         self._index: dict[str, tuple[Path, int]] | None = None  # sha256 -> (shard, offset)
-        self._shard: Path | None = None
-        self._writer = None
+        self._writer = None  # this writer's shard, open for appending
         self._lock = threading.Lock()  # a Dask worker's threads share one cache object
 
     def __getstate__(self) -> dict[str, object]:
@@ -452,14 +451,13 @@ class FeatureCache:
                 self.folder.mkdir(parents=True, exist_ok=True)
                 token = secrets.token_hex(4)
                 name = f"{socket.gethostname()}-{os.getpid()}-{token}{self.SHARD_SUFFIX}"
-                self._shard = self.folder / name
-                self._writer = open(self._shard, "ab")  # noqa: SIM115 (closed by close())
+                self._writer = open(self.folder / name, "ab")  # noqa: SIM115 (see close())
             offset = self._writer.tell()
             self._writer.write(line)
             # Flushed line by line: what a crash or Ctrl-C leaves is every finished entry.
             self._writer.flush()
             if self._index is not None:
-                self._index[digest] = (self._shard, offset)
+                self._index[digest] = (Path(self._writer.name), offset)
 
     def __enter__(self) -> FeatureCache:
         return self

@@ -83,6 +83,8 @@ def transcriber_features(
         and its positive first difference. Frame ``silence + i`` is centred on ``i / FPS``
         seconds.
     """
+    if silence < 0:
+        raise ValueError(f"silence must be >= 0 frames, got {silence}")
     y = np.asarray(y, dtype=np.float32)
     if y.ndim != 1:
         raise ValueError(f"y must be mono (1-D), got shape {y.shape}")
@@ -94,8 +96,6 @@ def transcriber_features(
         peak = float(np.max(np.abs(y))) if y.size else 0.0
     if peak > 0:
         y = y * np.float32(1.0 / peak)
-    if silence < 0:
-        raise ValueError(f"silence must be >= 0 frames, got {silence}")
     if silence:
         quiet = np.zeros(silence * HOP, dtype=np.float32)
         y = np.concatenate([quiet, y, quiet])
