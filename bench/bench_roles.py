@@ -21,6 +21,15 @@ alone and fused (calibrated), accuracy, macro-F1, ECE (15 bins) and the share ma
 unsure, with confusion matrices. With ``--clap_model DIR`` (a CLAP checkpoint folder) CLAP
 is fused too, as ``drumgenx roles --clap_model DIR`` does, and scored alone. (The baseline
 of issue #15, the previous scorer on the same rows, is in bench/ROLES.md.)
+
+The user's path for a folder of one-shots, stage 1 (its default ``transcribe``) then stage 2::
+
+    .venv/bin/python bench/bench_roles.py --through-stage1
+
+on the labelled one-shots outside the frozen group (symlinked into a temporary folder): the
+role of each file's first slice, fused with the transcriber's classes as ``drumgenx roles``
+does, for a sweep of ``fusion.spare_heard_above`` (the guards spare the role the transcriber
+heard when it holds at least that much of ``p_hits``; above 1, never).
 """
 
 from __future__ import annotations
@@ -60,7 +69,14 @@ def main() -> int:
         metavar="DIR",
         help="with --role-data: a CLAP checkpoint folder, fused as drumgenx roles does",
     )
+    parser.add_argument(
+        "--through-stage1",
+        action="store_true",
+        help="stage 1 then 2 on the non-frozen one-shots: the spare_heard_above sweep",
+    )
     args = parser.parse_args()
+    if args.through_stage1:
+        return through_stage1()
     if args.role_data is not None:
         return role_data_report(args.role_data, clap_model=args.clap_model)
     missing = [r.path for r in trs.load_rows() if not r.path.is_file()]
@@ -106,6 +122,77 @@ def main() -> int:
 
 
 MODEL_WEIGHTS = (0.5, 1.0, 2.0, 4.0, 8.0)
+SPARE_SWEEP = (0.0, 0.5, 0.7, 0.8, 0.9, 2.0)
+
+
+def through_stage1() -> int:
+    """Stages 1 and 2 on the non-frozen one-shots; the first slice of each file scored."""
+    import tempfile
+
+    from drumgenx.core.formats import read_json
+    from drumgenx.preprocess.config import PreprocessConfig
+    from drumgenx.preprocess.run import run_preprocess
+    from drumgenx.roles.fusion import fuse, heard_role
+    from drumgenx.roles.rules import apply_guards
+    from drumgenx.roles.run import run_roles
+
+    rows = [r for r in trs.load_rows() if r.path.is_file() and r.group != "frozen"]
+    if not rows:
+        print("SKIP: the Debian one-shots are not installed (see bench/setup_bench_venv.sh)")
+        return 0
+    config = load_role_config(None)
+    with tempfile.TemporaryDirectory(prefix="bench-roles-") as tmp:
+        folder = Path(tmp) / "in"
+        folder.mkdir()
+        row_of = {}
+        for i, row in enumerate(rows):
+            name = f"f{i:04d}{row.path.suffix}"
+            (folder / name).symlink_to(row.path)
+            row_of[name] = row
+        lib = Path(tmp) / "lib"
+        run_preprocess(
+            dataset_root=folder, output_root=lib, config=PreprocessConfig(), notify=lambda m: None
+        )
+        scores = run_roles(
+            input_dir=lib, out_dir=Path(tmp) / "roles", limit=0, notify=lambda m: None
+        ).scores
+        manifest = read_json(sorted(lib.glob("manifest_*.json"))[-1], "manifest")
+    slice_of = {s["sample_id"]: (Path(s["source"]).name, s["start_s"]) for s in manifest["samples"]}
+    first: dict[str, tuple[float, object]] = {}
+    for score in scores:
+        name, start = slice_of[Path(score.filepath).stem]
+        if name not in first or start < first[name][0]:
+            first[name] = (start, score)
+    fusion = config.fusion
+    print(
+        f"{len(rows)} non-frozen labelled one-shots; {len(first)} gave a slice "
+        f"({sum(s.p_hits is not None for _, s in first.values())} with class probabilities)"
+    )
+    print("\n| spare_heard_above | accuracy | drum kits | found sounds |\n|---|---|---|---|")
+    for above in SPARE_SWEEP:
+        right = {True: [], False: []}
+        for name, (_, score) in first.items():
+            p, _ = fuse(
+                p_rule=score.p_rule,
+                p_clap=score.p_clap,
+                p_model=score.p_model,
+                alpha=fusion.alpha,
+                model_weight=fusion.model_weight,
+                p_hits=score.p_hits,
+                hits_weight=fusion.transcriber_weight,
+            )
+            p, _ = apply_guards(
+                score.features, p, config, spare=heard_role(score.p_hits, above=above)
+            )
+            row = row_of[name]
+            right[trs.is_found(row)].append(ROLES[int(np.argmax(p))] == row.role)
+        every = right[True] + right[False]
+        shipped = " (shipped)" if above == fusion.spare_heard_above else ""
+        print(
+            f"| {above:g}{shipped} | {np.mean(every):.1%} | {np.mean(right[False]):.1%} "
+            f"| {np.mean(right[True]):.1%} (of {len(right[True])}) |"
+        )
+    return 0
 
 
 def _member(row: trs.Row) -> str:

@@ -36,8 +36,10 @@ reported.
 ``drumgenx roles`` (all files, no CLAP). Each slice is labelled by the notes starting within
 -20/+30 ms of its start (the loudest one; classes map to roles kick->CORE, snare->ACCENT,
 hi-hat/ride->MOTION, tom/crash->FILL); slices with no note there are counted apart. For the
-transcriber it also prints the fusion-weight sweep, the share of slices whose notes span
-several roles, and a candidate mapping (class probabilities relative to their thresholds).
+transcriber it also prints the fusion-weight sweep, the sweep of ``spare_heard_above`` (the
+guards sparing the role the transcriber heard; above 1 they never do: the baseline), the
+share of slices whose notes span several roles, and a candidate mapping (class
+probabilities relative to their thresholds).
 """
 
 from __future__ import annotations
@@ -212,28 +214,41 @@ def print_onsets(cond: str, data, results) -> None:
 
 
 FUSION_SWEEP = (0.0, 1.0, 2.0, 3.0, 5.0, 8.0, 13.0)
+SPARE_SWEEP = (0.0, 0.5, 0.7, 0.8, 0.9, 2.0)
 
 
-def role_accuracy(labelled, config, *, hits_weight: float, p_hits=None) -> str:
+def role_accuracy(
+    labelled, config, *, hits_weight: float, p_hits=None, spare_above: float | None = None
+) -> str:
     """Share of ``labelled`` slices ``(score, true_role, _)`` whose fused, guarded role is
     the true one, the hit classes at ``hits_weight``; ``p_hits`` (sample id -> role
-    distribution) replaces a slice's own where it has an entry."""
+    distribution) replaces a slice's own where it has an entry; ``spare_above`` replaces
+    the config's ``fusion.spare_heard_above``."""
     from drumgenx.core.roles import ROLES
-    from drumgenx.roles.fusion import fuse
+    from drumgenx.roles.fusion import fuse, heard_role
     from drumgenx.roles.rules import apply_guards
 
     right = 0
     for score, true_role, _ in labelled:
+        hits = (p_hits or {}).get(Path(score.filepath).stem, score.p_hits)
         fused, _ = fuse(
             p_rule=score.p_rule,
             p_clap=score.p_clap,
             p_model=score.p_model,
             alpha=config.fusion.alpha,
             model_weight=config.fusion.model_weight,
-            p_hits=(p_hits or {}).get(Path(score.filepath).stem, score.p_hits),
+            p_hits=hits,
             hits_weight=hits_weight,
         )
-        p, _ = apply_guards(score.features, fused, config)
+        p, _ = apply_guards(
+            score.features,
+            fused,
+            config,
+            spare=heard_role(
+                hits,
+                above=config.fusion.spare_heard_above if spare_above is None else spare_above,
+            ),
+        )
         right += ROLES[int(np.argmax(p))] == true_role
     return f"{right / max(1, len(labelled)):.1%}"
 
@@ -292,6 +307,16 @@ def roles_check(data, weights: str | None) -> None:
                     f"{w:g}: {role_accuracy(labelled, config, hits_weight=w)}" for w in FUSION_SWEEP
                 ]
                 print("transcriber_weight sweep (accuracy): " + ", ".join(sweep) + "\n")
+                weight = config.fusion.transcriber_weight
+                spares = [
+                    f"{a:g}: {role_accuracy(labelled, config, hits_weight=weight, spare_above=a)}"
+                    for a in SPARE_SWEEP
+                ]
+                print(
+                    "spare_heard_above sweep (accuracy; above 1: every guard applies): "
+                    + ", ".join(spares)
+                    + "\n"
+                )
                 # A candidate for the next choice: each class probability taken relative to
                 # that class's peak-picking threshold (p / 2 thr: the threshold maps to 0.5),
                 # so classes whose probabilities run high do not win by calibration alone.
@@ -308,7 +333,6 @@ def roles_check(data, weights: str | None) -> None:
                             if c in thr
                         }
                         relative[s["sample_id"]] = class_probs_to_roles(rel)
-                weight = config.fusion.transcriber_weight
                 print(
                     f"class probabilities relative to their thresholds, weight {weight:g}: "
                     f"{role_accuracy(labelled, config, hits_weight=weight, p_hits=relative)}\n"

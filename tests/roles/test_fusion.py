@@ -82,3 +82,13 @@ def test_the_hits_source_is_a_fourth_source_only_when_given() -> None:
     assert fused[3] == pytest.approx(weights["hits"] + 0.1 * weights["rule"])
     with pytest.raises(ValueError):
         fuse(p_rule=p_rule, p_clap=None, p_model=None, alpha=0.9, model_weight=1, hits_weight=-1)
+
+
+def test_the_heard_role_is_the_clear_reading_only() -> None:
+    from drumgenx.roles.fusion import class_probs_to_roles, heard_role
+
+    hat = class_probs_to_roles({"kick": 0.03, "snare": 0.02, "hihat": 0.97, "tom": 0.01})
+    torn = class_probs_to_roles({"kick": 0.6, "snare": 0.02, "hihat": 0.5, "tom": 0.01})
+    assert heard_role(hat, above=0.7) == "MOTION" and heard_role(hat, above=0.0) == "MOTION"
+    assert heard_role(torn, above=0.7) is None and heard_role(torn, above=0.0) == "CORE"
+    assert heard_role(hat, above=1.01) is None and heard_role(None, above=0.0) is None

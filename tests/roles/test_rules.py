@@ -44,6 +44,7 @@ def test_the_seeds_config_file_equals_the_shipped_defaults() -> None:
         ("rules:\n  temprature: 1\n", "unknown key(s) ['temprature']"),
         ("rules:\n  temperature: 0\n", "rules.temperature: must be > 0"),
         ("fusion:\n  alpha: 2\n", "fusion.alpha"),
+        ("fusion:\n  spare_heard_above: -1\n", "fusion.spare_heard_above: must be >= 0"),
         (
             "guards:\n- {name: g, when: [{feature: nope, op: <, value: 1}], veto: [CORE]}\n",
             "guards[0] (g).when[0].feature: unknown feature 'nope'",
@@ -105,3 +106,16 @@ def test_bundled_kit_voices_get_their_roles(voice) -> None:  # type: ignore[no-u
     f = extract_features(synthesize_voice(voice.name), sr=44100)
     p, _ = apply_guards(f, rule_probabilities(f, config), config)
     assert ROLES[int(np.argmax(p))] == voice.role
+
+
+def test_a_spared_role_is_never_vetoed() -> None:
+    """The role the transcriber heard survives the guards that judge the whole slice (a hat
+    under a song's bass has no share of power above 5 kHz); the others still apply."""
+    f = _features(attack_time_ms=2.0, effective_duration_s=0.3, low_band_ratio=0.5)
+    hat = ROLES.index("MOTION")
+    p, actions = apply_guards(f, np.full(5, 0.2), RoleConfig())
+    assert p[hat] == 0.0  # no highs: not MOTION
+    p, actions = apply_guards(f, np.full(5, 0.2), RoleConfig(), spare="MOTION")
+    assert p[hat] == pytest.approx(0.25) and p[ROLES.index("TEXTURE")] == 0.0
+    assert any(a.startswith("no_highs_not_motion: spared MOTION") for a in actions)
+    assert any(a.startswith("sharp_short_not_texture: vetoed TEXTURE") for a in actions)

@@ -133,3 +133,16 @@ def test_a_broken_manifest_is_a_notice_and_the_run_goes_on(library: Path, tmp_pa
     assert len(run.scores) == len(VOICES)
     assert [m for m in said if "manifest_1.json: not a valid manifest file" in m]
     assert _by_voice(run)["kick"]["role"] == "CORE"  # as without the source
+
+
+def test_the_guards_spare_the_role_the_transcriber_heard(library: Path, tmp_path: Path) -> None:
+    """The kick one-shot has no highs, so a guard vetoes MOTION for it; heard as a hi-hat
+    (a hat under a song's bass looks like that), it keeps MOTION and says why."""
+    hat = {"kick": 0.03, "snare": 0.02, "hihat": 0.97, "tom": 0.01, "cymbal": 0.02}
+    before = _by_voice(_run(library, tmp_path / "before"))["kick"]
+    assert before["p_fused"]["MOTION"] == 0.0
+    assert any(a.startswith("no_highs_not_motion: vetoed") for a in before["guard_actions"])
+    _write_manifest(library, {"kick": hat})
+    after = _by_voice(_run(library, tmp_path / "after"))["kick"]
+    assert after["role"] == "MOTION"
+    assert any(a.startswith("no_highs_not_motion: spared MOTION") for a in after["guard_actions"])

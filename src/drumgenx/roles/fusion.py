@@ -55,6 +55,16 @@ def class_probs_to_roles(class_probs: Mapping[str, float]) -> np.ndarray | None:
     return out / out.sum()
 
 
+def heard_role(p_hits: np.ndarray | None, *, above: float) -> str | None:
+    """The role the transcriber heard clearly: the most probable of ``p_hits`` (from
+    `class_probs_to_roles`) where it holds at least ``above`` (config
+    ``fusion.spare_heard_above``), else None; the role stage 2's guards spare
+    (`roles.rules.apply_guards`)."""
+    if p_hits is None or float(np.max(p_hits)) < above:
+        return None
+    return ROLES[int(np.argmax(p_hits))]
+
+
 def confidence(p: np.ndarray) -> float:
     """``1 - entropy / log(n)``: 0 for a uniform distribution, 1 for a certain one."""
     p = np.clip(np.asarray(p, dtype=np.float64), 1e-12, 1.0)

@@ -38,7 +38,7 @@ from drumgenx.core.records import PoolItem, Pools
 from drumgenx.core.roles import ROLES
 from drumgenx.core.versioning import weights_sha256, write_versioned
 from drumgenx.roles.features import FeatureCache, extract_features
-from drumgenx.roles.fusion import class_probs_to_roles, fuse
+from drumgenx.roles.fusion import class_probs_to_roles, fuse, heard_role
 from drumgenx.roles.rules import (
     FusionConfig,
     RoleConfig,
@@ -399,7 +399,12 @@ def _fuse_scores(
             p_hits=score.p_hits,
             hits_weight=fusion.transcriber_weight,
         )
-        guarded, score.guard_actions = apply_guards(score.features, fused, config)
+        guarded, score.guard_actions = apply_guards(
+            score.features,
+            fused,
+            config,
+            spare=heard_role(score.p_hits, above=fusion.spare_heard_above),
+        )
         score.p_fused = temper(guarded, temperature)
 
 
