@@ -15,10 +15,17 @@ from drumgenx.training.transcriber import (
     merge_onsets,
     onset_f1,
     random_eq,
+    random_pitch,
     sampling_weights,
     train_transcriber,
 )
-from drumgenx.transcribe.features import FPS, SR, n_filters, transcriber_features
+from drumgenx.transcribe.features import (
+    FPS,
+    SR,
+    filter_centres_hz,
+    n_filters,
+    transcriber_features,
+)
 from drumgenx.transcribe.model import OUTPUTS, load_model
 
 torch = pytest.importorskip("torch", reason="training needs torch (the [groove] extra)")
@@ -176,10 +183,34 @@ def test_random_eq_acts_on_energies_under_the_log_and_retakes_the_rises() -> Non
     assert not np.allclose(eq, x)
 
 
+def test_random_pitch_moves_a_tone_to_the_retuned_filter() -> None:
+    """A 1 kHz tone retuned by the drawn interval peaks on the filter of 1 kHz times the
+    factor (the sine at that pitch, analysed for real, peaks there too); times stay."""
+    t = np.arange(SR) / SR
+    centres = filter_centres_hz()
+
+    def tone(hz: float) -> np.ndarray:
+        y = (0.5 * np.sin(2 * np.pi * hz * t) * (t > 0.5)).astype(np.float32)
+        return transcriber_features(y, sr=SR)
+
+    x = tone(1000.0)
+    moved = random_pitch(x, np.random.default_rng(3), centres_hz=centres)
+    factor = 2.0 ** (np.random.default_rng(3).uniform(-3, 3) / 12.0)
+    assert abs(np.log2(factor)) > 1 / 12  # the draw is a real retuning (over a semitone)
+    assert int(moved[0, 80].argmax()) == int(tone(1000.0 * factor)[0, 80].argmax())
+    assert int(moved[0, 80].argmax()) != int(x[0, 80].argmax())
+    assert np.all(moved[0, :40] == 0) and moved[1, 50:].max() > 0.5  # silent, then the onset
+    np.testing.assert_allclose(moved[1, 1:], np.maximum(np.diff(moved[0], axis=0), 0), atol=1e-6)
+    same = random_pitch(x, np.random.default_rng(3), centres_hz=centres, max_semitones=0.0)
+    np.testing.assert_allclose(same, x, atol=1e-6)
+
+
 def test_eq_augment_is_a_share() -> None:
     assert TrainSettings(eq_augment=1.0).eq_augment == 1.0
     with pytest.raises(ValueError, match="eq_augment must be at most 1"):
         TrainSettings(eq_augment=1.5)
+    with pytest.raises(ValueError, match="pitch_augment must be at most 1"):
+        TrainSettings(pitch_augment=1.5)
 
 
 def test_the_learning_rate_decays_to_five_percent_by_steps_or_by_time() -> None:

@@ -273,6 +273,11 @@ class TranscriberTrainSettings(_Ranged):
         "share of crops given a random smooth EQ (up to +-9 dB) on their spectrogram, 0..1",
         high=1,
     )
+    pitch_augment: float = _setting(
+        0.0,
+        "share of crops retuned at random (up to +-3 semitones) on their spectrogram, 0..1",
+        high=1,
+    )
     conv_channels: int = _setting(
         12, "channels of the first two 3x3 convolutions (the third has twice), 1 or more", low=1
     )

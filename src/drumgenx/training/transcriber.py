@@ -43,7 +43,12 @@ from drumgenx.training.flags import settings_from, standalone
 from drumgenx.training.settings import TranscriberTrainSettings as TrainSettings
 from drumgenx.training.settings import command_line
 from drumgenx.transcribe.detect import TranscribeParams, hits_from_activations
-from drumgenx.transcribe.features import FPS, n_filters, transcriber_features
+from drumgenx.transcribe.features import (
+    FPS,
+    filter_centres_hz,
+    n_filters,
+    transcriber_features,
+)
 from drumgenx.transcribe.model import CLASSES, OUTPUTS, TranscriberModel
 
 __all__ = [
@@ -255,6 +260,39 @@ def random_eq(x: np.ndarray, rng: np.random.Generator, *, max_db: float = EQ_MAX
     return np.stack([eq, rises])
 
 
+PITCH_MAX_SEMITONES = 3.0
+
+
+def random_pitch(
+    x: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    centres_hz: np.ndarray,
+    max_semitones: float = PITCH_MAX_SEMITONES,
+) -> np.ndarray:
+    """Features ``x`` ``(2, frames, filters)`` as if every sound were tuned up or down by a
+    random interval within ``+-max_semitones`` (the same for the whole crop).
+
+    Another kit's kick or snare is mostly the same drum tuned elsewhere: each filter takes
+    the log energy found at its centre over the factor, interpolated between the filters
+    around it (by log frequency; beyond the ends, the end filter), and the rises are taken
+    again from the new log spectrogram (the first frame's rise moved alike). Onsets and
+    their targets keep their times.
+    """
+    factor = 2.0 ** (rng.uniform(-max_semitones, max_semitones) / 12.0)
+    log_f = np.log(centres_hz)
+    pos = np.interp(log_f - np.log(factor), log_f, np.arange(len(log_f), dtype=np.float64))
+    lo = np.floor(pos).astype(np.int64)
+    hi = np.minimum(lo + 1, len(log_f) - 1)
+    w = (pos - lo).astype(np.float32)
+    logspec = x[0].astype(np.float32)
+    warped = logspec[:, lo] * (1 - w) + logspec[:, hi] * w
+    rises = np.empty_like(warped)
+    rises[0] = x[1, 0, lo] * (1 - w) + x[1, 0, hi] * w
+    rises[1:] = np.maximum(warped[1:] - warped[:-1], 0.0)
+    return np.stack([warped, rises])
+
+
 def _standardisation(items: list[Item]) -> tuple[np.ndarray, np.ndarray]:
     total = sum(it.features.shape[1] for it in items)
     s = sum(it.features.astype(np.float64).sum(axis=1) for it in items)
@@ -265,11 +303,13 @@ def _standardisation(items: list[Item]) -> tuple[np.ndarray, np.ndarray]:
 
 
 class _CropSampler:
-    """Training batches: random crops of items drawn by `sampling_weights`, EQ'd at random."""
+    """Training batches: random crops of items drawn by `sampling_weights`, retuned and
+    EQ'd at random."""
 
     def __init__(self, items: list[Item], settings: TrainSettings, rng: np.random.Generator):
         self.items, self.settings, self.rng = items, settings, rng
         self.weights = sampling_weights(items, family_balance=settings.family_balance)
+        self.centres_hz = filter_centres_hz()
 
     def crop(self, it: Item) -> tuple[np.ndarray, np.ndarray]:
         """One crop of ``it`` (zero-padded past its end) and its targets."""
@@ -278,6 +318,9 @@ class _CropSampler:
         x = np.zeros((2, frames, it.features.shape[2]), dtype=np.float32)
         y = np.zeros((frames, len(OUTPUTS)), dtype=np.float32)
         seg = it.features[:, start : start + frames]
+        pitch = self.settings.pitch_augment
+        if pitch and rng.random() < pitch:
+            seg = random_pitch(seg, rng, centres_hz=self.centres_hz)
         x[:, : seg.shape[1]] = seg
         if share and rng.random() < share:
             x[:, : seg.shape[1]] = random_eq(seg, rng)

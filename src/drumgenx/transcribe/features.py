@@ -47,6 +47,13 @@ def _filterbank() -> np.ndarray:
     )[0]
 
 
+def filter_centres_hz() -> np.ndarray:
+    """Each filter's centre frequency (Hz, on its FFT bin), ``(n_filters,)``."""
+    return log_filterbank(
+        sr=SR, n_fft=N_FFT, fmin_hz=FMIN_HZ, fmax_hz=FMAX_HZ, bands_per_octave=BANDS_PER_OCTAVE
+    )[1]
+
+
 def n_filters() -> int:
     """Number of filters (the feature width per channel)."""
     return _filterbank().shape[1]
