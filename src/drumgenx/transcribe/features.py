@@ -40,18 +40,21 @@ STFT_CHUNK = 4096
 
 
 @functools.cache
-def _filterbank() -> np.ndarray:
-    """Triangular log filters ``(N_FFT // 2 + 1, n_filters)``, each summing to 1."""
+def _layout() -> tuple[np.ndarray, np.ndarray]:
+    """`core.spectral.log_filterbank` at the transcriber's settings: filters and centres."""
     return log_filterbank(
         sr=SR, n_fft=N_FFT, fmin_hz=FMIN_HZ, fmax_hz=FMAX_HZ, bands_per_octave=BANDS_PER_OCTAVE
-    )[0]
+    )
+
+
+def _filterbank() -> np.ndarray:
+    """Triangular log filters ``(N_FFT // 2 + 1, n_filters)``, each summing to 1."""
+    return _layout()[0]
 
 
 def filter_centres_hz() -> np.ndarray:
-    """Each filter's centre frequency (Hz, on its FFT bin), ``(n_filters,)``."""
-    return log_filterbank(
-        sr=SR, n_fft=N_FFT, fmin_hz=FMIN_HZ, fmax_hz=FMAX_HZ, bands_per_octave=BANDS_PER_OCTAVE
-    )[1]
+    """Each filter's centre frequency (Hz, on its FFT bin), ``(n_filters,)``: a copy."""
+    return _layout()[1].copy()
 
 
 def n_filters() -> int:
