@@ -128,13 +128,12 @@ SPARE_SWEEP = (0.0, 0.5, 0.7, 0.8, 0.9, 2.0)
 def through_stage1() -> int:
     """Stages 1 and 2 on the non-frozen one-shots; the first slice of each file scored."""
     import tempfile
+    from dataclasses import replace
 
     from drumgenx.core.formats import read_json
     from drumgenx.preprocess.config import PreprocessConfig
     from drumgenx.preprocess.run import run_preprocess
-    from drumgenx.roles.fusion import fuse, heard_role
-    from drumgenx.roles.rules import apply_guards
-    from drumgenx.roles.run import run_roles
+    from drumgenx.roles.run import guarded_fusion, run_roles
 
     rows = [r for r in trs.load_rows() if r.path.is_file() and r.group != "frozen"]
     if not rows:
@@ -163,31 +162,20 @@ def through_stage1() -> int:
         name, start = slice_of[Path(score.filepath).stem]
         if name not in first or start < first[name][0]:
             first[name] = (start, score)
-    fusion = config.fusion
     print(
         f"{len(rows)} non-frozen labelled one-shots; {len(first)} gave a slice "
         f"({sum(s.p_hits is not None for _, s in first.values())} with class probabilities)"
     )
     print("\n| spare_heard_above | accuracy | drum kits | found sounds |\n|---|---|---|---|")
     for above in SPARE_SWEEP:
+        swept = replace(config, fusion=replace(config.fusion, spare_heard_above=above))
         right = {True: [], False: []}
         for name, (_, score) in first.items():
-            p, _ = fuse(
-                p_rule=score.p_rule,
-                p_clap=score.p_clap,
-                p_model=score.p_model,
-                alpha=fusion.alpha,
-                model_weight=fusion.model_weight,
-                p_hits=score.p_hits,
-                hits_weight=fusion.transcriber_weight,
-            )
-            p, _ = apply_guards(
-                score.features, p, config, spare=heard_role(score.p_hits, above=above)
-            )
+            p, _, _ = guarded_fusion(score, swept)
             row = row_of[name]
             right[trs.is_found(row)].append(ROLES[int(np.argmax(p))] == row.role)
         every = right[True] + right[False]
-        shipped = " (shipped)" if above == fusion.spare_heard_above else ""
+        shipped = " (shipped)" if above == config.fusion.spare_heard_above else ""
         print(
             f"| {above:g}{shipped} | {np.mean(every):.1%} | {np.mean(right[False]):.1%} "
             f"| {np.mean(right[True]):.1%} (of {len(right[True])}) |"

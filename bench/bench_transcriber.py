@@ -220,35 +220,25 @@ SPARE_SWEEP = (0.0, 0.5, 0.7, 0.8, 0.9, 2.0)
 def role_accuracy(
     labelled, config, *, hits_weight: float, p_hits=None, spare_above: float | None = None
 ) -> str:
-    """Share of ``labelled`` slices ``(score, true_role, _)`` whose fused, guarded role is
-    the true one, the hit classes at ``hits_weight``; ``p_hits`` (sample id -> role
-    distribution) replaces a slice's own where it has an entry; ``spare_above`` replaces
-    the config's ``fusion.spare_heard_above``."""
-    from drumgenx.core.roles import ROLES
-    from drumgenx.roles.fusion import fuse, heard_role
-    from drumgenx.roles.rules import apply_guards
+    """Share of ``labelled`` slices ``(score, true_role, _)`` whose role as stage 2 fuses and
+    guards it (`roles.run.guarded_fusion`) is the true one, the hit classes at
+    ``hits_weight``; ``p_hits`` (sample id -> role distribution) replaces a slice's own
+    where it has an entry; ``spare_above`` replaces the config's ``fusion.spare_heard_above``."""
+    from dataclasses import replace
 
+    from drumgenx.core.roles import ROLES
+    from drumgenx.roles.run import guarded_fusion
+
+    fusion = replace(config.fusion, transcriber_weight=hits_weight)
+    if spare_above is not None:
+        fusion = replace(fusion, spare_heard_above=spare_above)
+    config = replace(config, fusion=fusion)
     right = 0
     for score, true_role, _ in labelled:
-        hits = (p_hits or {}).get(Path(score.filepath).stem, score.p_hits)
-        fused, _ = fuse(
-            p_rule=score.p_rule,
-            p_clap=score.p_clap,
-            p_model=score.p_model,
-            alpha=config.fusion.alpha,
-            model_weight=config.fusion.model_weight,
-            p_hits=hits,
-            hits_weight=hits_weight,
-        )
-        p, _ = apply_guards(
-            score.features,
-            fused,
-            config,
-            spare=heard_role(
-                hits,
-                above=config.fusion.spare_heard_above if spare_above is None else spare_above,
-            ),
-        )
+        stem = Path(score.filepath).stem
+        if p_hits and stem in p_hits:
+            score = replace(score, p_hits=p_hits[stem])
+        p, _, _ = guarded_fusion(score, config)
         right += ROLES[int(np.argmax(p))] == true_role
     return f"{right / max(1, len(labelled)):.1%}"
 

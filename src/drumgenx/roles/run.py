@@ -387,25 +387,36 @@ def _fuse_scores(
     calibrated by ``temperature``, `roles.calibration.temper`) and guard actions."""
     from drumgenx.roles.calibration import temper
 
-    fusion = config.fusion
     for score, p_clap in zip(scores, p_claps, strict=True):
         score.p_clap = p_clap
-        fused, score.weights = fuse(
-            p_rule=score.p_rule,
-            p_clap=p_clap,
-            p_model=score.p_model,
-            alpha=alpha,
-            model_weight=fusion.model_weight,
-            p_hits=score.p_hits,
-            hits_weight=fusion.transcriber_weight,
-        )
-        guarded, score.guard_actions = apply_guards(
-            score.features,
-            fused,
-            config,
-            spare=heard_role(score.p_hits, above=fusion.spare_heard_above),
-        )
+        guarded, score.weights, score.guard_actions = guarded_fusion(score, config, alpha=alpha)
         score.p_fused = temper(guarded, temperature)
+
+
+def guarded_fusion(
+    score: SampleScore, config: RoleConfig, *, alpha: float | None = None
+) -> tuple[np.ndarray, dict[str, float], list[str]]:
+    """One score's sources fused with ``config``'s fusion weights (`roles.fusion.fuse`;
+    ``alpha`` default the config's), then guarded, sparing the role the transcriber clearly
+    heard (`roles.fusion.heard_role`): the probabilities, each source's weight and the
+    guards' actions. Uncalibrated; the benches call it as stage 2 does."""
+    fusion = config.fusion
+    fused, weights = fuse(
+        p_rule=score.p_rule,
+        p_clap=score.p_clap,
+        p_model=score.p_model,
+        alpha=fusion.alpha if alpha is None else alpha,
+        model_weight=fusion.model_weight,
+        p_hits=score.p_hits,
+        hits_weight=fusion.transcriber_weight,
+    )
+    guarded, actions = apply_guards(
+        score.features,
+        fused,
+        config,
+        spare=heard_role(score.p_hits, above=fusion.spare_heard_above),
+    )
+    return guarded, weights, actions
 
 
 def _pools(scores: list[SampleScore]) -> dict[str, list[PoolItem]]:
